@@ -1,0 +1,42 @@
+// Face detection: finds faces (box, score, coarse keypoints) in a BGR image.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "standin/face.hpp"
+#include "standin/models.hpp"
+#include "standin/status.hpp"
+
+namespace standin {
+
+struct DetectorOptions {
+  // "blazeface" (MediaPipe BlazeFace back-camera model, 256x256, default: see
+  // docs/detector-comparison.md) or "ultraface" (Ultra-Light RFB-320, second opinion).
+  std::string model = "blazeface";
+  // Minimum detector confidence in [0, 1] for a face to be reported.
+  float threshold = 0.5f;
+  // Smallest face side, in pixels of the input image, that the detector must still find. It sets
+  // how finely the image is tiled: smaller values find smaller faces and cost more time.
+  float min_face = 20.f;
+  // Faces overlapping more than this (intersection over union) are merged.
+  float nms_iou = 0.3f;
+  // Threads for inference (0: OpenCV's default, all cores).
+  int threads = 0;
+};
+
+class FaceDetector {
+ public:
+  virtual ~FaceDetector() = default;
+  // Faces in `bgr` (CV_8UC3), best first. Keypoints are the detector's own (eyes, nose, mouth);
+  // the landmarker refines them.
+  virtual Expected<std::vector<Face>> Detect(const cv::Mat& bgr) = 0;
+};
+
+Expected<std::unique_ptr<FaceDetector>> MakeDetector(const DetectorOptions& options,
+                                                     const ModelStore& models);
+
+}  // namespace standin

@@ -1,0 +1,23 @@
+// What the pipeline knows about one face.
+#pragma once
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+namespace standin {
+
+// Five alignment keypoints, in this order (image left/right, not the person's).
+enum Keypoint5 { kLeftEye = 0, kRightEye = 1, kNose = 2, kMouthLeft = 3, kMouthRight = 4 };
+
+struct Face {
+  cv::Rect2f box;                     // pixels, in the convention of dlib's hand-labelled boxes
+  float score = 0.f;                  // detector confidence in [0, 1]
+  std::array<cv::Point2f, 5> kps5{};  // eyes, nose tip, mouth corners (see Keypoint5)
+  std::vector<cv::Point2f> landmarks68;  // iBUG 300-W order; empty when landmarks are off
+  std::string method;                 // what was done to this face ("blur", "pixelate", ...)
+};
+
+}  // namespace standin

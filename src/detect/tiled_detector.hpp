@@ -1,0 +1,60 @@
+// Runs a fixed-input face detection network over a pyramid of overlapping tiles so that faces
+// from a few pixels up to the whole image are found, then merges the results.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include <opencv2/core.hpp>
+#include <opencv2/dnn.hpp>
+
+#include "standin/detector.hpp"
+
+namespace standin::detect {
+
+// Maps a network's own box to the convention of dlib's hand-labelled face boxes (the ground truth
+// standin is measured on): centre shift as a fraction of the box size, then scale.
+struct BoxCalibration {
+  float dx = 0.f, dy = 0.f, sw = 1.f, sh = 1.f;
+  [[nodiscard]] cv::Rect2f Apply(const cv::Rect2f& b) const;
+};
+
+// One network pass on one tile: `tile` is exactly input_size(), BGR. Boxes and keypoints come
+// back in tile pixels; keypoints may be left at (0,0) if the network has none.
+class TileNetwork {
+ public:
+  virtual ~TileNetwork() = default;
+  virtual Expected<std::vector<Face>> Run(const cv::Mat& tile, float threshold) = 0;
+  [[nodiscard]] virtual cv::Size input_size() const = 0;
+  // Smallest face side (in network input pixels) the network still finds reliably.
+  [[nodiscard]] virtual float min_face_input() const = 0;
+  [[nodiscard]] virtual BoxCalibration calibration() const = 0;
+};
+
+struct Tile {
+  cv::Rect region;  // in image pixels; may extend past the image (padded with black)
+  int level = 0;    // 0 = the whole image
+};
+
+// The tile pyramid for an image of `image` size: level 0 covers the whole image; each further
+// level halves the tile side, with 25% overlap, until faces of `min_face` pixels are
+// min_face_input() pixels at the network's input.
+std::vector<Tile> PlanTiles(cv::Size image, cv::Size input, float min_face, float min_face_input);
+
+// Greedy non-maximum suppression by score; also drops a box mostly inside a better one.
+std::vector<Face> SuppressOverlaps(std::vector<Face> faces, float iou_threshold);
+
+class TiledDetector final : public FaceDetector {
+ public:
+  TiledDetector(std::unique_ptr<TileNetwork> net, DetectorOptions options);
+  Expected<std::vector<Face>> Detect(const cv::Mat& bgr) override;
+
+ private:
+  std::unique_ptr<TileNetwork> net_;
+  DetectorOptions options_;
+};
+
+std::unique_ptr<TileNetwork> MakeBlazeFace(cv::dnn::Net net);
+std::unique_ptr<TileNetwork> MakeUltraFace(cv::dnn::Net net);
+
+}  // namespace standin::detect

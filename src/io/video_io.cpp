@@ -1,0 +1,270 @@
+// Video through ffmpeg/ffprobe child processes: raw BGR frames over pipes, audio and (optionally)
+// container metadata copied from the source by the encoder.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include "io/subprocess.hpp"
+#include "standin/io.hpp"
+
+namespace standin::io {
+namespace fs = std::filesystem;
+namespace {
+
+double ParseRational(const std::string& r) {
+  const auto slash = r.find('/');
+  if (slash == std::string::npos) return std::atof(r.c_str());
+  const double num = std::atof(r.substr(0, slash).c_str());
+  const double den = std::atof(r.substr(slash + 1).c_str());
+  return den > 0 ? num / den : 0.0;
+}
+
+std::string LastLine(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  const auto nl = text.rfind('\n');
+  return nl == std::string::npos ? text : text.substr(nl + 1);
+}
+
+class FfmpegReader final : public VideoReader {
+ public:
+  FfmpegReader(Subprocess proc, VideoInfo info, fs::path path)
+      : proc_(std::move(proc)), info_(std::move(info)), path_(std::move(path)) {}
+
+  Expected<bool> Read(cv::Mat& frame) override {
+    frame.create(info_.height, info_.width, CV_8UC3);
+    const auto bytes = static_cast<std::size_t>(frame.total() * frame.elemSize());
+    const long n = proc_.ReadFull(frame.data, bytes);
+    if (n == static_cast<long>(bytes)) return true;
+    if (n == 0) return false;
+    return Status(ErrorCode::kCorruptInput,
+                  fmt::format("{}: video stream ended inside a frame", path_.string()));
+  }
+
+  Status Finish() override {
+    const int rc = proc_.Wait();
+    if (rc != 0) {
+      return {ErrorCode::kCorruptInput,
+              fmt::format("{}: corrupt video ({})", path_.string(), LastLine(proc_.Stderr()))};
+    }
+    return Status::Ok();
+  }
+
+  [[nodiscard]] const VideoInfo& info() const override { return info_; }
+
+ private:
+  Subprocess proc_;
+  VideoInfo info_;
+  fs::path path_;
+};
+
+std::string Lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// The ffmpeg muxer for an output extension, and the audio codecs it can take unchanged.
+struct Container {
+  std::string muxer;
+  std::vector<std::string> audio_copy;
+  std::string audio_encoder;
+};
+
+Container ContainerFor(const fs::path& out) {
+  const std::string ext = Lower(out.extension().string());
+  if (ext == ".mkv") return {"matroska", {"*"}, "aac"};
+  if (ext == ".avi") return {"avi", {"mp3", "ac3", "pcm_s16le"}, "libmp3lame"};
+  if (ext == ".mov") return {"mov", {"aac", "mp3", "alac", "ac3", "pcm_s16le", "pcm_s24le"}, "aac"};
+  return {"mp4", {"aac", "mp3", "alac", "ac3", "eac3", "opus"}, "aac"};
+}
+
+class FfmpegWriter final : public VideoWriter {
+ public:
+  FfmpegWriter(Subprocess proc, fs::path tmp, fs::path path, VideoInfo info)
+      : proc_(std::move(proc)), tmp_(std::move(tmp)), path_(std::move(path)), info_(std::move(info)) {}
+
+  ~FfmpegWriter() override {
+    if (!finished_) {
+      proc_.Kill();
+      unlink(tmp_.c_str());
+    }
+  }
+
+  Status Write(const cv::Mat& bgr) override {
+    if (bgr.cols != info_.width || bgr.rows != info_.height || bgr.type() != CV_8UC3) {
+      return {ErrorCode::kProcessingFailed, "frame size differs from the video's"};
+    }
+    const cv::Mat cont = bgr.isContinuous() ? bgr : bgr.clone();
+    if (proc_.WriteAll(cont.data, cont.total() * cont.elemSize()) != 0) return Fail();
+    ++frames_;
+    return Status::Ok();
+  }
+
+  Status Finish() override {
+    const int rc = proc_.Wait();
+    if (rc != 0) return Fail();
+    if (rename(tmp_.c_str(), path_.c_str()) != 0) {
+      const int err = errno;
+      unlink(tmp_.c_str());
+      finished_ = true;
+      return WriteError(path_, err);
+    }
+    finished_ = true;
+    return Status::Ok();
+  }
+
+ private:
+  Status Fail() {
+    proc_.Wait();
+    const std::string err = proc_.Stderr();
+    unlink(tmp_.c_str());
+    finished_ = true;
+    if (err.find("No space left") != std::string::npos ||
+        err.find("File too large") != std::string::npos) {
+      return WriteError(path_, ENOSPC);
+    }
+    return {ErrorCode::kExternalTool,
+            fmt::format("{}: video encoding failed ({})", path_.string(), LastLine(err))};
+  }
+
+  Subprocess proc_;
+  fs::path tmp_;
+  fs::path path_;
+  VideoInfo info_;
+  std::int64_t frames_ = 0;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+Expected<VideoInfo> ProbeVideo(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    return Status(ErrorCode::kNotFound, fmt::format("{}: no such file", path.string()));
+  }
+  if (access(path.c_str(), R_OK) != 0) {
+    return Status(ErrorCode::kUnreadable, fmt::format("{}: cannot open (permission denied)",
+                                                      path.string()));
+  }
+  if (fs::file_size(path, ec) == 0) {
+    return Status(ErrorCode::kCorruptInput, fmt::format("{}: empty file (0 bytes)", path.string()));
+  }
+  auto out = RunCapture({"ffprobe", "-v", "error", "-print_format", "json", "-show_streams",
+                         "-show_format", path.string()});
+  if (!out.ok()) {
+    if (out.status().message().find("cannot run") != std::string::npos) return out.status();
+    return Status(ErrorCode::kCorruptInput, fmt::format("{}: not a readable video ({})",
+                                                        path.string(), out.status().message()));
+  }
+  VideoInfo info;
+  try {
+    const auto j = nlohmann::json::parse(*out);
+    bool have_video = false;
+    for (const auto& s : j.value("streams", nlohmann::json::array())) {
+      const std::string type = s.value("codec_type", "");
+      if (type == "audio") info.has_audio = true;
+      if (type != "video" || have_video) continue;
+      if (s.contains("disposition") && s["disposition"].value("attached_pic", 0) == 1) continue;
+      have_video = true;
+      info.width = s.value("width", 0);
+      info.height = s.value("height", 0);
+      std::string rate = s.value("avg_frame_rate", "0/0");
+      if (ParseRational(rate) <= 0) rate = s.value("r_frame_rate", "0/0");
+      info.fps_rational = rate;
+      info.fps = ParseRational(rate);
+      if (s.contains("nb_frames")) info.frames = std::atoll(s["nb_frames"].get<std::string>().c_str());
+      int rotation = 0;
+      if (s.contains("tags") && s["tags"].contains("rotate")) {
+        rotation = std::atoi(s["tags"]["rotate"].get<std::string>().c_str());
+      }
+      for (const auto& sd : s.value("side_data_list", nlohmann::json::array())) {
+        if (sd.contains("rotation")) rotation = -sd["rotation"].get<int>();
+      }
+      info.rotation = ((rotation % 360) + 360) % 360;
+    }
+    if (!have_video || info.width <= 0 || info.height <= 0 || info.fps <= 0) {
+      return Status(ErrorCode::kCorruptInput,
+                    fmt::format("{}: no decodable video stream", path.string()));
+    }
+  } catch (const std::exception& e) {
+    return Status(ErrorCode::kCorruptInput,
+                  fmt::format("{}: unexpected ffprobe output ({})", path.string(), e.what()));
+  }
+  if (info.rotation == 90 || info.rotation == 270) std::swap(info.width, info.height);
+  return info;
+}
+
+Expected<std::unique_ptr<VideoReader>> VideoReader::Open(const fs::path& path) {
+  auto info = ProbeVideo(path);
+  if (!info.ok()) return info.status();
+  // -xerror: a decoding error ends the run with a failure instead of silently dropping frames.
+  auto proc = Subprocess::Start({"ffmpeg", "-v", "error", "-nostdin", "-xerror", "-i",
+                                 path.string(), "-map", "0:v:0", "-fps_mode", "passthrough",
+                                 "-f", "rawvideo", "-pix_fmt", "bgr24", "pipe:1"},
+                                Subprocess::kStdout);
+  if (!proc.ok()) return proc.status();
+  return std::unique_ptr<VideoReader>(
+      std::make_unique<FfmpegReader>(std::move(proc).value(), std::move(info).value(), path));
+}
+
+Expected<std::unique_ptr<VideoWriter>> VideoWriter::Open(const fs::path& path,
+                                                          const fs::path& source,
+                                                          const VideoInfo& info,
+                                                          const VideoWriteOptions& options) {
+  const Container c = ContainerFor(path);
+  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  std::string tmpl = (dir / ("." + path.filename().string() + ".standin-XXXXXX")).string();
+  const int fd = mkstemp(tmpl.data());
+  if (fd < 0) return WriteError(path, errno);
+  close(fd);
+  std::vector<std::string> args = {"ffmpeg", "-v", "error", "-nostdin", "-y",
+                                   "-f", "rawvideo", "-pix_fmt", "bgr24",
+                                   "-s", fmt::format("{}x{}", info.width, info.height),
+                                   "-framerate", info.fps_rational, "-i", "pipe:0"};
+  // Audio and metadata come from the source; its video stream is not used.
+  std::string audio_codec;
+  if (options.keep_audio && info.has_audio) {
+    auto probe = RunCapture({"ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries",
+                             "stream=codec_name", "-of", "csv=p=0", source.string()});
+    if (probe.ok()) {
+      audio_codec = *probe;
+      while (!audio_codec.empty() && std::isspace(static_cast<unsigned char>(audio_codec.back()))) {
+        audio_codec.pop_back();
+      }
+    }
+  }
+  const bool with_audio = !audio_codec.empty();
+  if (with_audio || options.keep_metadata) {
+    args.insert(args.end(), {"-i", source.string()});
+  }
+  args.insert(args.end(), {"-map", "0:v:0"});
+  if (with_audio) {
+    args.insert(args.end(), {"-map", "1:a:0"});
+    const bool copy = std::find(c.audio_copy.begin(), c.audio_copy.end(), "*") != c.audio_copy.end() ||
+                      std::find(c.audio_copy.begin(), c.audio_copy.end(), audio_codec) != c.audio_copy.end();
+    if (copy) {
+      args.insert(args.end(), {"-c:a", "copy"});
+    } else {
+      args.insert(args.end(), {"-c:a", c.audio_encoder, "-b:a", "192k"});
+    }
+  }
+  args.insert(args.end(), {"-map_metadata", options.keep_metadata ? "1" : "-1",
+                           "-map_chapters", "-1", "-c:v", "libx264", "-preset", options.preset,
+                           "-crf", std::to_string(options.crf), "-pix_fmt", "yuv420p",
+                           "-fps_mode", "passthrough"});
+  if (c.muxer == "mp4" || c.muxer == "mov") args.insert(args.end(), {"-movflags", "+faststart"});
+  args.insert(args.end(), {"-f", c.muxer, tmpl});
+  auto proc = Subprocess::Start(args, Subprocess::kStdin);
+  if (!proc.ok()) {
+    unlink(tmpl.c_str());
+    return proc.status();
+  }
+  return std::unique_ptr<VideoWriter>(
+      std::make_unique<FfmpegWriter>(std::move(proc).value(), tmpl, path, info));
+}
+
+}  // namespace standin::io

@@ -1,0 +1,77 @@
+// 68-point landmarks with dlib's ensemble-of-regression-trees shape predictor (Debian's
+// libdlib-data model). dlib is confined to this file.
+#include <dlib/image_processing.h>
+#include <dlib/opencv/cv_image.h>
+
+#include <fmt/core.h>
+
+#include "standin/landmarker.hpp"
+
+namespace standin {
+namespace {
+
+class DlibLandmarker final : public Landmarker {
+ public:
+  explicit DlibLandmarker(dlib::shape_predictor predictor) : predictor_(std::move(predictor)) {}
+
+  Status Annotate(const cv::Mat& bgr, std::vector<Face>& faces) override {
+    if (bgr.empty() || bgr.type() != CV_8UC3) {
+      return {ErrorCode::kInvalidArgument, "landmarker expects an 8-bit BGR image"};
+    }
+    try {
+      const dlib::cv_image<dlib::bgr_pixel> img(bgr);
+      for (auto& f : faces) {
+        const dlib::rectangle rect(std::lround(f.box.x), std::lround(f.box.y),
+                                   std::lround(f.box.x + f.box.width - 1),
+                                   std::lround(f.box.y + f.box.height - 1));
+        const dlib::full_object_detection shape = predictor_(img, rect);
+        if (shape.num_parts() != 68) {
+          return {ErrorCode::kProcessingFailed, "landmark model did not return 68 points"};
+        }
+        f.landmarks68.resize(68);
+        for (unsigned long i = 0; i < 68; ++i) {
+          f.landmarks68[i] = cv::Point2f(static_cast<float>(shape.part(i).x()),
+                                         static_cast<float>(shape.part(i).y()));
+        }
+        f.kps5 = KeypointsFrom68(f.landmarks68);
+      }
+    } catch (const std::exception& e) {
+      return {ErrorCode::kProcessingFailed, fmt::format("landmarks failed: {}", e.what())};
+    }
+    return Status::Ok();
+  }
+
+ private:
+  dlib::shape_predictor predictor_;
+};
+
+}  // namespace
+
+std::array<cv::Point2f, 5> KeypointsFrom68(const std::vector<cv::Point2f>& p) {
+  auto mean = [&](int from, int to) {
+    cv::Point2f s(0, 0);
+    for (int i = from; i <= to; ++i) s += p[static_cast<size_t>(i)];
+    return s * (1.f / static_cast<float>(to - from + 1));
+  };
+  return {mean(36, 41), mean(42, 47), p[30], p[48], p[54]};
+}
+
+Expected<std::unique_ptr<Landmarker>> MakeLandmarker(const ModelStore& models) {
+  auto path = models.Path("shape_predictor_68_face_landmarks.dat");
+  if (!path.ok()) return path.status();
+  dlib::shape_predictor predictor;
+  try {
+    dlib::deserialize(path->string()) >> predictor;
+  } catch (const std::exception& e) {
+    return Status(ErrorCode::kModelMissing,
+                  fmt::format("model file {} cannot be loaded ({}); restore it with: "
+                              "apt-get install --reinstall libdlib-data",
+                              path->string(), e.what()));
+  }
+  if (predictor.num_parts() != 68) {
+    return Status(ErrorCode::kModelMissing, "landmark model does not predict 68 points");
+  }
+  return std::unique_ptr<Landmarker>(std::make_unique<DlibLandmarker>(std::move(predictor)));
+}
+
+}  // namespace standin

@@ -1,0 +1,73 @@
+#include "standin/anonymizer.hpp"
+
+#include <fmt/core.h>
+#include <opencv2/imgproc.hpp>
+
+namespace standin {
+
+Expected<Anonymizer> Anonymizer::Create(const AnonymizerOptions& options) {
+  if (!(options.method.mask_scale > 0.5f && options.method.mask_scale <= 4.f)) {
+    return Status(ErrorCode::kInvalidArgument, "mask scale must be in (0.5, 4]");
+  }
+  if (options.method.pixel_blocks < 2 || options.method.pixel_blocks > 64) {
+    return Status(ErrorCode::kInvalidArgument, "pixel blocks must be in [2, 64]");
+  }
+  auto models = ModelStore::Open(options.models);
+  if (!models.ok()) return models.status();
+  auto detector = MakeDetector(options.detector, *models);
+  if (!detector.ok()) return detector.status();
+  Anonymizer a;
+  a.options_ = options;
+  a.detector_ = std::move(detector).value();
+  if (options.landmarks) {
+    auto landmarker = MakeLandmarker(*models);
+    if (!landmarker.ok()) return landmarker.status();
+    a.landmarker_ = std::move(landmarker).value();
+  }
+  a.method_ = MakeMethod(options.method);
+  return a;
+}
+
+Expected<std::vector<Face>> Anonymizer::Detect(const cv::Mat& bgr) {
+  if (bgr.empty()) return Status(ErrorCode::kInvalidArgument, "empty image");
+  cv::Mat img = bgr;
+  if (bgr.type() != CV_8UC3) {
+    return Status(ErrorCode::kInvalidArgument, "expected an 8-bit, 3-channel BGR image");
+  }
+  auto faces = detector_->Detect(img);
+  if (!faces.ok()) return faces.status();
+  if (landmarker_) {
+    if (Status s = landmarker_->Annotate(img, *faces); !s.ok()) return s;
+  }
+  return faces;
+}
+
+Expected<AnonymizedImage> Anonymizer::Process(const cv::Mat& bgr) {
+  auto faces = Detect(bgr);
+  if (!faces.ok()) return faces.status();
+  AnonymizedImage out{bgr.clone(), std::move(faces).value()};
+  if (Status s = method_->Apply(out.image, out.faces); !s.ok()) {
+    return Status(ErrorCode::kProcessingFailed, s.message());  // fail closed: no image
+  }
+  for (const auto& f : out.faces) {
+    if (f.method.empty()) {
+      return Status(ErrorCode::kProcessingFailed, "a detected face was left untouched");
+    }
+  }
+  return out;
+}
+
+cv::Mat DrawFaces(const cv::Mat& bgr, const std::vector<Face>& faces) {
+  cv::Mat out = bgr.clone();
+  const int thick = std::max(1, std::min(out.cols, out.rows) / 400);
+  for (const auto& f : faces) {
+    cv::rectangle(out, f.box, cv::Scalar(0, 255, 0), thick, cv::LINE_AA);
+    cv::putText(out, fmt::format("{:.2f}", f.score), f.box.tl() + cv::Point2f(0, -4.f),
+                cv::FONT_HERSHEY_SIMPLEX, 0.4 * thick, cv::Scalar(0, 255, 0), thick, cv::LINE_AA);
+    for (const auto& p : f.landmarks68) cv::circle(out, p, thick, cv::Scalar(255, 200, 0), cv::FILLED);
+    for (const auto& p : f.kps5) cv::circle(out, p, 2 * thick, cv::Scalar(0, 0, 255), cv::FILLED);
+  }
+  return out;
+}
+
+}  // namespace standin

@@ -1,0 +1,294 @@
+#include "standin/files.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+namespace standin {
+namespace fs = std::filesystem;
+namespace {
+
+bool SamePath(const fs::path& a, const fs::path& b) {
+  std::error_code ec;
+  if (fs::exists(a, ec) && fs::exists(b, ec)) return fs::equivalent(a, b, ec);
+  return fs::weakly_canonical(a, ec) == fs::weakly_canonical(b, ec);
+}
+
+std::string Suffix(FileMode mode) { return mode == FileMode::kDraw ? "_detections" : "_anonymized"; }
+
+// Default output extension: the input's, except that WebM cannot carry H.264.
+std::string OutputExtension(const fs::path& in) {
+  std::string ext = in.extension().string();
+  std::string lower = ext;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return lower == ".webm" ? ".mp4" : ext;
+}
+
+fs::path NextTo(const fs::path& in, FileMode mode) {
+  return in.parent_path() / (in.stem().string() + Suffix(mode) + OutputExtension(in));
+}
+
+fs::path InFolder(const fs::path& folder, const fs::path& relative) {
+  fs::path out = folder / relative;
+  out.replace_extension(OutputExtension(relative));
+  return out;
+}
+
+}  // namespace
+
+Expected<std::vector<FileJob>> PlanJobs(const std::vector<fs::path>& inputs,
+                                        const PlanOptions& options) {
+  if (inputs.empty()) return Status(ErrorCode::kInvalidArgument, "no input given");
+  const bool detect_only = options.mode == FileMode::kDetectOnly;
+  std::error_code ec;
+  bool any_folder = false;
+  for (const auto& in : inputs) {
+    if (!fs::exists(in, ec)) return Status(ErrorCode::kNotFound, fmt::format("{}: no such file or folder", in.string()));
+    any_folder = any_folder || fs::is_directory(in, ec);
+  }
+  // Is -o a folder?
+  const bool out_is_folder =
+      options.output && (inputs.size() > 1 || any_folder || fs::is_directory(*options.output, ec) ||
+                         options.output->string().back() == '/');
+  std::vector<FileJob> jobs;
+  for (const auto& in : inputs) {
+    if (fs::is_directory(in, ec)) {
+      const fs::path root = options.output
+                                ? (inputs.size() > 1 ? *options.output / in.filename() : *options.output)
+                                : fs::path(in.string() + Suffix(options.mode));
+      std::vector<fs::path> found;
+      for (auto it = fs::recursive_directory_iterator(
+               in, fs::directory_options::skip_permission_denied, ec);
+           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        const fs::path& p = it->path();
+        if (it->is_directory(ec)) {
+          // Never descend into the output folder (or hidden folders).
+          if ((!detect_only && SamePath(p, root)) || p.filename().string().starts_with(".")) {
+            it.disable_recursion_pending();
+          }
+          continue;
+        }
+        if (!it->is_regular_file(ec) || p.filename().string().starts_with(".")) continue;
+        if (io::KindOf(p) == io::MediaKind::kUnsupported) continue;
+        found.push_back(p);
+      }
+      if (ec) {
+        return Status(ErrorCode::kUnreadable, fmt::format("{}: cannot list folder ({})", in.string(), ec.message()));
+      }
+      if (found.empty()) {
+        return Status(ErrorCode::kNoInputs,
+                      fmt::format("{}: no images or videos in this folder", in.string()));
+      }
+      std::sort(found.begin(), found.end());
+      for (const auto& p : found) {
+        FileJob job{p, {}, io::KindOf(p)};
+        if (!detect_only) job.output = InFolder(root, fs::relative(p, in, ec));
+        jobs.push_back(std::move(job));
+      }
+      continue;
+    }
+    const io::MediaKind kind = io::KindOf(in);
+    if (kind == io::MediaKind::kUnsupported) {
+      return Status(ErrorCode::kUnsupported,
+                    fmt::format("{}: unsupported file type '{}' (images: jpg png webp bmp tiff; "
+                                "videos: mp4 mov mkv avi webm)",
+                                in.string(), in.extension().string()));
+    }
+    FileJob job{in, {}, kind};
+    if (!detect_only) {
+      if (!options.output) {
+        job.output = NextTo(in, options.mode);
+      } else if (out_is_folder) {
+        job.output = InFolder(*options.output, in.filename());
+      } else {
+        job.output = *options.output;
+      }
+    }
+    jobs.push_back(std::move(job));
+  }
+  if (!detect_only) {
+    std::set<fs::path> outputs;
+    for (const auto& job : jobs) {
+      for (const auto& other : jobs) {
+        if (SamePath(job.output, other.input)) {
+          return Status(ErrorCode::kOutputConflict,
+                        fmt::format("{}: output would overwrite an input; choose another -o",
+                                    job.output.string()));
+        }
+      }
+      if (options.output && !out_is_folder && io::KindOf(job.output) != job.kind) {
+        return Status(ErrorCode::kInvalidArgument,
+                      fmt::format("{}: output extension does not fit a{} input", job.output.string(),
+                                  job.kind == io::MediaKind::kVideo ? " video" : "n image"));
+      }
+      if (!outputs.insert(fs::weakly_canonical(job.output, ec)).second) {
+        return Status(ErrorCode::kOutputConflict,
+                      fmt::format("{}: two inputs would write the same output", job.output.string()));
+      }
+    }
+  }
+  return jobs;
+}
+
+namespace {
+
+Status PrepareOutputFolder(const fs::path& output) {
+  const fs::path dir = output.has_parent_path() ? output.parent_path() : fs::path(".");
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec || !fs::is_directory(dir) || access(dir.c_str(), W_OK) != 0) {
+    return {ErrorCode::kOutputNotWritable,
+            fmt::format("{}: output folder is not writable", dir.string())};
+  }
+  return Status::Ok();
+}
+
+Expected<cv::Mat> Render(Anonymizer& anonymizer, const cv::Mat& frame, FileMode mode,
+                         std::vector<Face>& faces) {
+  if (mode == FileMode::kAnonymize) {
+    auto out = anonymizer.Process(frame);
+    if (!out.ok()) return out.status();
+    faces = std::move(out->faces);
+    return std::move(out->image);
+  }
+  auto found = anonymizer.Detect(frame);
+  if (!found.ok()) return found.status();
+  faces = std::move(found).value();
+  return mode == FileMode::kDraw ? DrawFaces(frame, faces) : cv::Mat();
+}
+
+}  // namespace
+
+Expected<FileReport> ProcessFile(Anonymizer& anonymizer, const FileJob& job,
+                                 const FileOptions& options, const ProgressFn& progress) {
+  FileReport report;
+  report.job = job;
+  const bool write = options.mode != FileMode::kDetectOnly;
+  if (write) {
+    if (Status s = PrepareOutputFolder(job.output); !s.ok()) return s;
+  }
+  if (job.kind == io::MediaKind::kImage) {
+    auto img = io::ReadImage(job.input);
+    if (!img.ok()) return img.status();
+    report.width = img->cols;
+    report.height = img->rows;
+    std::vector<Face> faces;
+    auto out = Render(anonymizer, *img, options.mode, faces);
+    if (!out.ok()) return out.status();
+    report.frames.push_back(std::move(faces));
+    if (write) {
+      io::ImageWriteOptions w;
+      w.jpeg_quality = options.jpeg_quality;
+      if (options.keep_metadata) w.metadata_from = job.input;
+      if (Status s = io::WriteImage(job.output, *out, w); !s.ok()) return s;
+    }
+    if (progress) progress(1, 1);
+    return report;
+  }
+  auto reader = io::VideoReader::Open(job.input);
+  if (!reader.ok()) return reader.status();
+  const io::VideoInfo& info = (*reader)->info();
+  report.width = info.width;
+  report.height = info.height;
+  report.fps = info.fps;
+  std::unique_ptr<io::VideoWriter> writer;
+  if (write) {
+    io::VideoWriteOptions vw = options.video;
+    vw.keep_audio = options.keep_audio;
+    vw.keep_metadata = options.keep_metadata;
+    auto w = io::VideoWriter::Open(job.output, job.input, info, vw);
+    if (!w.ok()) return w.status();
+    writer = std::move(w).value();
+  }
+  cv::Mat frame;
+  std::int64_t n = 0;
+  while (true) {
+    auto more = (*reader)->Read(frame);
+    if (!more.ok()) return more.status();  // the writer's destructor removes its temp file
+    if (!*more) break;
+    std::vector<Face> faces;
+    auto out = Render(anonymizer, frame, options.mode, faces);
+    if (!out.ok()) {
+      return Status(out.status().code(),
+                    fmt::format("{}: frame {}: {}", job.input.string(), n, out.status().message()));
+    }
+    report.frames.push_back(std::move(faces));
+    if (writer) {
+      if (Status s = writer->Write(*out); !s.ok()) return s;
+    }
+    ++n;
+    if (progress) progress(n, info.frames);
+  }
+  if (Status s = (*reader)->Finish(); !s.ok()) return s;
+  if (n == 0) {
+    return Status(ErrorCode::kCorruptInput, fmt::format("{}: video has no frames", job.input.string()));
+  }
+  if (writer) {
+    if (Status s = writer->Finish(); !s.ok()) return s;
+  }
+  return report;
+}
+
+namespace {
+
+nlohmann::json PointJson(const cv::Point2f& p) {
+  return {std::round(p.x * 100) / 100, std::round(p.y * 100) / 100};
+}
+
+nlohmann::json FaceJson(const Face& f) {
+  nlohmann::json j;
+  j["box"] = {std::round(f.box.x * 100) / 100, std::round(f.box.y * 100) / 100,
+              std::round(f.box.width * 100) / 100, std::round(f.box.height * 100) / 100};
+  j["score"] = std::round(f.score * 1000) / 1000;
+  j["keypoints5"] = nlohmann::json::array();
+  for (const auto& p : f.kps5) j["keypoints5"].push_back(PointJson(p));
+  if (!f.landmarks68.empty()) {
+    j["landmarks68"] = nlohmann::json::array();
+    for (const auto& p : f.landmarks68) j["landmarks68"].push_back(PointJson(p));
+  }
+  if (!f.method.empty()) j["method"] = f.method;
+  return j;
+}
+
+}  // namespace
+
+std::string ReportsToJson(const std::vector<FileReport>& reports, const AnonymizerOptions& options) {
+  nlohmann::json doc;
+  doc["standin"] = "0.1.0";
+  doc["box_format"] = "x, y, width, height in pixels (dlib face box convention)";
+  doc["keypoints5_order"] = {"left_eye", "right_eye", "nose", "mouth_left", "mouth_right"};
+  doc["detector"] = {{"model", options.detector.model},
+                     {"threshold", options.detector.threshold},
+                     {"min_face", options.detector.min_face}};
+  doc["files"] = nlohmann::json::array();
+  for (const auto& r : reports) {
+    nlohmann::json f;
+    f["input"] = r.job.input.string();
+    if (!r.job.output.empty()) f["output"] = r.job.output.string();
+    f["width"] = r.width;
+    f["height"] = r.height;
+    if (r.job.kind == io::MediaKind::kImage) {
+      f["faces"] = nlohmann::json::array();
+      for (const auto& face : r.frames.at(0)) f["faces"].push_back(FaceJson(face));
+    } else {
+      f["fps"] = r.fps;
+      f["frames"] = nlohmann::json::array();
+      for (size_t i = 0; i < r.frames.size(); ++i) {
+        nlohmann::json fr;
+        fr["index"] = i;
+        fr["faces"] = nlohmann::json::array();
+        for (const auto& face : r.frames[i]) fr["faces"].push_back(FaceJson(face));
+        f["frames"].push_back(std::move(fr));
+      }
+    }
+    doc["files"].push_back(std::move(f));
+  }
+  return doc.dump(1);
+}
+
+}  // namespace standin

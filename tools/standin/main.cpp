@@ -1,0 +1,198 @@
+// standin: replace every face in photos and videos.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include "progress.hpp"
+#include "standin/anonymizer.hpp"
+#include "standin/files.hpp"
+
+namespace fs = std::filesystem;
+using standin::ErrorCode;
+
+namespace {
+
+// Distinct exit status for each kind of failure (also listed in --help and README.md).
+int ExitCode(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kOk: return 0;
+    case ErrorCode::kInvalidArgument: return 2;
+    case ErrorCode::kNotFound: return 3;
+    case ErrorCode::kUnreadable: return 4;
+    case ErrorCode::kCorruptInput: return 5;
+    case ErrorCode::kUnsupported: return 6;
+    case ErrorCode::kNoInputs: return 7;
+    case ErrorCode::kOutputConflict: return 8;
+    case ErrorCode::kOutputNotWritable: return 9;
+    case ErrorCode::kDiskFull: return 10;
+    case ErrorCode::kModelMissing: return 11;
+    case ErrorCode::kProcessingFailed: return 12;
+    case ErrorCode::kExternalTool: return 13;
+  }
+  return 1;
+}
+
+constexpr const char* kExitCodes =
+    "Exit status: 0 ok, 2 bad arguments, 3 input not found, 4 input unreadable, 5 corrupt or "
+    "empty input, 6 unsupported file type, 7 folder without images or videos, 8 output would "
+    "overwrite an input, 9 output not writable, 10 disk full, 11 model file missing or corrupt, "
+    "12 processing failed (nothing written), 13 ffmpeg missing or failed.";
+
+int Fail(const standin::Status& s) {
+  std::fprintf(stderr, "standin: error: %s\n", s.message().c_str());
+  return ExitCode(s.code());
+}
+
+struct Args {
+  std::vector<std::string> inputs;
+  std::string output;
+  std::string json;
+  std::string method = "blur";
+  bool boxes = false;
+  bool draw = false;
+  bool keep_metadata = false;
+  bool no_audio = false;
+  bool quiet = false;
+  int threads = 0;
+  int jpeg_quality = 95;
+  standin::AnonymizerOptions opts;
+};
+
+void AddDetectionOptions(CLI::App& app, Args& a) {
+  app.add_option("--threshold", a.opts.detector.threshold, "Detector confidence threshold")
+      ->check(CLI::Range(0.01f, 0.99f))
+      ->capture_default_str();
+  app.add_option("--min-face", a.opts.detector.min_face,
+                 "Smallest face side to find, in pixels (smaller = slower)")
+      ->check(CLI::Range(4.f, 10000.f))
+      ->capture_default_str();
+  app.add_option("--detector", a.opts.detector.model, "Detection network")
+      ->check(CLI::IsMember({"blazeface", "ultraface"}))
+      ->capture_default_str();
+  app.add_option("--threads", a.threads, "Inference threads (0: all cores)")
+      ->check(CLI::Range(0, 256));
+  app.add_flag("-q,--quiet", a.quiet, "No progress bar");
+}
+
+int Run(Args& a, standin::FileMode mode) {
+  a.opts.detector.threads = a.threads;
+  auto kind = standin::ParseMethod(a.method);
+  if (!kind.ok()) return Fail(kind.status());
+  a.opts.method.kind = *kind;
+  a.opts.method.boxes = a.boxes;
+
+  std::vector<fs::path> inputs(a.inputs.begin(), a.inputs.end());
+  standin::PlanOptions plan;
+  plan.mode = mode;
+  if (!a.output.empty()) plan.output = fs::path(a.output);
+  auto jobs = standin::PlanJobs(inputs, plan);
+  if (!jobs.ok()) return Fail(jobs.status());
+  if (!a.json.empty()) {
+    for (const auto& job : *jobs) {
+      std::error_code ec;
+      if (fs::equivalent(job.input, a.json, ec)) {
+        return Fail({ErrorCode::kOutputConflict, fmt::format("{}: --json would overwrite an input", a.json)});
+      }
+    }
+  }
+
+  auto anonymizer = standin::Anonymizer::Create(a.opts);
+  if (!anonymizer.ok()) return Fail(anonymizer.status());
+
+  standin::FileOptions fopts;
+  fopts.mode = mode;
+  fopts.keep_metadata = a.keep_metadata;
+  fopts.keep_audio = !a.no_audio;
+  fopts.jpeg_quality = a.jpeg_quality;
+
+  std::vector<standin::FileReport> reports;
+  standin::Status first_error;
+  const bool many = jobs->size() > 1;
+  standin::cli::Progress files_bar(!a.quiet && many, "files ");
+  std::int64_t done = 0;
+  for (const auto& job : *jobs) {
+    standin::cli::Progress frames_bar(!a.quiet && job.kind == standin::io::MediaKind::kVideo,
+                                      job.input.filename().string());
+    auto report = standin::ProcessFile(*anonymizer, job, fopts,
+                                       [&](std::int64_t n, std::int64_t total) { frames_bar.Update(n, total); });
+    frames_bar.Done();
+    if (!report.ok()) {
+      files_bar.Done();
+      std::fprintf(stderr, "standin: error: %s\n", report.status().message().c_str());
+      if (first_error.ok()) first_error = report.status();
+    } else {
+      reports.push_back(std::move(report).value());
+    }
+    files_bar.Update(++done, static_cast<std::int64_t>(jobs->size()));
+  }
+  files_bar.Done();
+  if (!a.json.empty()) {
+    const std::string text = standin::ReportsToJson(reports, a.opts);
+    if (auto s = standin::io::WriteFileAtomic(a.json, std::vector<std::uint8_t>(text.begin(), text.end()));
+        !s.ok()) {
+      return Fail(s);
+    }
+  }
+  if (mode == standin::FileMode::kDetectOnly && a.json.empty()) {
+    std::fputs(standin::ReportsToJson(reports, a.opts).c_str(), stdout);
+    std::fputs("\n", stdout);
+  }
+  return ExitCode(first_error.code());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "standin: anonymize every face in photos and videos.\n"
+      "Images (jpg png webp bmp tiff), folders (recursive) and videos (mp4 mov mkv avi webm)."};
+  app.footer(kExitCodes);
+  app.set_version_flag("--version", "standin 0.1.0");
+  app.require_subcommand(0, 1);
+  app.allow_extras(false);
+
+  Args a;
+  app.add_option("inputs", a.inputs, "Images, folders or videos")->required(false);
+  app.add_option("-o,--output", a.output,
+                 "Output file (one input) or folder; default: <stem>_anonymized.<ext> next to "
+                 "each input, <folder>_anonymized for folders");
+  app.add_option("-m,--method", a.method, "What replaces each face")
+      ->check(CLI::IsMember({"blur", "pixelate", "solid"}))
+      ->capture_default_str();
+  app.add_flag("--boxes", a.boxes, "Cover rectangles instead of soft-edged ellipses");
+  app.add_option("--mask-scale", a.opts.method.mask_scale, "Size of the covered region relative to the face")
+      ->check(CLI::Range(0.6f, 4.f))
+      ->capture_default_str();
+  app.add_option("--json", a.json, "Also write the detections (boxes, scores, keypoints, landmarks) as JSON");
+  app.add_flag("--draw", a.draw, "Write a debug overlay of the detections instead of anonymizing");
+  app.add_flag("--keep-metadata", a.keep_metadata, "Keep EXIF/GPS/XMP and container metadata (stripped by default)");
+  app.add_flag("--no-audio", a.no_audio, "Drop the audio track of videos");
+  app.add_option("--jpeg-quality", a.jpeg_quality, "JPEG/WebP output quality")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  AddDetectionOptions(app, a);
+
+  Args d;
+  auto* detect = app.add_subcommand("detect", "Detect faces only and write them as JSON (stdout without --json)");
+  detect->add_option("inputs", d.inputs, "Images, folders or videos")->required();
+  detect->add_option("--json", d.json, "Where to write the JSON");
+  AddDetectionOptions(*detect, d);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+  if (detect->parsed()) return Run(d, standin::FileMode::kDetectOnly);
+  if (a.inputs.empty()) {
+    std::fputs("standin: error: no input given (see standin --help)\n", stderr);
+    return 2;
+  }
+  return Run(a, a.draw ? standin::FileMode::kDraw : standin::FileMode::kAnonymize);
+}
