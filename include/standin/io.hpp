@@ -2,6 +2,8 @@
 // through ffmpeg. The core library (anonymizer.hpp) never touches files.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -37,6 +39,10 @@ struct ImageWriteOptions {
 // Encodes by the extension of `path` and writes atomically.
 Status WriteImage(const std::filesystem::path& path, const cv::Mat& bgr,
                   const ImageWriteOptions& options = {});
+
+// Permissions for new output files: 0666 less the process umask (temporary files are created
+// 0600 and get these before they are renamed into place).
+mode_t DefaultFileMode();
 
 // Maps errno from a failed write to a Status (ENOSPC/EFBIG/EDQUOT -> kDiskFull, ...).
 Status WriteError(const std::filesystem::path& path, int err);

@@ -60,6 +60,7 @@ class Expected {
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
+  T&& operator*() && { return std::move(*this).value(); }
 
   // The error; Status::Ok() when a value is held.
   [[nodiscard]] Status status() const { return ok() ? Status::Ok() : std::get<Status>(data_); }

@@ -40,12 +40,14 @@ Expected<ModelStore> ModelStore::Open(const ModelStoreOptions& options) {
   store.verify_ = options.verify_sha256;
   store.search_ = options.search_path;
   if (store.search_.empty()) {
+    // $STANDIN_MODEL_DIR, when set, is the only place searched.
     if (const char* env = std::getenv("STANDIN_MODEL_DIR"); env != nullptr && *env != '\0') {
       store.search_.emplace_back(env);
+    } else {
+      store.search_.emplace_back(STANDIN_INSTALLED_MODEL_DIR);
+      store.search_.emplace_back(fs::path(STANDIN_SOURCE_MODEL_DIR) / "cache");
+      store.search_.emplace_back(STANDIN_SOURCE_MODEL_DIR);
     }
-    store.search_.emplace_back(STANDIN_INSTALLED_MODEL_DIR);
-    store.search_.emplace_back(fs::path(STANDIN_SOURCE_MODEL_DIR) / "cache");
-    store.search_.emplace_back(STANDIN_SOURCE_MODEL_DIR);
   }
   fs::path manifest;
   for (const auto& dir : store.search_) {

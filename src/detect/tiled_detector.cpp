@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include <fmt/core.h>
+#include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
 
 namespace standin::detect {
@@ -54,8 +55,11 @@ std::vector<Tile> PlanTiles(cv::Size image, cv::Size input, float min_face,
     for (int y : Origins(image.height, th)) {
       for (int x : Origins(image.width, tw)) tiles.push_back({cv::Rect(x, y, tw, th), level});
     }
-    if (scale <= finest || level >= 8) break;
-    scale /= 2.0;
+    // Halve the tile side until faces of min_face pixels are big enough for the network; the
+    // last step stops exactly there rather than going a whole factor of two too far.
+    const double next = std::max(scale / 2.0, finest);
+    if (next > scale / 1.25 || level >= 8) break;
+    scale = next;
   }
   return tiles;
 }
@@ -66,9 +70,18 @@ std::vector<Face> SuppressOverlaps(std::vector<Face> faces, float iou_threshold)
   std::vector<Face> kept;
   for (auto& f : faces) {
     bool suppressed = false;
-    for (const auto& k : kept) {
-      const float inter = (f.box & k.box).area();
-      if (IoU(f.box, k.box) > iou_threshold || inter > 0.6f * std::min(f.box.area(), k.box.area())) {
+    for (auto& k : kept) {
+      if (IoU(f.box, k.box) > iou_threshold) {
+        suppressed = true;
+        break;
+      }
+      // One box mostly inside the other (a partial detection): keep the larger region, which is
+      // the safe side, with the better score.
+      if ((f.box & k.box).area() > 0.6f * std::min(f.box.area(), k.box.area())) {
+        if (f.box.area() > k.box.area()) {
+          k.box = f.box;
+          k.kps5 = f.kps5;
+        }
         suppressed = true;
         break;
       }
@@ -78,68 +91,100 @@ std::vector<Face> SuppressOverlaps(std::vector<Face> faces, float iou_threshold)
   return kept;
 }
 
-TiledDetector::TiledDetector(std::unique_ptr<TileNetwork> net, DetectorOptions options)
-    : net_(std::move(net)), options_(std::move(options)) {}
+Expected<std::unique_ptr<TiledDetector>> TiledDetector::Create(NetworkFactory factory,
+                                                              DetectorOptions options) {
+  std::unique_ptr<TiledDetector> d(new TiledDetector());
+  d->options_ = std::move(options);
+  const int workers = std::max(1, options.threads > 0 ? options.threads : cv::getNumThreads());
+  for (int i = 0; i < workers; ++i) {
+    auto net = factory();
+    if (!net.ok()) return net.status();
+    d->nets_.push_back(std::move(net).value());
+  }
+  return d;
+}
+
+Expected<std::vector<Face>> TiledDetector::RunTile(TileNetwork& net, const cv::Mat& bgr,
+                                                   const Tile& tile) const {
+  const cv::Size input = net.input_size();
+  const cv::Rect image_rect(0, 0, bgr.cols, bgr.rows);
+  const cv::Rect inside = tile.region & image_rect;
+  if (inside.empty()) return std::vector<Face>{};
+  // The visible part of the tile on a black canvas, resized to the network input.
+  cv::Mat padded(tile.region.size(), CV_8UC3, cv::Scalar::all(0));
+  bgr(inside).copyTo(padded(inside - tile.region.tl()));
+  const double s = static_cast<double>(tile.region.width) / input.width;
+  cv::Mat tile_img;
+  cv::resize(padded, tile_img, input, 0, 0, s > 1.0 ? cv::INTER_AREA : cv::INTER_LINEAR);
+  auto found = net.Run(tile_img, options_.threshold);
+  if (!found.ok()) return found.status();
+  const float tw = static_cast<float>(tile.region.width);
+  const float th = static_cast<float>(tile.region.height);
+  const BoxCalibration calib = net.calibration();
+  std::vector<Face> kept;
+  for (auto& f : *found) {
+    auto to_image = [&](cv::Point2f p) {
+      return cv::Point2f(static_cast<float>(tile.region.x + p.x * s),
+                         static_cast<float>(tile.region.y + p.y * s));
+    };
+    const cv::Point2f tl = to_image(f.box.tl());
+    const cv::Rect2f box(tl.x, tl.y, static_cast<float>(f.box.width * s),
+                         static_cast<float>(f.box.height * s));
+    if (tile.level > 0) {
+      // Faces larger than the overlap belong to a coarser level, and a face cut by an inner
+      // tile edge is seen whole by a neighbouring tile or level.
+      if (std::max(box.width, box.height) > 2.f * kOverlap * std::min(tw, th)) continue;
+      const float mx = kEdgeMargin * tw;
+      const float my = kEdgeMargin * th;
+      const bool cut_left = box.x < tile.region.x + mx && tile.region.x > 0;
+      const bool cut_top = box.y < tile.region.y + my && tile.region.y > 0;
+      const bool cut_right = box.br().x > tile.region.br().x - mx && tile.region.br().x < bgr.cols;
+      const bool cut_bottom = box.br().y > tile.region.br().y - my && tile.region.br().y < bgr.rows;
+      if (cut_left || cut_top || cut_right || cut_bottom) continue;
+    }
+    f.box = calib.Apply(box);
+    for (auto& k : f.kps5) k = to_image(k);
+    kept.push_back(std::move(f));
+  }
+  return kept;
+}
 
 Expected<std::vector<Face>> TiledDetector::Detect(const cv::Mat& bgr) {
   if (bgr.empty() || bgr.type() != CV_8UC3) {
     return Status(ErrorCode::kInvalidArgument, "detector expects a non-empty 8-bit BGR image");
   }
-  const cv::Size input = net_->input_size();
-  const auto tiles = PlanTiles(bgr.size(), input, options_.min_face, net_->min_face_input());
-  const cv::Rect image_rect(0, 0, bgr.cols, bgr.rows);
-  const BoxCalibration calib = net_->calibration();
-  std::vector<Face> all;
-  cv::Mat tile_img;
-  cv::Mat padded;
-  for (const auto& tile : tiles) {
-    const cv::Rect inside = tile.region & image_rect;
-    if (inside.empty()) continue;
-    // Copy the visible part of the tile into a black canvas, then resize to the input.
-    padded.create(tile.region.size(), CV_8UC3);
-    padded.setTo(cv::Scalar::all(0));
-    bgr(inside).copyTo(padded(inside - tile.region.tl()));
-    const double s = static_cast<double>(tile.region.width) / input.width;
-    cv::resize(padded, tile_img, input, 0, 0, s > 1.0 ? cv::INTER_AREA : cv::INTER_LINEAR);
-    auto found = net_->Run(tile_img, options_.threshold);
-    if (!found.ok()) return found.status();
-    const float tw = static_cast<float>(tile.region.width);
-    const float th = static_cast<float>(tile.region.height);
-    for (auto& f : *found) {
-      // Tile -> image coordinates.
-      auto to_image = [&](cv::Point2f p) {
-        return cv::Point2f(static_cast<float>(tile.region.x + p.x * s),
-                           static_cast<float>(tile.region.y + p.y * s));
-      };
-      const cv::Point2f tl = to_image(f.box.tl());
-      cv::Rect2f box(tl.x, tl.y, static_cast<float>(f.box.width * s),
-                     static_cast<float>(f.box.height * s));
-      if (tile.level > 0) {
-        // Faces larger than the overlap belong to a coarser level, and a face cut by an inner
-        // tile edge is seen whole by a neighbouring tile or level.
-        if (std::max(box.width, box.height) > kOverlap * std::min(tw, th) * 2.f) continue;
-        const float mx = kEdgeMargin * tw;
-        const float my = kEdgeMargin * th;
-        const bool cut_left = box.x < tile.region.x + mx && tile.region.x > 0;
-        const bool cut_top = box.y < tile.region.y + my && tile.region.y > 0;
-        const bool cut_right = box.br().x > tile.region.br().x - mx && tile.region.br().x < bgr.cols;
-        const bool cut_bottom =
-            box.br().y > tile.region.br().y - my && tile.region.br().y < bgr.rows;
-        if (cut_left || cut_top || cut_right || cut_bottom) continue;
+  const float min_face = options_.min_face > 0.f ? options_.min_face : AutoMinFace(bgr.size());
+  const auto tiles = PlanTiles(bgr.size(), nets_[0]->input_size(), min_face,
+                               nets_[0]->min_face_input());
+  std::vector<Expected<std::vector<Face>>> results(tiles.size(), std::vector<Face>{});
+  if (tiles.size() == 1) results[0] = RunTile(*nets_[0], bgr, tiles[0]);  // threads inside
+  const int workers = tiles.size() == 1 ? 0 : static_cast<int>(std::min(nets_.size(), tiles.size()));
+  // Worker w takes tiles w, w + workers, ...; networks run single-threaded inside the workers.
+  cv::parallel_for_(cv::Range(0, workers), [&](const cv::Range& range) {
+    for (int w = range.start; w < range.end; ++w) {
+      for (size_t t = static_cast<size_t>(w); t < tiles.size(); t += static_cast<size_t>(workers)) {
+        results[t] = RunTile(*nets_[static_cast<size_t>(w)], bgr, tiles[t]);
       }
-      f.box = calib.Apply(box);
-      for (auto& k : f.kps5) k = to_image(k);
-      all.push_back(std::move(f));
     }
+  }, workers);
+  std::vector<Face> all;
+  for (auto& r : results) {
+    if (!r.ok()) return r.status();
+    for (auto& f : *r) all.push_back(std::move(f));
   }
   auto kept = SuppressOverlaps(std::move(all), options_.nms_iou);
-  // Drop faces that lie entirely in the black padding.
+  // Drop faces that lie mostly in the black padding.
+  const cv::Rect2f image_rect(0.f, 0.f, static_cast<float>(bgr.cols), static_cast<float>(bgr.rows));
   kept.erase(std::remove_if(kept.begin(), kept.end(),
-                            [&](const Face& f) {
-                              return (f.box & cv::Rect2f(image_rect)).area() < 0.5f * f.box.area();
-                            }),
+                            [&](const Face& f) { return (f.box & image_rect).area() < 0.5f * f.box.area(); }),
              kept.end());
   return kept;
 }
 
 }  // namespace standin::detect
+
+namespace standin {
+float AutoMinFace(cv::Size image) {
+  return std::max(20.f, static_cast<float>(std::min(image.width, image.height)) / 14.f);
+}
+}  // namespace standin

@@ -128,6 +128,15 @@ Expected<cv::Mat> ReadImage(const fs::path& path) {
   return img;
 }
 
+mode_t DefaultFileMode() {
+  static const mode_t mode = [] {
+    const mode_t mask = umask(0);
+    umask(mask);
+    return static_cast<mode_t>(0666 & ~mask);
+  }();
+  return mode;
+}
+
 Status WriteError(const fs::path& path, int err) {
   if (err == ENOSPC || err == EFBIG || err == EDQUOT) {
     return {ErrorCode::kDiskFull,
@@ -158,7 +167,7 @@ Status WriteFileAtomic(const fs::path& path, const std::vector<std::uint8_t>& by
     done += static_cast<size_t>(n);
   }
   if (fsync(fd) != 0) return fail(errno);
-  fchmod(fd, 0644);
+  fchmod(fd, DefaultFileMode());
   if (close(fd) != 0) {
     const int err = errno;
     unlink(tmpl.c_str());

@@ -1,5 +1,8 @@
 // Video through ffmpeg/ffprobe child processes: raw BGR frames over pipes, audio and (optionally)
 // container metadata copied from the source by the encoder.
+#include <sys/resource.h>
+#include <sys/statvfs.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -107,6 +110,20 @@ class FfmpegWriter final : public VideoWriter {
   Status Finish() override {
     const int rc = proc_.Wait();
     if (rc != 0) return Fail();
+    // ffmpeg can exit 0 after a failed write (e.g. past a file size limit), so count what
+    // actually landed in the file before it may take the output's name.
+    auto packets = RunCapture({"ffprobe", "-v", "error", "-count_packets", "-select_streams", "v:0",
+                               "-show_entries", "stream=nb_read_packets", "-of", "csv=p=0",
+                               tmp_.string()});
+    if (!packets.ok() || std::atoll(packets->c_str()) != frames_) {
+      const bool full = OutOfSpace(tmp_);
+      unlink(tmp_.c_str());
+      finished_ = true;
+      if (full) return WriteError(path_, ENOSPC);
+      return {ErrorCode::kExternalTool,
+              fmt::format("{}: the encoder wrote an incomplete video ({} frames expected)",
+                          path_.string(), frames_)};
+    }
     if (rename(tmp_.c_str(), path_.c_str()) != 0) {
       const int err = errno;
       unlink(tmp_.c_str());
@@ -118,12 +135,28 @@ class FfmpegWriter final : public VideoWriter {
   }
 
  private:
+  // Whether a failed write of `file` ran out of room: little space left on its filesystem, or
+  // the file reached the process's file size limit.
+  static bool OutOfSpace(const fs::path& file) {
+    struct statvfs vfs {};
+    if (statvfs(file.parent_path().empty() ? "." : file.parent_path().c_str(), &vfs) == 0 &&
+        static_cast<double>(vfs.f_bavail) * static_cast<double>(vfs.f_frsize) < 8.0 * (1 << 20)) {
+      return true;
+    }
+    struct rlimit lim {};
+    std::error_code ec;
+    const auto size = fs::file_size(file, ec);
+    return getrlimit(RLIMIT_FSIZE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY && !ec &&
+           size + 65536 >= lim.rlim_cur;
+  }
+
   Status Fail() {
     proc_.Wait();
     const std::string err = proc_.Stderr();
+    const bool full = OutOfSpace(tmp_);
     unlink(tmp_.c_str());
     finished_ = true;
-    if (err.find("No space left") != std::string::npos ||
+    if (full || err.find("No space left") != std::string::npos ||
         err.find("File too large") != std::string::npos) {
       return WriteError(path_, ENOSPC);
     }
@@ -220,6 +253,7 @@ Expected<std::unique_ptr<VideoWriter>> VideoWriter::Open(const fs::path& path,
   std::string tmpl = (dir / ("." + path.filename().string() + ".standin-XXXXXX")).string();
   const int fd = mkstemp(tmpl.data());
   if (fd < 0) return WriteError(path, errno);
+  fchmod(fd, DefaultFileMode());
   close(fd);
   std::vector<std::string> args = {"ffmpeg", "-v", "error", "-nostdin", "-y",
                                    "-f", "rawvideo", "-pix_fmt", "bgr24",

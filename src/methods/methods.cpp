@@ -140,22 +140,36 @@ FaceRegion MakeFaceRegion(const Face& face, cv::Size image_size, const MethodOpt
   FaceRegion region;
   region.roi = bounds & cv::Rect(0, 0, image_size.width, image_size.height);
   if (region.roi.empty()) return region;
-  cv::Mat1b hard = cv::Mat1b::zeros(region.roi.size());
   const cv::Point2f local = centre - cv::Point2f(static_cast<float>(region.roi.x),
                                                  static_cast<float>(region.roi.y));
   if (options.boxes) {
+    cv::Mat1b hard = cv::Mat1b::zeros(region.roi.size());
     const cv::Point tl(static_cast<int>(std::floor(local.x - axes.width)),
                        static_cast<int>(std::floor(local.y - axes.height)));
     const cv::Point br(static_cast<int>(std::ceil(local.x + axes.width)),
                        static_cast<int>(std::ceil(local.y + axes.height)));
     cv::rectangle(hard, tl, br, cv::Scalar(255), cv::FILLED);
-  } else {
-    cv::ellipse(hard, cv::RotatedRect(local, cv::Size2f(2 * (axes.width + grow), 2 * (axes.height + grow)),
-                                      RollDegrees(face)),
-                cv::Scalar(255), cv::FILLED, cv::LINE_AA);
+    hard.convertTo(region.alpha, CV_32F, 1.0 / 255.0);
+    return region;
   }
-  hard.convertTo(region.alpha, CV_32F, 1.0 / 255.0);
-  if (sigma > 0.5f) cv::GaussianBlur(region.alpha, region.alpha, cv::Size(), sigma, sigma);
+  // The soft ellipse is smooth, so it is drawn and blurred on a grid `f` times coarser and
+  // resized up: the cost stays flat as faces grow.
+  const float f = std::max(1.f, sigma / 2.f);
+  const cv::Size small(std::max(1, static_cast<int>(std::ceil(region.roi.width / f))),
+                       std::max(1, static_cast<int>(std::ceil(region.roi.height / f))));
+  cv::Mat1b hard = cv::Mat1b::zeros(small);
+  cv::ellipse(hard,
+              cv::RotatedRect(local / f, cv::Size2f(2 * (axes.width + grow) / f, 2 * (axes.height + grow) / f),
+                              RollDegrees(face)),
+              cv::Scalar(255), cv::FILLED, cv::LINE_AA);
+  cv::Mat1f soft;
+  hard.convertTo(soft, CV_32F, 1.0 / 255.0);
+  if (sigma > 0.5f) cv::GaussianBlur(soft, soft, cv::Size(), sigma / f, sigma / f);
+  if (small == region.roi.size()) {
+    region.alpha = soft;
+  } else {
+    cv::resize(soft, region.alpha, region.roi.size(), 0, 0, cv::INTER_LINEAR);
+  }
   return region;
 }
 

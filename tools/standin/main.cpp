@@ -1,5 +1,6 @@
 // standin: replace every face in photos and videos.
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -68,8 +69,9 @@ void AddDetectionOptions(CLI::App& app, Args& a) {
       ->check(CLI::Range(0.01f, 0.99f))
       ->capture_default_str();
   app.add_option("--min-face", a.opts.detector.min_face,
-                 "Smallest face side to find, in pixels (smaller = slower)")
-      ->check(CLI::Range(4.f, 10000.f))
+                 "Smallest face side to find, in pixels; smaller finds smaller faces but is slower "
+                 "(0 = auto: 1/14 of the shorter image side, at least 20)")
+      ->check(CLI::Range(0.f, 10000.f))
       ->capture_default_str();
   app.add_option("--detector", a.opts.detector.model, "Detection network")
       ->check(CLI::IsMember({"blazeface", "ultraface"}))
@@ -148,6 +150,9 @@ int Run(Args& a, standin::FileMode mode) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A write past a file size limit fails with EFBIG (reported as a full disk) instead of
+  // killing the process; ffmpeg children inherit this.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{
       "standin: anonymize every face in photos and videos.\n"
       "Images (jpg png webp bmp tiff), folders (recursive) and videos (mp4 mov mkv avi webm)."};

@@ -1,0 +1,116 @@
+// Per-stage cost of anonymizing a 1920x1080 group photo (10 labelled faces, four dlib sample
+// photos in a 2x2 grid) with blur. bench/run.sh turns the figures into shares of the end-to-end
+// time and ratios against the baselines measured in the same run (single-pass detection).
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "standin/anonymizer.hpp"
+
+namespace {
+
+const char* kFaces = "/usr/share/doc/libdlib19.1/examples/faces/";
+
+cv::Mat GroupPhoto1080() {
+  std::vector<cv::Mat> parts;
+  for (const char* f : {"2008_002506.jpg", "2008_001009.jpg", "2008_001322.jpg", "2009_004587.jpg"}) {
+    cv::Mat img = cv::imread(std::string(kFaces) + f);
+    if (img.empty()) {
+      std::fprintf(stderr, "missing %s%s (apt-get install libdlib-dev)\n", kFaces, f);
+      std::exit(1);
+    }
+    cv::resize(img, img, cv::Size(960, 540), 0, 0, cv::INTER_CUBIC);
+    parts.push_back(img);
+  }
+  cv::Mat top, bottom, out;
+  cv::hconcat(parts[0], parts[1], top);
+  cv::hconcat(parts[2], parts[3], bottom);
+  cv::vconcat(top, bottom, out);
+  return out;
+}
+
+struct Fixture {
+  cv::Mat image = GroupPhoto1080();
+  std::vector<uchar> jpeg;
+  standin::ModelStore models = *standin::ModelStore::Open();
+  std::unique_ptr<standin::FaceDetector> detector = *standin::MakeDetector({}, models);
+  std::unique_ptr<standin::Landmarker> landmarker = *standin::MakeLandmarker(models);
+  std::unique_ptr<standin::FaceMethod> blur = standin::MakeMethod({});
+  std::vector<standin::Face> faces;
+  Fixture() {
+    cv::imencode(".jpg", image, jpeg, {cv::IMWRITE_JPEG_QUALITY, 92});
+    faces = *detector->Detect(image);
+    (void)landmarker->Annotate(image, faces);
+  }
+};
+
+Fixture& F() {
+  static Fixture f;
+  return f;
+}
+
+void Record(benchmark::State& state) {
+  state.counters["faces"] = static_cast<double>(F().faces.size());
+}
+
+void BM_Decode(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(cv::imdecode(F().jpeg, cv::IMREAD_COLOR));
+  Record(state);
+}
+void BM_Detect(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(F().detector->Detect(F().image));
+  Record(state);
+}
+void BM_DetectSinglePass(benchmark::State& state) {  // baseline: no tiling at all
+  static auto single = *standin::MakeDetector({.min_face = 10000.f}, F().models);
+  for (auto _ : state) benchmark::DoNotOptimize(single->Detect(F().image));
+}
+void BM_Landmarks(benchmark::State& state) {
+  auto faces = F().faces;
+  for (auto _ : state) benchmark::DoNotOptimize(F().landmarker->Annotate(F().image, faces));
+  Record(state);
+}
+void BM_Blur(benchmark::State& state) {
+  cv::Mat img;
+  auto faces = F().faces;
+  for (auto _ : state) {
+    state.PauseTiming();
+    F().image.copyTo(img);
+    state.ResumeTiming();
+    benchmark::DoNotOptimize(F().blur->Apply(img, faces));
+  }
+  Record(state);
+}
+void BM_Encode(benchmark::State& state) {
+  std::vector<uchar> out;
+  for (auto _ : state) cv::imencode(".jpg", F().image, out, {cv::IMWRITE_JPEG_QUALITY, 95});
+  Record(state);
+}
+void BM_EndToEnd(benchmark::State& state) {
+  standin::AnonymizerOptions opts;
+  static auto anonymizer = *standin::Anonymizer::Create(opts);
+  std::vector<uchar> out;
+  for (auto _ : state) {
+    cv::Mat img = cv::imdecode(F().jpeg, cv::IMREAD_COLOR);
+    auto result = anonymizer.Process(img);
+    cv::imencode(".jpg", result->image, out, {cv::IMWRITE_JPEG_QUALITY, 95});
+  }
+  Record(state);
+}
+
+BENCHMARK(BM_Decode)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Detect)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_DetectSinglePass)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Landmarks)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Blur)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Encode)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_EndToEnd)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,223 @@
+// End-to-end tests of the standin command: real files in, real files out.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include "standin/io.hpp"
+#include "support/test_support.hpp"
+
+namespace standin {
+namespace {
+namespace fs = std::filesystem;
+using test::Standin;
+
+// One line on stderr, naming the problem.
+void ExpectOneErrorLine(const test::RunResult& r) {
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(r.err.rfind("standin: error: ", 0), 0u) << r.err;
+}
+
+TEST(Cli, AnonymizesAnImageAndWritesJson) {
+  test::TempDir dir;
+  fs::copy_file(test::SamplePhoto("2008_002470.jpg"), dir / "p.jpg");
+  const auto r = Standin({(dir / "p.jpg").string(), "--json", (dir / "p.json").string(), "-q"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(test::ListFiles(dir.path()), (std::vector<std::string>{"p.jpg", "p.json", "p_anonymized.jpg"}));
+  const auto json = nlohmann::json::parse(test::ReadBytes(dir / "p.json"));
+  const auto& faces = json["files"][0]["faces"];
+  EXPECT_EQ(faces.size(), 6u);
+  for (const auto& f : faces) {
+    EXPECT_EQ(f["box"].size(), 4u);
+    EXPECT_EQ(f["keypoints5"].size(), 5u);
+    EXPECT_EQ(f["landmarks68"].size(), 68u);
+    EXPECT_EQ(f["method"], "blur");
+  }
+  // Each face really changed; the input did not.
+  const cv::Mat in = cv::imread((dir / "p.jpg").string());
+  const cv::Mat out = cv::imread((dir / "p_anonymized.jpg").string());
+  ASSERT_EQ(in.size(), out.size());
+  for (const auto& f : faces) {
+    const cv::Rect box(f["box"][0].get<int>(), f["box"][1].get<int>(), f["box"][2].get<int>(), f["box"][3].get<int>());
+    cv::Mat diff;
+    cv::absdiff(in(box & cv::Rect(0, 0, in.cols, in.rows)), out(box & cv::Rect(0, 0, in.cols, in.rows)), diff);
+    EXPECT_GT(cv::mean(diff)[0] + cv::mean(diff)[1] + cv::mean(diff)[2], 15.0);
+  }
+  EXPECT_EQ(test::ReadBytes(dir / "p.jpg"), test::ReadBytes(test::SamplePhoto("2008_002470.jpg")));
+}
+
+TEST(Cli, DetectWritesJsonOnly) {
+  test::TempDir dir;
+  const auto r = Standin({"detect", test::SamplePhoto("2008_002506.jpg").string(), "--json", (dir / "d.json").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(test::ListFiles(dir.path()), std::vector<std::string>{"d.json"});
+  const auto json = nlohmann::json::parse(test::ReadBytes(dir / "d.json"));
+  EXPECT_EQ(json["files"][0]["faces"].size(), 3u);
+  const auto stdout_run = Standin({"detect", test::SamplePhoto("2008_002506.jpg").string()});
+  ASSERT_EQ(stdout_run.exit_code, 0);
+  EXPECT_EQ(nlohmann::json::parse(stdout_run.out)["files"][0]["faces"].size(), 3u);
+}
+
+TEST(Cli, DrawWritesAnOverlay) {
+  test::TempDir dir;
+  fs::copy_file(test::SamplePhoto("2008_002506.jpg"), dir / "p.jpg");
+  const auto r = Standin({(dir / "p.jpg").string(), "--draw", "-q"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(dir / "p_detections.jpg"));
+}
+
+TEST(Cli, FolderRecursiveWithStructure) {
+  test::TempDir dir;
+  fs::create_directories(dir / "in" / "sub");
+  fs::copy_file(test::SamplePhoto("2008_002506.jpg"), dir / "in" / "a.jpg");
+  fs::copy_file(test::SamplePhoto("2009_004587.jpg"), dir / "in" / "sub" / "b.jpg");
+  const auto r = Standin({(dir / "in").string(), "-o", (dir / "out").string(), "--method", "pixelate"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(test::ListFiles(dir / "out"), (std::vector<std::string>{"a.jpg", "sub/b.jpg"}));
+}
+
+TEST(Cli, VideoKeepsSizeRateFramesAndAudio) {
+  test::TempDir dir;
+  const auto src = test::MakeVideo(dir, "v.mp4", 15, 25, true);
+  const auto r = Standin({src.string(), "-q", "--json", (dir / "v.json").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto info = io::ProbeVideo(dir / "v_anonymized.mp4");
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->width, 640);
+  EXPECT_EQ(info->height, 360);
+  EXPECT_NEAR(info->fps, 25.0, 1e-6);
+  EXPECT_EQ(info->frames, 15);
+  EXPECT_TRUE(info->has_audio);
+  const auto json = nlohmann::json::parse(test::ReadBytes(dir / "v.json"));
+  EXPECT_EQ(json["files"][0]["frames"].size(), 15u);
+  EXPECT_GE(json["files"][0]["frames"][0]["faces"].size(), 4u);
+
+  const auto silent = Standin({src.string(), "-o", (dir / "silent.mp4").string(), "--no-audio"});
+  ASSERT_EQ(silent.exit_code, 0) << silent.err;
+  EXPECT_FALSE(io::ProbeVideo(dir / "silent.mp4")->has_audio);
+}
+
+TEST(Cli, StripsMetadataByDefault) {
+  test::TempDir dir;
+  fs::copy_file(test::SamplePhoto("2008_002506.jpg"), dir / "p.jpg");
+  ASSERT_EQ(Standin({(dir / "p.jpg").string(), "-o", (dir / "o.jpg").string()}).exit_code, 0);
+  // No EXIF (APP1) segment in the output.
+  EXPECT_EQ(test::ReadBytes(dir / "o.jpg").find("Exif"), std::string::npos);
+}
+
+struct BadCase {
+  std::string name;
+  std::function<std::vector<std::string>(const test::TempDir&)> args;
+  int exit_code;
+};
+
+TEST(Cli, BadInputsFailWithOneLineAndDistinctCodes) {
+  const std::string jpeg = test::ReadBytes(test::SamplePhoto("2008_002506.jpg"));
+  const std::vector<BadCase> cases = {
+      {"missing", [](const test::TempDir& d) { return std::vector<std::string>{(d / "nope.jpg").string()}; }, 3},
+      {"directory named .jpg",
+       [](const test::TempDir& d) {
+         fs::create_directories(d / "dir.jpg" / "x");
+         test::WriteBytes(d / "dir.jpg" / "x" / "a.txt", "x");
+         return std::vector<std::string>{(d / "dir.jpg").string()};
+       },
+       7},
+      {"zero bytes",
+       [](const test::TempDir& d) {
+         test::WriteBytes(d / "z.jpg", "");
+         return std::vector<std::string>{(d / "z.jpg").string()};
+       },
+       5},
+      {"text named .jpg",
+       [](const test::TempDir& d) {
+         test::WriteBytes(d / "t.jpg", "hello");
+         return std::vector<std::string>{(d / "t.jpg").string()};
+       },
+       5},
+      {"truncated jpeg",
+       [&](const test::TempDir& d) {
+         test::WriteBytes(d / "c.jpg", jpeg.substr(0, jpeg.size() / 2));
+         return std::vector<std::string>{(d / "c.jpg").string()};
+       },
+       5},
+      {"corrupt mp4",
+       [](const test::TempDir& d) {
+         test::WriteBytes(d / "c.mp4", std::string(5000, 'x'));
+         return std::vector<std::string>{(d / "c.mp4").string()};
+       },
+       5},
+      {"unsupported extension",
+       [](const test::TempDir& d) {
+         test::WriteBytes(d / "a.gif", "GIF89a");
+         return std::vector<std::string>{(d / "a.gif").string()};
+       },
+       6},
+      {"folder without images",
+       [](const test::TempDir& d) {
+         fs::create_directory(d / "empty");
+         return std::vector<std::string>{(d / "empty").string()};
+       },
+       7},
+      {"output equals input",
+       [&](const test::TempDir& d) {
+         test::WriteBytes(d / "p.jpg", jpeg);
+         return std::vector<std::string>{(d / "p.jpg").string(), "-o", (d / "p.jpg").string()};
+       },
+       8},
+      {"output folder not writable",
+       [&](const test::TempDir& d) {
+         test::WriteBytes(d / "p.jpg", jpeg);
+         test::WriteBytes(d / "afile", "x");
+         return std::vector<std::string>{(d / "p.jpg").string(), "-o", (d / "afile" / "o.jpg").string()};
+       },
+       9},
+  };
+  for (const auto& c : cases) {
+    test::TempDir dir;
+    const auto args = c.args(dir);
+    const auto before = test::ListFiles(dir.path());
+    auto argv = args;
+    argv.push_back("-q");
+    const auto r = Standin(argv);
+    EXPECT_EQ(r.exit_code, c.exit_code) << c.name << ": " << r.err;
+    ExpectOneErrorLine(r);
+    EXPECT_EQ(test::ListFiles(dir.path()), before) << c.name << ": partial output left behind";
+  }
+}
+
+TEST(Cli, DiskFullLeavesNoPartialOutput) {
+  test::TempDir dir;
+  fs::copy_file(test::SamplePhoto("2008_002470.jpg"), dir / "p.jpg");
+  const auto src = test::MakeVideo(dir, "v.mp4", 30, 25, true);
+  const auto before = test::ListFiles(dir.path());
+  // A file size limit far below the outputs makes every write fail as on a full disk.
+  const auto img = Standin({(dir / "p.jpg").string(), "-q"}, /*fsize_limit=*/8192);
+  EXPECT_EQ(img.exit_code, 10) << img.err;
+  ExpectOneErrorLine(img);
+  const auto vid = Standin({src.string(), "-q"}, 8192);
+  EXPECT_EQ(vid.exit_code, 10) << vid.err;
+  ExpectOneErrorLine(vid);
+  EXPECT_EQ(test::ListFiles(dir.path()), before);
+}
+
+TEST(Cli, MissingModelNamesTheFileAndTheFix) {
+  test::TempDir dir;
+  test::WriteBytes(dir / "manifest.json", test::ReadBytes(fs::path(STANDIN_SOURCE_DIR) / "models/manifest.json"));
+  fs::copy_file(test::SamplePhoto("2008_002506.jpg"), dir / "p.jpg");
+  setenv("STANDIN_MODEL_DIR", dir.path().c_str(), 1);
+  const auto r = Standin({(dir / "p.jpg").string(), "-o", (dir / "o.jpg").string()});
+  unsetenv("STANDIN_MODEL_DIR");
+  EXPECT_EQ(r.exit_code, 11);
+  ExpectOneErrorLine(r);
+  EXPECT_NE(r.err.find("blazeface_back_256.onnx"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("standin-fetch-models"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "o.jpg"));
+}
+
+TEST(Cli, UsageErrors) {
+  EXPECT_EQ(Standin({}).exit_code, 2);
+  EXPECT_EQ(Standin({"x.jpg", "--method", "nope"}).exit_code, 2);
+  EXPECT_EQ(Standin({"--help"}).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace standin
