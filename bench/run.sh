@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# End-to-end and per-stage speed on this machine. Prints each figure next to a baseline measured
+# in the same run: stages as shares of the in-process end-to-end time, tiled detection against a
+# single detector pass, the CLI on video against ffmpeg's own decode + encode of the same clip.
+# Usage: bench/run.sh [build-dir]   (default build/release, made by scripts/setup.sh)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build/release}
+standin="$build/tools/standin"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+faces=/usr/share/doc/libdlib19.1/examples/faces
+
+echo "== stages (Google Benchmark, 1920x1080 photo, 10 faces, blur)"
+"$build/bench/bench_stages" --benchmark_format=json --benchmark_min_time=1 >"$work/stages.json" 2>/dev/null
+python3 - "$work/stages.json" <<'PY'
+import json, sys
+runs = {b["name"].split("/")[0]: b["real_time"] for b in json.load(open(sys.argv[1]))["benchmarks"]}
+e2e = runs["BM_EndToEnd"]
+print(f"{'stage':<22}{'ms':>8}{'share of e2e':>14}")
+for k in ["BM_Decode", "BM_Detect", "BM_Landmarks", "BM_Blur", "BM_Encode"]:
+    print(f"{k[3:]:<22}{runs[k]:8.1f}{runs[k] / e2e:14.0%}")
+print(f"{'end to end':<22}{e2e:8.1f}{'100%':>14}")
+print(f"tiled detection vs one pass over the whole image: {runs['BM_Detect']:.1f} / "
+      f"{runs['BM_DetectSinglePass']:.1f} ms = {runs['BM_Detect'] / runs['BM_DetectSinglePass']:.2f}x")
+PY
+
+echo "== photo through the CLI (1920x1080, 10 faces)"
+python3 - "$work" <<PY
+import cv2, numpy as np, sys
+F = "$faces/"
+ims = [cv2.resize(cv2.imread(F + f), (960, 540), interpolation=cv2.INTER_CUBIC)
+       for f in ["2008_002506.jpg", "2008_001009.jpg", "2008_001322.jpg", "2009_004587.jpg"]]
+g = np.vstack([np.hstack(ims[:2]), np.hstack(ims[2:])])
+import os
+os.makedirs(sys.argv[1] + "/photos", exist_ok=True)
+for i in range(20):
+    cv2.imwrite(f"{sys.argv[1]}/photos/p{i:02}.jpg", g, [cv2.IMWRITE_JPEG_QUALITY, 92])
+PY
+t0=$(date +%s.%N)
+"$standin" "$work/photos/p00.jpg" -o "$work/one.jpg" -q
+t1=$(date +%s.%N)
+"$standin" "$work/photos" -o "$work/out" -q
+t2=$(date +%s.%N)
+python3 -c "
+one=$t1-$t0; many=$t2-$t1
+print(f'one photo, including start-up (model loading, sha256 checks): {one*1000:.0f} ms')
+print(f'folder of 20 photos: {many*1000/20:.0f} ms per photo (start-up shared)')"
+
+echo "== video through the CLI (1280x720, 25 fps, 10 s, AAC audio)"
+ffmpeg -v error -y -loop 1 -framerate 25 -i "$faces/2008_002470.jpg" \
+  -f lavfi -i "sine=frequency=440:sample_rate=44100" \
+  -vf "scale=1600:-2,crop=1280:720:'(in_w-out_w)*n/250':'(in_h-out_h)/2'" -frames:v 250 \
+  -c:v libx264 -preset veryfast -pix_fmt yuv420p -c:a aac -shortest "$work/clip.mp4"
+t0=$(date +%s.%N)
+ffmpeg -v error -y -i "$work/clip.mp4" -c:v libx264 -preset veryfast -crf 20 -pix_fmt yuv420p \
+  -c:a copy "$work/ffmpeg_only.mp4"
+t1=$(date +%s.%N)
+"$standin" "$work/clip.mp4" -o "$work/clip_anon.mp4" -q
+t2=$(date +%s.%N)
+"$standin" "$work/clip.mp4" -o "$work/clip_pix.mp4" -q --method pixelate
+t3=$(date +%s.%N)
+python3 -c "
+base=$t1-$t0; blur=$t2-$t1; pix=$t3-$t2
+print(f'ffmpeg decode+encode only: {250/base:6.1f} fps')
+print(f'standin blur:              {250/blur:6.1f} fps  ({blur/base:.2f}x the time of ffmpeg alone)')
+print(f'standin pixelate:          {250/pix:6.1f} fps  ({pix/base:.2f}x)')"
