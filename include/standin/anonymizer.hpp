@@ -39,6 +39,13 @@ class Anonymizer {
   // Detects and anonymizes. Fails closed: on any error no image is returned.
   Expected<AnonymizedImage> Process(const cv::Mat& bgr);
 
+  // The stages one by one, for callers that find faces their own way (video tracking):
+  // landmarks (and the 5 keypoints) for the given faces, when landmarks are on.
+  Status Refine(const cv::Mat& bgr, std::vector<Face>& faces);
+  // Anonymizes the given faces on a copy of `bgr`. Fails closed.
+  Expected<cv::Mat> Apply(const cv::Mat& bgr, std::vector<Face>& faces);
+  [[nodiscard]] bool has_landmarks() const { return landmarker_ != nullptr; }
+
   [[nodiscard]] const AnonymizerOptions& options() const { return options_; }
 
  private:

@@ -12,6 +12,7 @@
 #include "standin/anonymizer.hpp"
 #include "standin/io.hpp"
 #include "standin/status.hpp"
+#include "standin/video.hpp"
 
 namespace standin {
 
@@ -46,6 +47,7 @@ struct FileOptions {
   bool keep_audio = true;
   int jpeg_quality = 95;
   io::VideoWriteOptions video;
+  VideoTrackOptions tracking;
 };
 
 struct FileReport {

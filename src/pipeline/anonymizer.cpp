@@ -29,32 +29,39 @@ Expected<Anonymizer> Anonymizer::Create(const AnonymizerOptions& options) {
 }
 
 Expected<std::vector<Face>> Anonymizer::Detect(const cv::Mat& bgr) {
-  if (bgr.empty()) return Status(ErrorCode::kInvalidArgument, "empty image");
-  cv::Mat img = bgr;
-  if (bgr.type() != CV_8UC3) {
-    return Status(ErrorCode::kInvalidArgument, "expected an 8-bit, 3-channel BGR image");
+  if (bgr.empty() || bgr.type() != CV_8UC3) {
+    return Status(ErrorCode::kInvalidArgument, "expected a non-empty 8-bit, 3-channel BGR image");
   }
-  auto faces = detector_->Detect(img);
+  auto faces = detector_->Detect(bgr);
   if (!faces.ok()) return faces.status();
-  if (landmarker_) {
-    if (Status s = landmarker_->Annotate(img, *faces); !s.ok()) return s;
-  }
+  if (Status s = Refine(bgr, *faces); !s.ok()) return s;
   return faces;
 }
 
-Expected<AnonymizedImage> Anonymizer::Process(const cv::Mat& bgr) {
-  auto faces = Detect(bgr);
-  if (!faces.ok()) return faces.status();
-  AnonymizedImage out{bgr.clone(), std::move(faces).value()};
-  if (Status s = method_->Apply(out.image, out.faces); !s.ok()) {
+Status Anonymizer::Refine(const cv::Mat& bgr, std::vector<Face>& faces) {
+  if (!landmarker_ || faces.empty()) return Status::Ok();
+  return landmarker_->Annotate(bgr, faces);
+}
+
+Expected<cv::Mat> Anonymizer::Apply(const cv::Mat& bgr, std::vector<Face>& faces) {
+  cv::Mat out = bgr.clone();
+  if (Status s = method_->Apply(out, faces); !s.ok()) {
     return Status(ErrorCode::kProcessingFailed, s.message());  // fail closed: no image
   }
-  for (const auto& f : out.faces) {
+  for (const auto& f : faces) {
     if (f.method.empty()) {
       return Status(ErrorCode::kProcessingFailed, "a detected face was left untouched");
     }
   }
   return out;
+}
+
+Expected<AnonymizedImage> Anonymizer::Process(const cv::Mat& bgr) {
+  auto faces = Detect(bgr);
+  if (!faces.ok()) return faces.status();
+  auto image = Apply(bgr, *faces);
+  if (!image.ok()) return image.status();
+  return AnonymizedImage{std::move(image).value(), std::move(faces).value()};
 }
 
 cv::Mat DrawFaces(const cv::Mat& bgr, const std::vector<Face>& faces) {

@@ -3,7 +3,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -162,6 +166,44 @@ Expected<cv::Mat> Render(Anonymizer& anonymizer, const cv::Mat& frame, FileMode 
   return mode == FileMode::kDraw ? DrawFaces(frame, faces) : cv::Mat();
 }
 
+// A bounded, closable queue of frames between the tracking and the rendering thread.
+class FrameQueue {
+ public:
+  explicit FrameQueue(size_t capacity) : capacity_(capacity) {}
+  // False if the queue was closed (the consumer gave up).
+  bool Push(VideoFrame vf) {
+    std::unique_lock lock(mu_);
+    not_full_.wait(lock, [&] { return closed_ || items_.size() < capacity_; });
+    if (closed_) return false;
+    items_.push_back(std::move(vf));
+    not_empty_.notify_one();
+    return true;
+  }
+  // False when closed and drained.
+  bool Pop(VideoFrame& vf) {
+    std::unique_lock lock(mu_);
+    not_empty_.wait(lock, [&] { return closed_ || !items_.empty(); });
+    if (items_.empty()) return false;
+    vf = std::move(items_.front());
+    items_.pop_front();
+    not_full_.notify_one();
+    return true;
+  }
+  void Close() {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    not_empty_.notify_all();
+    not_full_.notify_all();
+  }
+
+ private:
+  size_t capacity_;
+  std::deque<VideoFrame> items_;
+  std::mutex mu_;
+  std::condition_variable not_empty_, not_full_;
+  bool closed_ = false;
+};
+
 }  // namespace
 
 Expected<FileReport> ProcessFile(Anonymizer& anonymizer, const FileJob& job,
@@ -205,25 +247,67 @@ Expected<FileReport> ProcessFile(Anonymizer& anonymizer, const FileJob& job,
     if (!w.ok()) return w.status();
     writer = std::move(w).value();
   }
-  cv::Mat frame;
-  std::int64_t n = 0;
-  while (true) {
-    auto more = (*reader)->Read(frame);
-    if (!more.ok()) return more.status();  // the writer's destructor removes its temp file
-    if (!*more) break;
-    std::vector<Face> faces;
-    auto out = Render(anonymizer, frame, options.mode, faces);
-    if (!out.ok()) {
-      return Status(out.status().code(),
-                    fmt::format("{}: frame {}: {}", job.input.string(), n, out.status().message()));
+  // Two stages on two threads: this one decodes, detects and tracks; a renderer applies the
+  // method and feeds the encoder. A small bounded queue between them keeps memory constant.
+  FaceTracker tracker(anonymizer, options.tracking);
+  FrameQueue queue(4);
+  Status render_status;
+  std::int64_t written = 0;
+  std::thread renderer([&] {
+    VideoFrame vf;
+    while (queue.Pop(vf)) {
+      if (writer) {
+        cv::Mat out;
+        if (options.mode == FileMode::kAnonymize) {
+          auto img = anonymizer.Apply(vf.image, vf.faces);
+          if (!img.ok()) {
+            render_status = {img.status().code(), fmt::format("{}: frame {}: {}", job.input.string(),
+                                                              vf.index, img.status().message())};
+            queue.Close();
+            return;
+          }
+          out = std::move(img).value();
+        } else {
+          out = DrawFaces(vf.image, vf.faces);
+        }
+        if (Status s = writer->Write(out); !s.ok()) {
+          render_status = s;
+          queue.Close();
+          return;
+        }
+      }
+      report.frames.push_back(std::move(vf.faces));
+      ++written;
+      if (progress) progress(written, info.frames);
     }
-    report.frames.push_back(std::move(faces));
-    if (writer) {
-      if (Status s = writer->Write(*out); !s.ok()) return s;
+  });
+  Status read_status = [&]() -> Status {
+    std::vector<VideoFrame> ready;
+    cv::Mat frame;
+    while (true) {
+      auto more = (*reader)->Read(frame);
+      if (!more.ok()) return more.status();
+      if (!*more) break;
+      if (Status s = tracker.Push(frame.clone(), ready); !s.ok()) {
+        return {s.code(), fmt::format("{}: {}", job.input.string(), s.message())};
+      }
+      for (auto& vf : ready) {
+        if (!queue.Push(std::move(vf))) return Status::Ok();  // the renderer failed
+      }
+      ready.clear();
     }
-    ++n;
-    if (progress) progress(n, info.frames);
-  }
+    tracker.Flush(ready);
+    for (auto& vf : ready) {
+      if (!queue.Push(std::move(vf))) break;
+    }
+    return Status::Ok();
+  }();
+  queue.Close();
+  renderer.join();
+  // Fail closed: on any error the writer is dropped and its temporary file removed.
+  if (!read_status.ok()) return read_status;
+  if (!render_status.ok()) return render_status;
+  const std::int64_t n = written;
   if (Status s = (*reader)->Finish(); !s.ok()) return s;
   if (n == 0) {
     return Status(ErrorCode::kCorruptInput, fmt::format("{}: video has no frames", job.input.string()));
@@ -252,6 +336,10 @@ nlohmann::json FaceJson(const Face& f) {
     for (const auto& p : f.landmarks68) j["landmarks68"].push_back(PointJson(p));
   }
   if (!f.method.empty()) j["method"] = f.method;
+  if (f.track_id >= 0) {
+    j["track"] = f.track_id;
+    j["origin"] = f.origin;
+  }
   return j;
 }
 

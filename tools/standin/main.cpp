@@ -61,6 +61,7 @@ struct Args {
   bool quiet = false;
   int threads = 0;
   int jpeg_quality = 95;
+  int detect_every = standin::VideoTrackOptions{}.detect_every;
   standin::AnonymizerOptions opts;
 };
 
@@ -78,6 +79,11 @@ void AddDetectionOptions(CLI::App& app, Args& a) {
       ->capture_default_str();
   app.add_option("--threads", a.threads, "Inference threads (0: all cores)")
       ->check(CLI::Range(0, 256));
+  app.add_option("--detect-every", a.detect_every,
+                 "Videos: run the full detector every N-th frame and follow faces by their "
+                 "landmarks in between (1 = detect on every frame)")
+      ->check(CLI::Range(1, 30))
+      ->capture_default_str();
   app.add_flag("-q,--quiet", a.quiet, "No progress bar");
 }
 
@@ -111,6 +117,7 @@ int Run(Args& a, standin::FileMode mode) {
   fopts.keep_metadata = a.keep_metadata;
   fopts.keep_audio = !a.no_audio;
   fopts.jpeg_quality = a.jpeg_quality;
+  fopts.tracking.detect_every = a.detect_every;
 
   std::vector<standin::FileReport> reports;
   standin::Status first_error;

@@ -1,0 +1,59 @@
+// Faces through a video: full detection on key frames, landmark tracking in between, and a
+// short look-ahead so that a face first found on a key frame is also covered in the frames
+// before it that are still buffered.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "standin/anonymizer.hpp"
+
+namespace standin {
+
+struct VideoTrackOptions {
+  // Run the full detector on every N-th frame (1 = every frame). In between, each face is
+  // followed by re-fitting its 68 landmarks. Frames wait in a buffer of N frames so faces found
+  // on a key frame are covered in the frames since the previous key frame.
+  int detect_every = 3;
+  // A face not found again on this many key frames in a row is dropped.
+  int max_missed_keyframes = 2;
+  // Faces of a new key frame and tracked faces overlapping by this IoU are the same person.
+  float match_iou = 0.3f;
+};
+
+struct VideoFrame {
+  std::int64_t index = 0;
+  cv::Mat image;            // the original frame
+  std::vector<Face> faces;  // every face to cover in it
+};
+
+class FaceTracker {
+ public:
+  FaceTracker(Anonymizer& anonymizer, VideoTrackOptions options);
+
+  // Feeds the next frame; frames whose faces are final are appended to `ready`, in order.
+  Status Push(cv::Mat frame, std::vector<VideoFrame>& ready);
+  // At the end of the video: the remaining frames.
+  void Flush(std::vector<VideoFrame>& ready);
+
+ private:
+  struct Track {
+    int id = 0;
+    Face face;  // as last seen
+    int missed = 0;
+  };
+  Status Follow(const cv::Mat& frame);
+  Status KeyFrame(const cv::Mat& frame);
+
+  Anonymizer& anonymizer_;
+  VideoTrackOptions options_;
+  std::vector<Track> tracks_;
+  std::deque<VideoFrame> buffer_;
+  std::int64_t next_index_ = 0;
+  int next_id_ = 0;
+};
+
+}  // namespace standin
