@@ -17,7 +17,7 @@ struct VideoTrackOptions {
   // Run the full detector on every N-th frame (1 = every frame). In between, each face is
   // followed by re-fitting its 68 landmarks. Frames wait in a buffer of N frames so faces found
   // on a key frame are covered in the frames since the previous key frame.
-  int detect_every = 3;
+  int detect_every = 5;
   // A face not found again on this many key frames in a row is dropped.
   int max_missed_keyframes = 2;
   // Faces of a new key frame and tracked faces overlapping by this IoU are the same person.

@@ -288,7 +288,7 @@ Expected<std::unique_ptr<VideoWriter>> VideoWriter::Open(const fs::path& path,
   }
   args.insert(args.end(), {"-map_metadata", options.keep_metadata ? "1" : "-1",
                            "-map_chapters", "-1", "-c:v", "libx264", "-preset", options.preset,
-                           "-crf", std::to_string(options.crf), "-pix_fmt", "yuv420p",
+                           "-crf", std::to_string(options.crf), "-pix_fmt", "yuv420p", "-threads", "1",
                            "-fps_mode", "passthrough"});
   if (c.muxer == "mp4" || c.muxer == "mov") args.insert(args.end(), {"-movflags", "+faststart"});
   args.insert(args.end(), {"-f", c.muxer, tmpl});

@@ -4,6 +4,7 @@
 #include <dlib/opencv/cv_image.h>
 
 #include <fmt/core.h>
+#include <opencv2/imgproc.hpp>
 
 #include "standin/landmarker.hpp"
 
@@ -19,19 +20,30 @@ class DlibLandmarker final : public Landmarker {
       return {ErrorCode::kInvalidArgument, "landmarker expects an 8-bit BGR image"};
     }
     try {
-      const dlib::cv_image<dlib::bgr_pixel> img(bgr);
+      const cv::Rect image_rect(0, 0, bgr.cols, bgr.rows);
+      cv::Mat gray;
       for (auto& f : faces) {
-        const dlib::rectangle rect(std::lround(f.box.x), std::lround(f.box.y),
-                                   std::lround(f.box.x + f.box.width - 1),
-                                   std::lround(f.box.y + f.box.height - 1));
+        // The predictor reads intensities only, from around the box: convert just that part.
+        const cv::Rect2f& b = f.box;
+        const cv::Rect around = cv::Rect(static_cast<int>(std::floor(b.x - b.width)),
+                                         static_cast<int>(std::floor(b.y - b.height)),
+                                         static_cast<int>(std::ceil(3 * b.width)),
+                                         static_cast<int>(std::ceil(3 * b.height))) &
+                                image_rect;
+        f.landmarks68.assign(68, cv::Point2f(b.x + b.width / 2, b.y + b.height / 2));
+        if (around.empty()) continue;  // entirely outside the image: nothing to fit
+        cv::cvtColor(bgr(around), gray, cv::COLOR_BGR2GRAY);
+        const dlib::cv_image<unsigned char> img(gray);
+        const dlib::rectangle rect(std::lround(b.x - around.x), std::lround(b.y - around.y),
+                                   std::lround(b.x - around.x + b.width - 1),
+                                   std::lround(b.y - around.y + b.height - 1));
         const dlib::full_object_detection shape = predictor_(img, rect);
         if (shape.num_parts() != 68) {
           return {ErrorCode::kProcessingFailed, "landmark model did not return 68 points"};
         }
-        f.landmarks68.resize(68);
         for (unsigned long i = 0; i < 68; ++i) {
-          f.landmarks68[i] = cv::Point2f(static_cast<float>(shape.part(i).x()),
-                                         static_cast<float>(shape.part(i).y()));
+          f.landmarks68[i] = cv::Point2f(static_cast<float>(shape.part(i).x() + around.x),
+                                         static_cast<float>(shape.part(i).y() + around.y));
         }
         f.kps5 = KeypointsFrom68(f.landmarks68);
       }

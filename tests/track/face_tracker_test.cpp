@@ -28,7 +28,7 @@ TEST(FaceTracker, KeyFrameDetectionLeavesNoFaceUncovered) {
   ASSERT_TRUE(a.ok());
   const FileJob job{clip, {}, io::MediaKind::kVideo};
   const auto every = FacesPerFrame(*a, job, 1);
-  const auto keyed = FacesPerFrame(*a, job, 4);
+  const auto keyed = FacesPerFrame(*a, job, VideoTrackOptions{}.detect_every);
   ASSERT_EQ(every.size(), 24u);
   ASSERT_EQ(keyed.size(), 24u);
   // A face counts as covered when every one of its 68 landmarks (from detection on that very

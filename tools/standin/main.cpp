@@ -1,5 +1,7 @@
 // standin: replace every face in photos and videos.
 #include <algorithm>
+#include <malloc.h>
+
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -160,6 +162,10 @@ int main(int argc, char** argv) {
   // A write past a file size limit fails with EFBIG (reported as a full disk) instead of
   // killing the process; ffmpeg children inherit this.
   std::signal(SIGXFSZ, SIG_IGN);
+  // Video frames are multi-megabyte buffers allocated and freed at frame rate: keep them in the
+  // heap instead of mapping and faulting in fresh pages for every frame.
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
   CLI::App app{
       "standin: anonymize every face in photos and videos.\n"
       "Images (jpg png webp bmp tiff), folders (recursive) and videos (mp4 mov mkv avi webm)."};
