@@ -9,6 +9,7 @@
 
 #include "standin/detector.hpp"
 #include "standin/face.hpp"
+#include "standin/generator.hpp"
 #include "standin/landmarker.hpp"
 #include "standin/methods.hpp"
 #include "standin/models.hpp"
@@ -19,6 +20,8 @@ namespace standin {
 struct AnonymizerOptions {
   DetectorOptions detector;
   MethodOptions method;
+  // For MethodKind::kGenerate.
+  GeneratorOptions generator;
   // Run the 68-point landmarker on every face (needed for --json landmarks and keypoints that
   // orient the mask). Off saves about 2 ms per face.
   bool landmarks = true;

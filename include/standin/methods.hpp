@@ -12,10 +12,15 @@
 
 namespace standin {
 
-enum class MethodKind { kBlur, kPixelate, kSolid };
+enum class MethodKind {
+  kBlur,
+  kPixelate,
+  kSolid,
+  kGenerate,  // a generated stand-in face (standin/generator.hpp); needs the trained model
+};
 
 const char* MethodName(MethodKind kind);
-// Parses "blur", "pixelate" or "solid".
+// Parses "blur", "pixelate", "solid" or "generate".
 Expected<MethodKind> ParseMethod(const std::string& name);
 
 struct MethodOptions {
@@ -49,6 +54,7 @@ class FaceMethod {
   virtual Status Apply(cv::Mat& bgr, std::vector<Face>& faces) = 0;
 };
 
+// Blur, pixelate or solid (generate is made by the Anonymizer, which holds the models).
 std::unique_ptr<FaceMethod> MakeMethod(const MethodOptions& options);
 
 }  // namespace standin

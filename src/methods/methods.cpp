@@ -93,6 +93,7 @@ class ClassicMethod final : public FaceMethod {
         break;
       }
       case MethodKind::kSolid:
+      case MethodKind::kGenerate:  // not a classic method; MakeMethod never builds it
         out = cv::Mat(roi.size(), roi.type(), options_.solid_color);
         break;
     }
@@ -109,6 +110,7 @@ const char* MethodName(MethodKind kind) {
     case MethodKind::kBlur: return "blur";
     case MethodKind::kPixelate: return "pixelate";
     case MethodKind::kSolid: return "solid";
+    case MethodKind::kGenerate: return "generate";
   }
   return "unknown";
 }
@@ -117,8 +119,9 @@ Expected<MethodKind> ParseMethod(const std::string& name) {
   if (name == "blur") return MethodKind::kBlur;
   if (name == "pixelate") return MethodKind::kPixelate;
   if (name == "solid") return MethodKind::kSolid;
+  if (name == "generate") return MethodKind::kGenerate;
   return Status(ErrorCode::kInvalidArgument,
-                fmt::format("unknown method '{}' (blur, pixelate, solid)", name));
+                fmt::format("unknown method '{}' (generate, blur, pixelate, solid)", name));
 }
 
 FaceRegion MakeFaceRegion(const Face& face, cv::Size image_size, const MethodOptions& options) {

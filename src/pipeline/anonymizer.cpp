@@ -24,7 +24,16 @@ Expected<Anonymizer> Anonymizer::Create(const AnonymizerOptions& options) {
     if (!landmarker.ok()) return landmarker.status();
     a.landmarker_ = std::move(landmarker).value();
   }
-  a.method_ = MakeMethod(options.method);
+  if (options.method.kind == MethodKind::kGenerate) {
+    if (!options.landmarks) {
+      return Status(ErrorCode::kInvalidArgument, "generated faces need landmarks");
+    }
+    auto generator = FaceGenerator::Create(*models, options.generator);
+    if (!generator.ok()) return generator.status();
+    a.method_ = MakeGenerateMethod(std::move(generator).value());
+  } else {
+    a.method_ = MakeMethod(options.method);
+  }
   return a;
 }
 

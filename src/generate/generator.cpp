@@ -1,0 +1,246 @@
+#include "standin/generator.hpp"
+
+#include <cmath>
+#include <fstream>
+#include <random>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+#include <opencv2/calib3d.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "standin/landmarker.hpp"
+#include "standin/methods.hpp"
+
+namespace standin {
+namespace fs = std::filesystem;
+
+Expected<GeneratorSpec> LoadGeneratorSpec(const fs::path& manifest) {
+  GeneratorSpec s;
+  try {
+    std::ifstream in(manifest);
+    if (!in) {
+      return Status(ErrorCode::kModelMissing,
+                    fmt::format("generator manifest {} is missing", manifest.string()));
+    }
+    const auto j = nlohmann::json::parse(in);
+    s.name = j.at("name").get<std::string>();
+    s.onnx = manifest.parent_path() / j.at("file").get<std::string>();
+    s.resolution = j.at("resolution").get<int>();
+    const auto& t = j.at("alignment").at("template5_normalised");
+    for (size_t i = 0; i < 5; ++i) s.template5[i] = {t.at(i).at(0).get<float>(), t.at(i).at(1).get<float>()};
+    for (const auto& c : j.at("keypoints").at("channels")) {
+      s.keypoint_sets.push_back(c.at("landmarks68_mean_of").get<std::vector<int>>());
+    }
+    s.sigma = j.at("keypoints").at("sigma_normalised").get<float>();
+    const auto& e = j.at("mask").at("ellipse_normalised");
+    s.mask_cx = e.at("cx").get<float>();
+    s.mask_cy = e.at("cy").get<float>();
+    s.mask_ax = e.at("ax").get<float>();
+    s.mask_ay = e.at("ay").get<float>();
+    s.mask_edge = j.at("mask").at("edge").get<float>();
+    s.z_dim = j.at("inputs").at("z").at("shape").at(1).get<int>();
+    const std::string sha = j.at("sha256").get<std::string>();
+    auto actual = Sha256File(s.onnx);
+    if (!actual.ok() || *actual != sha) {
+      return Status(ErrorCode::kModelMissing,
+                    fmt::format("generator model {} is missing or corrupt (sha256 mismatch); it is part "
+                                "of the repository: restore it with `git checkout models/generator` "
+                                "and reinstall",
+                                s.onnx.string()));
+    }
+  } catch (const std::exception& ex) {
+    return Status(ErrorCode::kModelMissing,
+                  fmt::format("generator manifest {} is unreadable ({})", manifest.string(), ex.what()));
+  }
+  for (const auto& set : s.keypoint_sets) {
+    for (int i : set) {
+      if (i < 0 || i >= 68) return Status(ErrorCode::kModelMissing, "generator manifest: bad landmark index");
+    }
+  }
+  return s;
+}
+
+Expected<std::unique_ptr<FaceGenerator>> FaceGenerator::Create(const ModelStore& models,
+                                                               const GeneratorOptions& options) {
+  auto onnx = models.Path("generator.onnx");
+  if (!onnx.ok()) return onnx.status();
+  auto spec = LoadGeneratorSpec(fs::path(*onnx).replace_extension(".json"));
+  if (!spec.ok()) return spec.status();
+  return Create(*spec, options);
+}
+
+Expected<std::unique_ptr<FaceGenerator>> FaceGenerator::Create(const GeneratorSpec& spec,
+                                                               const GeneratorOptions& options) {
+  std::unique_ptr<FaceGenerator> g(new FaceGenerator());
+  g->spec_ = spec;
+  g->options_ = options;
+  try {
+    g->net_ = cv::dnn::readNetFromONNX(spec.onnx.string());
+    g->net_.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+    g->net_.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+  } catch (const cv::Exception& e) {
+    return Status(ErrorCode::kModelMissing,
+                  fmt::format("generator model {} cannot be loaded ({})", spec.onnx.string(), e.what()));
+  }
+  g->mask_ = g->CropMask();
+  return g;
+}
+
+cv::Mat1f FaceGenerator::CropMask() const {
+  const int R = spec_.resolution;
+  cv::Mat1f m(R, R);
+  for (int y = 0; y < R; ++y) {
+    for (int x = 0; x < R; ++x) {
+      const float u = (static_cast<float>(x) / R - spec_.mask_cx) / spec_.mask_ax;
+      const float v = (static_cast<float>(y) / R - spec_.mask_cy) / spec_.mask_ay;
+      m(y, x) = std::clamp((1.f - std::sqrt(u * u + v * v)) / spec_.mask_edge, 0.f, 1.f);
+    }
+  }
+  return m;
+}
+
+cv::Mat FaceGenerator::BuildCondition(const cv::Mat& crop_rgb, const std::vector<cv::Point2f>& kp) const {
+  const int R = spec_.resolution;
+  const int K = static_cast<int>(kp.size());
+  const int shape[] = {1, 4 + K, R, R};
+  cv::Mat cond(4, shape, CV_32F);
+  auto plane = [&](int c) { return cv::Mat(R, R, CV_32F, cond.ptr<float>(0, c)); };
+  const cv::Mat1f& m = mask_.empty() ? CropMask() : mask_;
+  std::vector<cv::Mat> rgb;
+  cv::split(crop_rgb, rgb);
+  for (int c = 0; c < 3; ++c) {
+    cv::Mat p = plane(c);
+    rgb[static_cast<size_t>(c)].convertTo(p, CV_32F, 1.0 / 127.5, -1.0);
+    cv::multiply(p, 1.0 - m, p);
+  }
+  m.copyTo(plane(3));
+  const float sigma = spec_.sigma * static_cast<float>(R);
+  const float inv = 1.f / (2.f * sigma * sigma);
+  for (int k = 0; k < K; ++k) {
+    cv::Mat p = plane(4 + k);
+    for (int y = 0; y < R; ++y) {
+      auto* row = p.ptr<float>(y);
+      const float dy = static_cast<float>(y) - kp[static_cast<size_t>(k)].y;
+      for (int x = 0; x < R; ++x) {
+        const float dx = static_cast<float>(x) - kp[static_cast<size_t>(k)].x;
+        row[x] = std::exp(-(dx * dx + dy * dy) * inv);
+      }
+    }
+  }
+  return cond;
+}
+
+Expected<cv::Mat> FaceGenerator::Run(const cv::Mat& condition, const cv::Mat& z) {
+  try {
+    net_.setInput(condition, "condition");
+    net_.setInput(z, "z");
+    return net_.forward().clone();
+  } catch (const cv::Exception& e) {
+    return Status(ErrorCode::kProcessingFailed, fmt::format("generator failed: {}", e.what()));
+  }
+}
+
+cv::Mat FaceGenerator::Latent(std::uint64_t key) const {
+  // splitmix64 of (seed, key): independent streams per face, reproducible for a seed.
+  std::uint64_t x = options_.seed ^ (key + 0x9E3779B97F4A7C15ull) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  std::mt19937_64 rng(x ^ (x >> 31));
+  std::normal_distribution<float> normal(0.f, 1.f);
+  cv::Mat z(1, spec_.z_dim, CV_32F);
+  for (int i = 0; i < spec_.z_dim; ++i) z.at<float>(0, i) = normal(rng);
+  return z;
+}
+
+Status FaceGenerator::Replace(cv::Mat& bgr, Face& face, std::uint64_t key) {
+  if (face.landmarks68.size() != 68) {
+    return {ErrorCode::kProcessingFailed, "generation needs the face's 68 landmarks"};
+  }
+  const auto kp5 = KeypointsFrom68(face.landmarks68);
+  const float eyes = static_cast<float>(cv::norm(kp5[kRightEye] - kp5[kLeftEye]));
+  const int R = spec_.resolution;
+  std::vector<cv::Point2f> src(kp5.begin(), kp5.end());
+  std::vector<cv::Point2f> dst;
+  for (const auto& t : spec_.template5) dst.push_back(t * static_cast<float>(R));
+  cv::Mat M = eyes >= options_.min_eye_distance ? cv::estimateAffinePartial2D(src, dst, cv::noArray(), cv::LMEDS)
+                                                : cv::Mat();
+  if (M.empty()) {
+    // Too small (or degenerate) to paint: pixelate it, and say so.
+    std::vector<Face> one{face};
+    if (Status s = MakeMethod({.kind = MethodKind::kPixelate})->Apply(bgr, one); !s.ok()) return s;
+    face.method = "pixelate";
+    return Status::Ok();
+  }
+  M.convertTo(M, CV_64F);
+  cv::Mat Minv;
+  cv::invertAffineTransform(M, Minv);
+  // The part of the image the crop covers.
+  std::vector<cv::Point2f> corners = {{0, 0}, {static_cast<float>(R), 0}, {0, static_cast<float>(R)},
+                                      {static_cast<float>(R), static_cast<float>(R)}};
+  std::vector<cv::Point2f> back;
+  cv::transform(corners, back, Minv);
+  const cv::Rect roi = cv::boundingRect(back) & cv::Rect(0, 0, bgr.cols, bgr.rows);
+  if (roi.empty()) {
+    face.method = "generate";
+    return Status::Ok();  // nothing of this face is inside the image
+  }
+  // Crop <-> ROI transforms.
+  cv::Mat M_roi = M.clone();
+  M_roi.at<double>(0, 2) += M.at<double>(0, 0) * roi.x + M.at<double>(0, 1) * roi.y;
+  M_roi.at<double>(1, 2) += M.at<double>(1, 0) * roi.x + M.at<double>(1, 1) * roi.y;
+  cv::Mat Minv_roi = Minv.clone();
+  Minv_roi.at<double>(0, 2) -= roi.x;
+  Minv_roi.at<double>(1, 2) -= roi.y;
+
+  // The region to regenerate, in image space.
+  cv::Mat1f mask_back;
+  cv::warpAffine(mask_, mask_back, Minv_roi, roi.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT, 0);
+  // Privacy by design: the face's own pixels are removed before anything is computed from the
+  // surroundings, so not even interpolation at the mask's edge can carry them into the input.
+  cv::Mat context = bgr(roi).clone();
+  context.setTo(cv::Scalar::all(128), mask_back >= 1.f);
+
+  cv::Mat crop, crop_rgb;
+  cv::warpAffine(context, crop, M_roi, cv::Size(R, R), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+  cv::cvtColor(crop, crop_rgb, cv::COLOR_BGR2RGB);
+  std::vector<cv::Point2f> kp;
+  for (const auto& set : spec_.keypoint_sets) {
+    cv::Point2f p(0, 0);
+    for (int i : set) p += face.landmarks68[static_cast<size_t>(i)];
+    p *= 1.f / static_cast<float>(set.size());
+    kp.emplace_back(static_cast<float>(M.at<double>(0, 0) * p.x + M.at<double>(0, 1) * p.y + M.at<double>(0, 2)),
+                    static_cast<float>(M.at<double>(1, 0) * p.x + M.at<double>(1, 1) * p.y + M.at<double>(1, 2)));
+  }
+  auto out = Run(BuildCondition(crop_rgb, kp), Latent(key));
+  if (!out.ok()) return out.status();
+  // [1, 3, R, R] RGB in [-1, 1] -> BGR u8.
+  std::vector<cv::Mat> planes;
+  for (int c = 2; c >= 0; --c) {
+    cv::Mat p(R, R, CV_32F, out->ptr<float>(0, c));
+    cv::Mat u8;
+    p.convertTo(u8, CV_8U, 127.5, 127.5);
+    planes.push_back(u8);
+  }
+  cv::Mat generated;
+  cv::merge(planes, generated);
+  cv::Mat generated_back;
+  cv::warpAffine(generated, generated_back, Minv_roi, roi.size(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+  // Feathered blend through the soft mask: no seam, no box.
+  cv::Mat target = bgr(roi);
+  for (int y = 0; y < roi.height; ++y) {
+    auto* d = target.ptr<cv::Vec3b>(y);
+    const auto* g = generated_back.ptr<cv::Vec3b>(y);
+    const float* a = mask_back.ptr<float>(y);
+    for (int x = 0; x < roi.width; ++x) {
+      if (a[x] <= 0.f) continue;
+      for (int c = 0; c < 3; ++c) {
+        d[x][c] = cv::saturate_cast<uchar>(d[x][c] + a[x] * (static_cast<float>(g[x][c]) - d[x][c]));
+      }
+    }
+  }
+  face.method = "generate";
+  return Status::Ok();
+}
+
+}  // namespace standin
