@@ -44,9 +44,11 @@ Expected<ModelStore> ModelStore::Open(const ModelStoreOptions& options) {
     if (const char* env = std::getenv("STANDIN_MODEL_DIR"); env != nullptr && *env != '\0') {
       store.search_.emplace_back(env);
     } else {
+      // Installed models first; then, for developer builds, the source tree's manifest and
+      // generator and the files `models/fetch.py models/cache` fetched.
       store.search_.emplace_back(STANDIN_INSTALLED_MODEL_DIR);
-      store.search_.emplace_back(fs::path(STANDIN_SOURCE_MODEL_DIR) / "cache");
       store.search_.emplace_back(STANDIN_SOURCE_MODEL_DIR);
+      store.search_.emplace_back(fs::path(STANDIN_SOURCE_MODEL_DIR) / "cache");
     }
   }
   fs::path manifest;
@@ -70,7 +72,8 @@ Expected<ModelStore> ModelStore::Open(const ModelStoreOptions& options) {
       Entry e;
       e.name = f.at("name").get<std::string>();
       e.sha256 = f.at("sha256").get<std::string>();
-      e.location = f.value("path", e.name);
+      // "path": absolute (a Debian file); "path_in_models": relative to a model folder.
+      e.location = f.value("path", f.value("path_in_models", e.name));
       e.restore = f.value("restore", std::string("standin-fetch-models"));
       store.entries_.push_back(std::move(e));
     }

@@ -63,9 +63,10 @@ Expected<GeneratorSpec> LoadGeneratorSpec(const fs::path& manifest) {
 
 Expected<std::unique_ptr<FaceGenerator>> FaceGenerator::Create(const ModelStore& models,
                                                                const GeneratorOptions& options) {
-  auto onnx = models.Path("generator.onnx");
-  if (!onnx.ok()) return onnx.status();
-  auto spec = LoadGeneratorSpec(fs::path(*onnx).replace_extension(".json"));
+  // The manifest entry pins the generator's own JSON, which pins the ONNX file by sha256.
+  auto manifest = models.Path("generator");
+  if (!manifest.ok()) return manifest.status();
+  auto spec = LoadGeneratorSpec(*manifest);
   if (!spec.ok()) return spec.status();
   return Create(*spec, options);
 }

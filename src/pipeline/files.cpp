@@ -353,6 +353,8 @@ std::string ReportsToJson(const std::vector<FileReport>& reports, const Anonymiz
   doc["detector"] = {{"model", options.detector.model},
                      {"threshold", options.detector.threshold},
                      {"min_face", options.detector.min_face}};
+  doc["method"] = MethodName(options.method.kind);
+  if (options.method.kind == MethodKind::kGenerate) doc["seed"] = options.generator.seed;
   doc["files"] = nlohmann::json::array();
   for (const auto& r : reports) {
     nlohmann::json f;

@@ -107,7 +107,8 @@ TEST(FaceRegion, FaceOutsideTheImageHasAnEmptyRegion) {
 
 TEST(Methods, ParseMethod) {
   EXPECT_EQ(*ParseMethod("pixelate"), MethodKind::kPixelate);
-  EXPECT_EQ(ParseMethod("generate").status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(*ParseMethod("generate"), MethodKind::kGenerate);
+  EXPECT_EQ(ParseMethod("nope").status().code(), ErrorCode::kInvalidArgument);
 }
 
 }  // namespace

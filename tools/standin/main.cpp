@@ -5,6 +5,8 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -64,6 +66,7 @@ struct Args {
   int threads = 0;
   int jpeg_quality = 95;
   int detect_every = standin::VideoTrackOptions{}.detect_every;
+  std::optional<std::uint64_t> seed;
   standin::AnonymizerOptions opts;
 };
 
@@ -95,6 +98,8 @@ int Run(Args& a, standin::FileMode mode) {
   if (!kind.ok()) return Fail(kind.status());
   a.opts.method.kind = *kind;
   a.opts.method.boxes = a.boxes;
+  a.opts.generator.seed = a.seed ? *a.seed : (static_cast<std::uint64_t>(std::random_device{}()) << 32) ^
+                                                 std::random_device{}();
 
   std::vector<fs::path> inputs(a.inputs.begin(), a.inputs.end());
   standin::PlanOptions plan;
@@ -179,9 +184,14 @@ int main(int argc, char** argv) {
   app.add_option("-o,--output", a.output,
                  "Output file (one input) or folder; default: <stem>_anonymized.<ext> next to "
                  "each input, <folder>_anonymized for folders");
-  app.add_option("-m,--method", a.method, "What replaces each face")
-      ->check(CLI::IsMember({"blur", "pixelate", "solid"}))
+  app.add_option("-m,--method", a.method,
+                 "What replaces each face: blur, pixelate, solid, or generate (a generated face of "
+                 "nobody from standin's own generator; early model, see models/generator)")
+      ->check(CLI::IsMember({"blur", "pixelate", "solid", "generate"}))
       ->capture_default_str();
+  app.add_option("--seed", a.seed,
+                 "Seed for generated faces: the same seed gives the same stand-ins (default: a new "
+                 "random seed each run)");
   app.add_flag("--boxes", a.boxes, "Cover rectangles instead of soft-edged ellipses");
   app.add_option("--mask-scale", a.opts.method.mask_scale, "Size of the covered region relative to the face")
       ->check(CLI::Range(0.6f, 4.f))

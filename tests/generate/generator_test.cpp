@@ -1,0 +1,152 @@
+// The trained generator as the product runs it: the golden input/output pair exported with the
+// model, the condition rebuilt in C++, privacy by design, and reproducible seeds.
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "standin/anonymizer.hpp"
+#include "standin/generator.hpp"
+#include "standin/methods.hpp"
+#include "support/test_support.hpp"
+
+namespace standin {
+namespace {
+namespace fs = std::filesystem;
+
+GeneratorSpec Spec() {
+  auto store = ModelStore::Open();
+  EXPECT_TRUE(store.ok());
+  auto manifest = store->Path("generator");
+  EXPECT_TRUE(manifest.ok()) << manifest.status().message();
+  auto spec = LoadGeneratorSpec(*manifest);
+  EXPECT_TRUE(spec.ok()) << spec.status().message();
+  return *spec;
+}
+
+std::vector<float> ReadF32(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::vector<float> v;
+  float x;
+  while (in.read(reinterpret_cast<char*>(&x), sizeof x)) v.push_back(x);
+  return v;
+}
+
+fs::path Golden(const GeneratorSpec& s, const std::string& what) {
+  return s.onnx.parent_path() / "golden" / (s.name + "_" + what);
+}
+
+double MaxAbsDiff(const cv::Mat& m, const std::vector<float>& ref) {
+  EXPECT_EQ(m.total(), ref.size());
+  const float* p = m.ptr<float>();
+  double worst = 0;
+  for (size_t i = 0; i < ref.size() && i < m.total(); ++i) worst = std::max(worst, std::abs(double(p[i]) - ref[i]));
+  return worst;
+}
+
+TEST(Generator, MatchesTheGoldenOutputExportedWithTheModel) {
+  const GeneratorSpec spec = Spec();
+  auto gen = FaceGenerator::Create(spec, {});
+  ASSERT_TRUE(gen.ok()) << gen.status().message();
+  const int R = spec.resolution;
+  const auto cond = ReadF32(Golden(spec, "condition.f32"));
+  const auto z = ReadF32(Golden(spec, "z.f32"));
+  const auto image = ReadF32(Golden(spec, "image.f32"));
+  const int K = static_cast<int>(spec.keypoint_sets.size());
+  ASSERT_EQ(cond.size(), static_cast<size_t>((4 + K) * R * R));
+  const int shape[] = {1, 4 + K, R, R};
+  cv::Mat c(4, shape, CV_32F, const_cast<float*>(cond.data()));
+  cv::Mat zm(1, spec.z_dim, CV_32F, const_cast<float*>(z.data()));
+  auto out = (*gen)->Run(c, zm);
+  ASSERT_TRUE(out.ok());
+  // Tolerance: float32 inference in two engines (torch at export, OpenCV dnn here).
+  EXPECT_LT(MaxAbsDiff(*out, image), 1e-3);
+}
+
+TEST(Generator, BuildsTheConditionExactlyAsTraining) {
+  const GeneratorSpec spec = Spec();
+  auto gen = FaceGenerator::Create(spec, {});
+  ASSERT_TRUE(gen.ok());
+  cv::Mat crop = cv::imread(Golden(spec, "crop.png").string());
+  ASSERT_FALSE(crop.empty());
+  cv::cvtColor(crop, crop, cv::COLOR_BGR2RGB);
+  const auto kp = ReadF32(Golden(spec, "kp.f32"));
+  std::vector<cv::Point2f> pts;
+  for (size_t i = 0; i + 1 < kp.size(); i += 2) pts.emplace_back(kp[i], kp[i + 1]);
+  ASSERT_EQ(pts.size(), spec.keypoint_sets.size());
+  EXPECT_LT(MaxAbsDiff((*gen)->BuildCondition(crop, pts), ReadF32(Golden(spec, "condition.f32"))), 1e-4);
+}
+
+struct Scene {
+  cv::Mat image = test::LoadSample("2008_002506.jpg");
+  std::vector<Face> faces;
+  Scene() {
+    auto a = Anonymizer::Create({});
+    EXPECT_TRUE(a.ok());
+    faces = *a->Detect(image);
+  }
+};
+
+cv::Mat Replace(const cv::Mat& img, std::vector<Face> faces, std::uint64_t seed) {
+  auto gen = FaceGenerator::Create(Spec(), {.seed = seed});
+  EXPECT_TRUE(gen.ok());
+  auto method = MakeGenerateMethod(std::move(gen).value());
+  cv::Mat out = img.clone();
+  EXPECT_TRUE(method->Apply(out, faces).ok());
+  for (const auto& f : faces) EXPECT_EQ(f.method, "generate");
+  return out;
+}
+
+bool Same(const cv::Mat& a, const cv::Mat& b) {
+  cv::Mat d;
+  cv::absdiff(a, b, d);
+  return cv::countNonZero(d.reshape(1)) == 0;
+}
+
+TEST(Generator, OutputDoesNotDependOnTheFacesOwnPixels) {
+  const Scene s;
+  ASSERT_EQ(s.faces.size(), 3u);
+  auto gen = FaceGenerator::Create(Spec(), {});
+  ASSERT_TRUE(gen.ok());
+  // Scribble over every face's regenerated region (where the mask is fully on).
+  cv::Mat tampered = s.image.clone();
+  cv::RNG rng(1);
+  for (const auto& f : s.faces) {
+    const cv::Rect inner(cv::Point(static_cast<int>(f.box.x + 0.3f * f.box.width), static_cast<int>(f.box.y + 0.3f * f.box.height)),
+                         cv::Size(static_cast<int>(0.4f * f.box.width), static_cast<int>(0.4f * f.box.height)));
+    rng.fill(tampered(inner), cv::RNG::UNIFORM, 0, 255);
+  }
+  ASSERT_FALSE(Same(tampered, s.image));
+  EXPECT_TRUE(Same(Replace(s.image, s.faces, 5), Replace(tampered, s.faces, 5)));
+}
+
+TEST(Generator, SeedsAreReproducibleAndFacesDiffer) {
+  const Scene s;
+  const cv::Mat a = Replace(s.image, s.faces, 11);
+  EXPECT_TRUE(Same(a, Replace(s.image, s.faces, 11)));
+  EXPECT_FALSE(Same(a, Replace(s.image, s.faces, 12)));
+  auto gen = FaceGenerator::Create(Spec(), {.seed = 3});
+  ASSERT_TRUE(gen.ok());
+  cv::Mat d;
+  cv::absdiff((*gen)->Latent(0), (*gen)->Latent(1), d);
+  EXPECT_GT(cv::sum(d)[0], 1.0);
+}
+
+TEST(Generator, TooSmallFacesArePixelatedAndSaySo) {
+  Scene s;
+  cv::Mat small;
+  cv::resize(s.image, small, cv::Size(), 0.1, 0.1, cv::INTER_AREA);
+  Face f = s.faces[0];
+  f.box = cv::Rect2f(f.box.x * 0.1f, f.box.y * 0.1f, f.box.width * 0.1f, f.box.height * 0.1f);
+  for (auto& p : f.landmarks68) p *= 0.1f;
+  std::vector<Face> faces{f};
+  auto gen = FaceGenerator::Create(Spec(), {});
+  ASSERT_TRUE(gen.ok());
+  auto method = MakeGenerateMethod(std::move(gen).value());
+  ASSERT_TRUE(method->Apply(small, faces).ok());
+  EXPECT_EQ(faces[0].method, "pixelate");
+}
+
+}  // namespace
+}  // namespace standin

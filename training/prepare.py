@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Landmarks CSV -> aligned R x R crops -> packed .npz (JPEG bytes + keypoints + metadata).
+
+  /usr/bin/python3 training/prepare.py [--data ../shared/data/utkface-crop]
+      [--landmarks /work/cache/landmarks/utkface68.csv] [--out-dir /work/cache/packed] [--res 64 128]
+
+Writes OUT_DIR/utkface_R.npz for each R and training/split/val.txt (held-out file names).
+"""
+import argparse
+import csv
+import hashlib
+import os
+import sys
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import contract  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+JPEG_QUALITY = {64: 92, 128: 87}
+
+
+def is_val(name):
+    """Fixed ~5% hold-out by hash of the file name."""
+    return int(hashlib.sha1(name.encode()).hexdigest(), 16) % 20 == 0
+
+
+def parse_name(name):
+    """AGE_GENDER_RACE_DATE.jpg.chip.jpg -> (age, gender, race); -1 where missing or malformed."""
+    parts = name.split(".")[0].split("_")
+    vals = []
+    for p in parts[:3]:
+        try:
+            vals.append(int(p))
+        except ValueError:
+            vals.append(-1)
+    vals += [-1] * (3 - len(vals))
+    if len(parts) < 4:  # a field is missing: only the age is trustworthy
+        vals = [vals[0], -1, -1]
+    return vals
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default=os.path.join(HERE, "..", "..", "shared", "data", "utkface-crop"))
+    ap.add_argument("--landmarks", default="/work/cache/landmarks/utkface68.csv")
+    ap.add_argument("--out-dir", default="/work/cache/packed")
+    ap.add_argument("--res", type=int, nargs="+", default=[64, 128])
+    args = ap.parse_args()
+    os.makedirs(args.out_dir, exist_ok=True)
+
+    with open(args.landmarks) as f:
+        rows = list(csv.reader(f))[1:]
+    names = [r[0] for r in rows]
+    source = np.array([r[1] == "hog" for r in rows])
+    lm = np.array([[float(v) for v in r[6:6 + 136]] for r in rows], np.float64).reshape(-1, 68, 2)
+    kp_all = contract.keypoints_from68(lm)
+    meta = np.array([parse_name(n) for n in names], np.int16)
+    val = np.array([is_val(n) for n in names])
+
+    os.makedirs(os.path.join(HERE, "split"), exist_ok=True)
+    with open(os.path.join(HERE, "split", "val.txt"), "w") as f:
+        f.write("".join(n + "\n" for n, v in zip(names, val) if v))
+    print(f"{len(names)} images, {val.sum()} held out, {(~source).sum()} with the mean-box fallback")
+
+    for R in args.res:
+        blobs, kps, lms = [], [], []
+        for i, name in enumerate(names):
+            img = cv2.imread(os.path.join(args.data, name), cv2.IMREAD_COLOR)
+            if img is None:
+                raise SystemExit(f"cannot read {name}")
+            M = contract.align_matrix(kp_all[i, :5], R)
+            crop = cv2.warpAffine(img, M, (R, R), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            ok, buf = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY.get(R, 90)])
+            blobs.append(buf.reshape(-1))
+            kps.append(contract.transform_points(M, kp_all[i]))
+            lms.append(contract.transform_points(M, lm[i]))
+        offsets = np.cumsum([0] + [len(b) for b in blobs]).astype(np.int64)
+        out = os.path.join(args.out_dir, f"utkface_{R}.npz")
+        tmp = out + ".tmp.npz"
+        np.savez(tmp, jpeg=np.concatenate(blobs), offsets=offsets, names=np.array(names),
+                 kp=np.array(kps, np.float32), lm68=np.array(lms, np.float16), meta=meta, val=val,
+                 hog=source, res=np.int32(R), template=contract.TEMPLATE5)
+        os.replace(tmp, out)
+        print(f"R={R}: {out} {os.path.getsize(out) / 1e6:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,307 @@
+#!/usr/bin/env python3
+"""Train the conditional face generator.
+
+  /usr/bin/python3 training/train.py --config training/configs/gen64.json --out RUN_DIR
+      [--resume] [--minutes N] [--threads 2] [--data PACKED.npz] [--device cpu|cuda]
+
+RUN_DIR gets: checkpoint.pt (atomic), log.jsonl, samples/step_NNNNNNN.png, config.json.
+"""
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import contract  # noqa: E402
+from model import Discriminator, Generator, count_params  # noqa: E402
+
+
+def load_packed(path, device):
+    d = np.load(path)
+    off, blob = d["offsets"], d["jpeg"]
+    imgs = np.stack([cv2.imdecode(blob[off[i]:off[i + 1]], cv2.IMREAD_COLOR)[:, :, ::-1] for i in range(len(off) - 1)])
+    imgs = torch.from_numpy(np.ascontiguousarray(imgs)).permute(0, 3, 1, 2).contiguous().to(device)  # uint8 NCHW RGB
+    kp = torch.from_numpy(d["kp"].astype(np.float32)).to(device)
+    val = torch.from_numpy(d["val"].astype(bool))
+    return imgs, kp, val, [str(n) for n in d["names"]]
+
+
+def make_generator(cfg):
+    return Generator(num_kp=contract.NUM_KP, zdim=cfg["zdim"], channels=cfg["g_channels"],
+                     zmap_ch=cfg["zmap_ch"], mod_levels=cfg["mod_levels"])
+
+
+def torch_heatmaps(kp, R, sigma):
+    g = torch.arange(R, dtype=torch.float32, device=kp.device)
+    dx = g.view(1, 1, 1, R) - kp[..., 0].unsqueeze(-1).unsqueeze(-1)
+    dy = g.view(1, 1, R, 1) - kp[..., 1].unsqueeze(-1).unsqueeze(-1)
+    return torch.exp(-(dx * dx + dy * dy) / (2 * sigma * sigma))
+
+
+def torch_masks(n, R, device, jitter=None, gen=None):
+    e = contract.MASK_ELLIPSE
+    cx = torch.full((n,), e["cx"], device=device)
+    cy = torch.full((n,), e["cy"], device=device)
+    ax = torch.full((n,), e["ax"], device=device)
+    ay = torch.full((n,), e["ay"], device=device)
+    edge = torch.full((n,), contract.MASK_EDGE, device=device)
+    if jitter:
+        u = lambda: torch.rand(n, device=device)  # noqa: E731
+        c = jitter["center"]
+        cx = cx + (u() * 2 - 1) * c
+        cy = cy + (u() * 2 - 1) * c
+        lo, hi = jitter["scale"]
+        ax = ax * (lo + (hi - lo) * u())
+        ay = ay * (lo + (hi - lo) * u())
+        lo, hi = jitter["edge"]
+        edge = lo + (hi - lo) * u()
+    g = torch.arange(R, dtype=torch.float32, device=device) / R
+    dx = (g.view(1, 1, R) - cx.view(n, 1, 1)) / ax.view(n, 1, 1)
+    dy = (g.view(1, R, 1) - cy.view(n, 1, 1)) / ay.view(n, 1, 1)
+    r = torch.sqrt(dx * dx + dy * dy)
+    return ((1 - r) / edge.view(n, 1, 1)).clamp(0, 1).unsqueeze(1)
+
+
+def color_jitter(x, cj):
+    """x in [-1, 1], [N,3,H,W]; per-sample brightness, contrast, saturation."""
+    n = x.shape[0]
+    u = lambda: torch.rand(n, 1, 1, 1, device=x.device) * 2 - 1  # noqa: E731
+    x = x + cj["brightness"] * 2 * u()
+    mean = x.mean(dim=[1, 2, 3], keepdim=True)
+    x = (x - mean) * (1 + cj["contrast"] * u()) + mean
+    gray = x.mean(dim=1, keepdim=True)
+    x = (x - gray) * (1 + cj["saturation"] * u()) + gray
+    return x.clamp(-1, 1)
+
+
+def make_batch(imgs, kp, idx, cfg, train=True):
+    R = cfg["res"]
+    x = imgs[idx].float() / 127.5 - 1.0
+    k = kp[idx].clone()
+    n = x.shape[0]
+    if train:
+        flip = torch.rand(n, device=x.device) < 0.5
+        x = torch.where(flip.view(n, 1, 1, 1), x.flip(3), x)
+        kf = k[:, contract.FLIP_PERM].clone()
+        kf[..., 0] = (R - 1) - kf[..., 0]
+        k = torch.where(flip.view(n, 1, 1), kf, k)
+        k = k + torch.randn_like(k) * cfg["kp_jitter_px"] * R / 64.0
+        x = color_jitter(x, cfg["color_jitter"])
+    m = torch_masks(n, R, x.device, cfg["mask_jitter"] if train else None)
+    hm = torch_heatmaps(k, R, contract.SIGMA_NORM * R)
+    cond = torch.cat([x * (1 - m), m, hm], 1)
+    return x, m, hm, cond
+
+
+def ramp(pair, step, steps):
+    a, b = pair
+    t = min(1.0, step / max(1, steps))
+    return a + (b - a) * t
+
+
+def atomic_save(obj, path):
+    tmp = path + ".tmp"
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def to_u8(x):
+    return ((x.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+
+
+@torch.no_grad()
+def write_samples(G_ema, imgs, kp, val_idx, cfg, path, n_faces=8, n_z=4):
+    R = cfg["res"]
+    g = torch.Generator().manual_seed(1234)
+    idx = val_idx[:n_faces]
+    x, m, hm, cond = make_batch(imgs, kp, idx, cfg, train=False)
+    zs = torch.randn(n_z, cfg["zdim"], generator=g).to(x.device)
+    cols = [to_u8(cond[:, :3] + hm.sum(1, keepdim=True).clamp(0, 1) * torch.tensor([-1.0, 1.0, -1.0], device=x.device).view(1, 3, 1, 1))]
+    was = G_ema.training
+    G_ema.eval()
+    for j in range(n_z):
+        out = G_ema(cond, zs[j:j + 1].expand(len(idx), -1))
+        cols.append(to_u8(out * m + x * (1 - m)))
+    G_ema.train(was)
+    cols.append(to_u8(x))
+    grid = np.concatenate([np.concatenate(list(c), 0) for c in cols], 1)
+    scale = max(1, 128 // R)
+    grid = cv2.resize(grid, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
+    cv2.imwrite(path, grid[:, :, ::-1])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--config", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--minutes", type=float, default=0, help="stop cleanly after this many minutes (0 = never)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--data", default=None, help="override the packed data path in the config")
+    ap.add_argument("--device", default=None)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    with open(args.config) as f:
+        cfg = json.load(f)
+    if args.data:
+        cfg["data"] = args.data
+    os.makedirs(os.path.join(args.out, "samples"), exist_ok=True)
+    ckpt_path = os.path.join(args.out, "checkpoint.pt")
+    if args.resume and os.path.exists(ckpt_path):
+        ckpt = torch.load(ckpt_path, map_location="cpu")
+        saved = ckpt["config"]
+        saved["data"] = cfg["data"]
+        cfg = saved
+    else:
+        ckpt = None
+        if os.path.exists(ckpt_path):
+            raise SystemExit(f"{ckpt_path} exists: pass --resume or use a fresh --out")
+    with open(os.path.join(args.out, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=2)
+
+    torch.manual_seed(args.seed)
+    data_path = cfg["data"] if os.path.isabs(cfg["data"]) else os.path.join(HERE, "..", cfg["data"])
+    imgs, kp, val, names = load_packed(data_path, device)
+    R, B = cfg["res"], cfg["batch"]
+    assert imgs.shape[-1] == R, "packed data resolution does not match the config"
+    train_idx = torch.nonzero(~val).squeeze(1).to(device)
+    val_idx = torch.nonzero(val).squeeze(1).to(device)
+
+    G = make_generator(cfg).to(device)
+    D = Discriminator(num_kp=contract.NUM_KP, channels=cfg["d_channels"]).to(device)
+    G_ema = make_generator(cfg).to(device)
+    G_ema.load_state_dict(G.state_dict())
+    G_ema.eval().requires_grad_(False)
+    opt_g = torch.optim.Adam(G.parameters(), lr=cfg["g_lr"], betas=tuple(cfg["betas"]))
+    # lazy R1: rescale Adam's hyper-parameters as in StyleGAN2
+    c = cfg["r1_every"] / (cfg["r1_every"] + 1)
+    opt_d = torch.optim.Adam(D.parameters(), lr=cfg["d_lr"] * c, betas=tuple(b ** c for b in cfg["betas"]))
+    step, wall = 0, 0.0
+    if ckpt:
+        G.load_state_dict(ckpt["G"])
+        D.load_state_dict(ckpt["D"])
+        G_ema.load_state_dict(ckpt["G_ema"])
+        opt_g.load_state_dict(ckpt["opt_g"])
+        opt_d.load_state_dict(ckpt["opt_d"])
+        step, wall = ckpt["step"], ckpt["wall_s"]
+        torch.manual_seed(args.seed + step)
+        print(f"resumed at step {step}")
+    print(f"device {device}, G {count_params(G) / 1e6:.2f} M, D {count_params(D) / 1e6:.2f} M, "
+          f"train {len(train_idx)}, val {len(val_idx)}", flush=True)
+
+    def save():
+        atomic_save({"G": G.state_dict(), "D": D.state_dict(), "G_ema": G_ema.state_dict(),
+                     "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "step": step,
+                     "wall_s": wall, "config": cfg, "hardware": hardware(device)}, ckpt_path)
+
+    log = open(os.path.join(args.out, "log.jsonl"), "a")
+    t_start = time.time()
+    t_ckpt = time.time()
+    t_last, acc = time.time(), {}
+    half = B // 2
+    while True:
+        idx = train_idx[torch.randint(len(train_idx), (B,), device=device)]
+        x, m, hm, cond = make_batch(imgs, kp, idx, cfg)
+        cond2 = torch.cat([cond, cond[:half]], 0)
+        z = torch.randn(B + half, cfg["zdim"], device=device)
+        gen = G(cond2, z)
+        x2, m2, hm2 = torch.cat([x, x[:half]]), torch.cat([m, m[:half]]), torch.cat([hm, hm[:half]])
+        comp = gen * m2 + x2 * (1 - m2)
+
+        # discriminator
+        D.requires_grad_(True)
+        d_real = D(x, m, hm)
+        d_fake = D(comp[:B].detach(), m, hm)
+        loss_d = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
+        opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        opt_d.step()
+        r1 = torch.zeros(())
+        if step % cfg["r1_every"] == 0:
+            xr = x.detach().requires_grad_(True)
+            out = D(xr, m, hm)
+            grad, = torch.autograd.grad(out.sum(), xr, create_graph=True)
+            r1 = grad.pow(2).sum(dim=[1, 2, 3]).mean()
+            opt_d.zero_grad(set_to_none=True)
+            (r1 * cfg["r1_gamma"] / 2 * cfg["r1_every"]).backward()
+            opt_d.step()
+
+        # generator
+        D.requires_grad_(False)
+        loss_adv = F.softplus(-D(comp, m2, hm2)).mean()
+        p = cfg["l1_pool"]
+        diff = gen[:B] - x
+        mp = F.avg_pool2d(m, p)
+        l1_low = (F.avg_pool2d(diff, p).abs() * mp).sum() / (mp.sum() * 3 + 1e-6)
+        l1_full = (diff.abs() * m).sum() / (m.sum() * 3 + 1e-6)
+        div = ((gen[:half] - gen[B:]).abs() * m[:half]).sum(dim=[1, 2, 3]) / (m[:half].sum(dim=[1, 2, 3]) * 3 + 1e-6)
+        loss_div = F.relu(cfg["div_tau"] - div).mean()
+        w_low = ramp(cfg["l1_low"], step, cfg["l1_decay_steps"])
+        w_full = ramp(cfg["l1_full"], step, cfg["l1_decay_steps"])
+        loss_g = loss_adv + w_low * l1_low + w_full * l1_full + cfg["div_weight"] * loss_div
+        opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        opt_g.step()
+
+        # EMA (parameters and BN buffers)
+        with torch.no_grad():
+            beta = min(cfg["ema_beta"], (1 + step) / (10 + step))
+            for pe, pg in zip(G_ema.parameters(), G.parameters()):
+                pe.mul_(beta).add_(pg, alpha=1 - beta)
+            for be, bg in zip(G_ema.buffers(), G.buffers()):
+                be.copy_(bg)
+
+        step += 1
+        vals = {"loss_d": loss_d.item(), "loss_adv": loss_adv.item(), "l1_low": l1_low.item(),
+                "l1_full": l1_full.item(), "div": div.mean().item(), "d_real": d_real.mean().item(),
+                "d_fake": d_fake.mean().item()}
+        if not math.isfinite(vals["loss_d"] + vals["loss_adv"]):
+            raise SystemExit(f"non-finite loss at step {step}: {vals}")
+        for k, v in vals.items():
+            acc[k] = acc.get(k, 0.0) + v
+        acc["n"] = acc.get("n", 0) + 1
+        if r1.item() > 0:
+            acc["r1"] = r1.item()
+        now = time.time()
+        if step % cfg["log_every_steps"] == 0:
+            n = acc.pop("n")
+            rec = {k: round(v / n, 5) if k != "r1" else round(v, 5) for k, v in acc.items()}
+            dt = now - t_last
+            wall += dt
+            rec.update(step=step, wall_s=round(wall, 1), s_per_step=round(dt / n, 4), w_l1_low=round(w_low, 3))
+            log.write(json.dumps(rec) + "\n")
+            log.flush()
+            print(json.dumps(rec), flush=True)
+            t_last, acc = now, {}
+        if step % cfg["sample_every_steps"] == 0 or step == 50:
+            write_samples(G_ema, imgs, kp, val_idx, cfg, os.path.join(args.out, "samples", f"step_{step:07d}.png"))
+        stop = args.minutes > 0 and now - t_start > args.minutes * 60
+        if stop or now - t_ckpt > cfg["checkpoint_every_minutes"] * 60:
+            save()
+            t_ckpt = now
+            if stop:
+                write_samples(G_ema, imgs, kp, val_idx, cfg, os.path.join(args.out, "samples", f"step_{step:07d}.png"))
+                print(f"stopped after {args.minutes} min at step {step}", flush=True)
+                break
+
+
+def hardware(device):
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    import platform
+    return f"CPU {platform.processor() or platform.machine()}, {os.cpu_count()} cores, {torch.get_num_threads()} threads"
+
+
+if __name__ == "__main__":
+    main()
