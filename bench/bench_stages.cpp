@@ -5,10 +5,9 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <string>
-
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <string>
 
 #include "standin/anonymizer.hpp"
 
@@ -18,7 +17,8 @@ const char* kFaces = "/usr/share/doc/libdlib19.1/examples/faces/";
 
 cv::Mat GroupPhoto1080() {
   std::vector<cv::Mat> parts;
-  for (const char* f : {"2008_002506.jpg", "2008_001009.jpg", "2008_001322.jpg", "2009_004587.jpg"}) {
+  for (const char* f :
+       {"2008_002506.jpg", "2008_001009.jpg", "2008_001322.jpg", "2009_004587.jpg"}) {
     cv::Mat img = cv::imread(std::string(kFaces) + f);
     if (img.empty()) {
       std::fprintf(stderr, "missing %s%s (apt-get install libdlib-dev)\n", kFaces, f);

@@ -3,9 +3,8 @@
 #pragma once
 
 #include <memory>
-#include <vector>
-
 #include <opencv2/core.hpp>
+#include <vector>
 
 #include "standin/detector.hpp"
 #include "standin/face.hpp"

@@ -2,10 +2,9 @@
 #pragma once
 
 #include <memory>
+#include <opencv2/core.hpp>
 #include <string>
 #include <vector>
-
-#include <opencv2/core.hpp>
 
 #include "standin/face.hpp"
 #include "standin/models.hpp"

@@ -2,10 +2,9 @@
 #pragma once
 
 #include <filesystem>
+#include <opencv2/core.hpp>
 #include <string>
 #include <vector>
-
-#include <opencv2/core.hpp>
 
 #include "standin/face.hpp"
 #include "standin/status.hpp"
@@ -14,7 +13,7 @@ namespace standin::eval {
 
 struct LabelledImage {
   std::filesystem::path file;
-  std::vector<cv::Rect2f> boxes;  // faces to find
+  std::vector<cv::Rect2f> boxes;   // faces to find
   std::vector<cv::Rect2f> ignore;  // faces marked "ignore": neither hits nor false positives
 };
 

@@ -7,11 +7,10 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
-#include <string>
-#include <vector>
-
 #include <opencv2/core.hpp>
 #include <opencv2/dnn.hpp>
+#include <string>
+#include <vector>
 
 #include "standin/face.hpp"
 #include "standin/models.hpp"
@@ -27,8 +26,9 @@ struct GeneratorSpec {
   std::array<cv::Point2f, 5> template5{};       // alignment targets, normalised to [0, 1]
   std::vector<std::vector<int>> keypoint_sets;  // each heatmap = mean of these landmarks68
   float sigma = 0.025f;                         // heatmap sigma, fraction of R
-  float mask_cx = 0.5f, mask_cy = 0.47f, mask_ax = 0.46f, mask_ay = 0.48f;  // ellipse, fraction of R
-  float mask_edge = 0.1f;                       // soft edge width, in ellipse radii
+  float mask_cx = 0.5f, mask_cy = 0.47f, mask_ax = 0.46f,
+        mask_ay = 0.48f;   // ellipse, fraction of R
+  float mask_edge = 0.1f;  // soft edge width, in ellipse radii
   int z_dim = 64;
 };
 
@@ -53,7 +53,8 @@ class FaceGenerator {
   // The R x R soft mask of the region to regenerate (1 = generated).
   [[nodiscard]] cv::Mat1f CropMask() const;
   // The network input for an aligned RGB crop and keypoints in crop pixels: [1, 4 + K, R, R].
-  [[nodiscard]] cv::Mat BuildCondition(const cv::Mat& crop_rgb, const std::vector<cv::Point2f>& kp) const;
+  [[nodiscard]] cv::Mat BuildCondition(const cv::Mat& crop_rgb,
+                                       const std::vector<cv::Point2f>& kp) const;
   // One forward pass: condition [1, 4 + K, R, R] and z [1, Z] -> image [1, 3, R, R] in [-1, 1].
   Expected<cv::Mat> Run(const cv::Mat& condition, const cv::Mat& z);
   // The latent vector for a face key (face index, or track id in videos).

@@ -8,11 +8,10 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <opencv2/core.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <opencv2/core.hpp>
 
 #include "standin/status.hpp"
 
@@ -50,9 +49,9 @@ Status WriteError(const std::filesystem::path& path, int err);
 // --- Video ---------------------------------------------------------------------------------
 
 struct VideoInfo {
-  int width = 0;   // displayed size, after rotation
+  int width = 0;  // displayed size, after rotation
   int height = 0;
-  double fps = 0;  // average frame rate
+  double fps = 0;           // average frame rate
   std::int64_t frames = 0;  // frame count if the container knows it, else 0
   int rotation = 0;         // degrees the player rotates the stored frames
   bool has_audio = false;
@@ -85,9 +84,9 @@ struct VideoWriteOptions {
 class VideoWriter {
  public:
   static Expected<std::unique_ptr<VideoWriter>> Open(const std::filesystem::path& path,
-                                                      const std::filesystem::path& source,
-                                                      const VideoInfo& info,
-                                                      const VideoWriteOptions& options);
+                                                     const std::filesystem::path& source,
+                                                     const VideoInfo& info,
+                                                     const VideoWriteOptions& options);
   virtual ~VideoWriter() = default;  // without Finish(): the temporary file is removed
   virtual Status Write(const cv::Mat& bgr) = 0;
   virtual Status Finish() = 0;

@@ -2,9 +2,8 @@
 #pragma once
 
 #include <memory>
-#include <vector>
-
 #include <opencv2/core.hpp>
+#include <vector>
 
 #include "standin/face.hpp"
 #include "standin/models.hpp"

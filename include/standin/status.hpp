@@ -11,18 +11,18 @@ namespace standin {
 // Each code maps to a distinct process exit status in the CLI (see tools/standin).
 enum class ErrorCode {
   kOk = 0,
-  kInvalidArgument,   // options or arguments that make no sense
-  kNotFound,          // an input path that does not exist
-  kUnreadable,        // exists but cannot be opened or read
-  kCorruptInput,      // read, but not a valid image/video (zero bytes, truncated, wrong type)
-  kUnsupported,       // a file type standin does not handle
-  kNoInputs,          // a folder with no images or videos in it
-  kOutputConflict,    // output would overwrite an input
-  kOutputNotWritable, // output folder missing or not writable
-  kDiskFull,          // writing the output ran out of space
-  kModelMissing,      // a model file is missing or fails its sha256 check
-  kProcessingFailed,  // a pipeline step failed; no output was written (fail closed)
-  kExternalTool,      // ffmpeg/ffprobe missing or failed
+  kInvalidArgument,    // options or arguments that make no sense
+  kNotFound,           // an input path that does not exist
+  kUnreadable,         // exists but cannot be opened or read
+  kCorruptInput,       // read, but not a valid image/video (zero bytes, truncated, wrong type)
+  kUnsupported,        // a file type standin does not handle
+  kNoInputs,           // a folder with no images or videos in it
+  kOutputConflict,     // output would overwrite an input
+  kOutputNotWritable,  // output folder missing or not writable
+  kDiskFull,           // writing the output ran out of space
+  kModelMissing,       // a model file is missing or fails its sha256 check
+  kProcessingFailed,   // a pipeline step failed; no output was written (fail closed)
+  kExternalTool,       // ffmpeg/ffprobe missing or failed
 };
 
 // A short, stable name for the code ("corrupt-input", ...).
@@ -47,7 +47,7 @@ class Status {
 template <typename T>
 class Expected {
  public:
-  Expected(T value) : data_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Expected(T value) : data_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Expected(Status status) : data_(std::move(status)) {}  // NOLINT(google-explicit-constructor)
 
   [[nodiscard]] bool ok() const { return std::holds_alternative<T>(data_); }

@@ -5,9 +5,8 @@
 
 #include <cstdint>
 #include <deque>
-#include <vector>
-
 #include <opencv2/core.hpp>
+#include <vector>
 
 #include "standin/anonymizer.hpp"
 

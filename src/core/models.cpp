@@ -1,13 +1,12 @@
 #include "standin/models.hpp"
 
+#include <fmt/core.h>
 #include <openssl/evp.h>
 
 #include <array>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
-
-#include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
 namespace standin {

@@ -1,8 +1,10 @@
+#include "standin/detector.hpp"
+
 #include <fmt/core.h>
+
 #include <opencv2/core/utility.hpp>
 
 #include "detect/tiled_detector.hpp"
-#include "standin/detector.hpp"
 
 namespace standin {
 
@@ -12,7 +14,8 @@ Expected<std::unique_ptr<FaceDetector>> MakeDetector(const DetectorOptions& opti
     return Status(ErrorCode::kInvalidArgument, "detector threshold must be in (0, 1)");
   }
   if (!(options.min_face == 0.f || options.min_face >= 4.f)) {
-    return Status(ErrorCode::kInvalidArgument, "minimum face size must be 0 (auto) or at least 4 pixels");
+    return Status(ErrorCode::kInvalidArgument,
+                  "minimum face size must be 0 (auto) or at least 4 pixels");
   }
   std::string file;
   if (options.model == "blazeface") {

@@ -1,7 +1,7 @@
 // The two detection networks standin can use, each as one pass over one tile.
-#include <cmath>
-
 #include <fmt/core.h>
+
+#include <cmath>
 #include <opencv2/imgproc.hpp>
 
 #include "detect/tiled_detector.hpp"
@@ -14,7 +14,9 @@ float Sigmoid(float x) { return 1.f / (1.f + std::exp(-std::clamp(x, -80.f, 80.f
 // Keypoints guessed from a box when the network has none (typical frontal face geometry in the
 // dlib box convention); the landmarker replaces them.
 std::array<cv::Point2f, 5> KeypointsFromBox(const cv::Rect2f& b) {
-  auto at = [&](float fx, float fy) { return cv::Point2f(b.x + fx * b.width, b.y + fy * b.height); };
+  auto at = [&](float fx, float fy) {
+    return cv::Point2f(b.x + fx * b.width, b.y + fy * b.height);
+  };
   return {at(0.30f, 0.38f), at(0.70f, 0.38f), at(0.50f, 0.58f), at(0.35f, 0.78f), at(0.65f, 0.78f)};
 }
 
@@ -24,7 +26,8 @@ Expected<std::vector<cv::Mat>> Forward(cv::dnn::Net& net, const cv::Mat& blob) {
     net.setInput(blob);
     net.forward(outs, net.getUnconnectedOutLayersNames());
   } catch (const cv::Exception& e) {
-    return Status(ErrorCode::kProcessingFailed, fmt::format("detector inference failed: {}", e.what()));
+    return Status(ErrorCode::kProcessingFailed,
+                  fmt::format("detector inference failed: {}", e.what()));
   }
   return outs;
 }
@@ -65,7 +68,9 @@ class BlazeFace final : public TileNetwork {
   // Measured on dlib's labelled photos: faces under ~24 input pixels start to be missed.
   [[nodiscard]] float min_face_input() const override { return 24.f; }
   // Fitted on dlib's training.xml (see docs/detector-comparison.md).
-  [[nodiscard]] BoxCalibration calibration() const override { return {-0.05f, -0.037f, 1.06f, 1.06f}; }
+  [[nodiscard]] BoxCalibration calibration() const override {
+    return {-0.05f, -0.037f, 1.06f, 1.06f};
+  }
 
  private:
   static constexpr int kInput = 256;
@@ -138,8 +143,10 @@ class UltraFace final : public TileNetwork {
   [[nodiscard]] cv::Size input_size() const override { return {kW, kH}; }
   // Measured on dlib's labelled photos: finds 24-pixel faces at its input.
   [[nodiscard]] float min_face_input() const override { return 20.f; }
-    // Fitted on dlib's training.xml (see docs/detector-comparison.md).
-  [[nodiscard]] BoxCalibration calibration() const override { return {-0.068f, 0.079f, 1.18f, 0.83f}; }
+  // Fitted on dlib's training.xml (see docs/detector-comparison.md).
+  [[nodiscard]] BoxCalibration calibration() const override {
+    return {-0.068f, 0.079f, 1.18f, 0.83f};
+  }
 
  private:
   static constexpr int kW = 320;

@@ -1,16 +1,16 @@
 #include "detect/tiled_detector.hpp"
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <cmath>
-
-#include <fmt/core.h>
 #include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
 
 namespace standin::detect {
 namespace {
 
-constexpr float kOverlap = 0.25f;   // fraction of a tile shared with its neighbour
+constexpr float kOverlap = 0.25f;     // fraction of a tile shared with its neighbour
 constexpr float kEdgeMargin = 0.02f;  // a box this close to an inner tile edge is cut off
 
 float IoU(const cv::Rect2f& a, const cv::Rect2f& b) {
@@ -42,8 +42,7 @@ cv::Rect2f BoxCalibration::Apply(const cv::Rect2f& b) const {
   return {cx - w / 2, cy - h / 2, w, h};
 }
 
-std::vector<Tile> PlanTiles(cv::Size image, cv::Size input, float min_face,
-                            float min_face_input) {
+std::vector<Tile> PlanTiles(cv::Size image, cv::Size input, float min_face, float min_face_input) {
   std::vector<Tile> tiles;
   // Level 0: the whole image, letterboxed into the network's aspect ratio.
   double scale = std::max(static_cast<double>(image.width) / input.width,
@@ -92,7 +91,7 @@ std::vector<Face> SuppressOverlaps(std::vector<Face> faces, float iou_threshold)
 }
 
 Expected<std::unique_ptr<TiledDetector>> TiledDetector::Create(NetworkFactory factory,
-                                                              DetectorOptions options) {
+                                                               DetectorOptions options) {
   std::unique_ptr<TiledDetector> d(new TiledDetector());
   d->options_ = std::move(options);
   const int workers = std::max(1, options.threads > 0 ? options.threads : cv::getNumThreads());
@@ -154,19 +153,24 @@ Expected<std::vector<Face>> TiledDetector::Detect(const cv::Mat& bgr) {
     return Status(ErrorCode::kInvalidArgument, "detector expects a non-empty 8-bit BGR image");
   }
   const float min_face = options_.min_face > 0.f ? options_.min_face : AutoMinFace(bgr.size());
-  const auto tiles = PlanTiles(bgr.size(), nets_[0]->input_size(), min_face,
-                               nets_[0]->min_face_input());
+  const auto tiles =
+      PlanTiles(bgr.size(), nets_[0]->input_size(), min_face, nets_[0]->min_face_input());
   std::vector<Expected<std::vector<Face>>> results(tiles.size(), std::vector<Face>{});
   if (tiles.size() == 1) results[0] = RunTile(*nets_[0], bgr, tiles[0]);  // threads inside
-  const int workers = tiles.size() == 1 ? 0 : static_cast<int>(std::min(nets_.size(), tiles.size()));
+  const int workers =
+      tiles.size() == 1 ? 0 : static_cast<int>(std::min(nets_.size(), tiles.size()));
   // Worker w takes tiles w, w + workers, ...; networks run single-threaded inside the workers.
-  cv::parallel_for_(cv::Range(0, workers), [&](const cv::Range& range) {
-    for (int w = range.start; w < range.end; ++w) {
-      for (size_t t = static_cast<size_t>(w); t < tiles.size(); t += static_cast<size_t>(workers)) {
-        results[t] = RunTile(*nets_[static_cast<size_t>(w)], bgr, tiles[t]);
-      }
-    }
-  }, workers);
+  cv::parallel_for_(
+      cv::Range(0, workers),
+      [&](const cv::Range& range) {
+        for (int w = range.start; w < range.end; ++w) {
+          for (size_t t = static_cast<size_t>(w); t < tiles.size();
+               t += static_cast<size_t>(workers)) {
+            results[t] = RunTile(*nets_[static_cast<size_t>(w)], bgr, tiles[t]);
+          }
+        }
+      },
+      workers);
   std::vector<Face> all;
   for (auto& r : results) {
     if (!r.ok()) return r.status();
@@ -175,8 +179,9 @@ Expected<std::vector<Face>> TiledDetector::Detect(const cv::Mat& bgr) {
   auto kept = SuppressOverlaps(std::move(all), options_.nms_iou);
   // Drop faces that lie mostly in the black padding.
   const cv::Rect2f image_rect(0.f, 0.f, static_cast<float>(bgr.cols), static_cast<float>(bgr.rows));
-  kept.erase(std::remove_if(kept.begin(), kept.end(),
-                            [&](const Face& f) { return (f.box & image_rect).area() < 0.5f * f.box.area(); }),
+  kept.erase(std::remove_if(
+                 kept.begin(), kept.end(),
+                 [&](const Face& f) { return (f.box & image_rect).area() < 0.5f * f.box.area(); }),
              kept.end());
   return kept;
 }

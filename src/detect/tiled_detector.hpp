@@ -4,10 +4,9 @@
 
 #include <functional>
 #include <memory>
-#include <vector>
-
 #include <opencv2/core.hpp>
 #include <opencv2/dnn.hpp>
+#include <vector>
 
 #include "standin/detector.hpp"
 
@@ -51,7 +50,7 @@ class TiledDetector final : public FaceDetector {
  public:
   using NetworkFactory = std::function<Expected<std::unique_ptr<TileNetwork>>()>;
   static Expected<std::unique_ptr<TiledDetector>> Create(NetworkFactory factory,
-                                                          DetectorOptions options);
+                                                         DetectorOptions options);
   Expected<std::vector<Face>> Detect(const cv::Mat& bgr) override;
 
  private:

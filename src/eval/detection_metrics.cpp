@@ -1,9 +1,8 @@
 #include <dlib/data_io.h>
+#include <fmt/core.h>
 
 #include <algorithm>
 #include <numeric>
-
-#include <fmt/core.h>
 
 #include "standin/eval.hpp"
 
@@ -54,7 +53,8 @@ DetectionScores ScoreDetections(const std::vector<LabelledImage>& truth,
     if (i < detections.size()) {
       for (const auto& f : detections[i]) dets.push_back(&f);
     }
-    std::sort(dets.begin(), dets.end(), [](const Face* a, const Face* b) { return a->score > b->score; });
+    std::sort(dets.begin(), dets.end(),
+              [](const Face* a, const Face* b) { return a->score > b->score; });
     std::vector<bool> taken(gt.size(), false);
     std::vector<bool> found_at_threshold(gt.size(), false);
     for (const Face* d : dets) {
@@ -89,7 +89,8 @@ DetectionScores ScoreDetections(const std::vector<LabelledImage>& truth,
   if (s.ground_truth > 0) s.recall = static_cast<double>(s.true_positives) / s.ground_truth;
   if (s.images > 0) s.fp_per_image = static_cast<double>(s.false_positives) / s.images;
   // AP: precision made monotone from the right, integrated over every recall step.
-  std::stable_sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) { return a.score > b.score; });
+  std::stable_sort(hits.begin(), hits.end(),
+                   [](const Hit& a, const Hit& b) { return a.score > b.score; });
   std::vector<double> precision, recall;
   int tp = 0, fp = 0;
   for (const auto& h : hits) {
@@ -98,7 +99,8 @@ DetectionScores ScoreDetections(const std::vector<LabelledImage>& truth,
     recall.push_back(s.ground_truth > 0 ? static_cast<double>(tp) / s.ground_truth : 0.0);
   }
   for (int k = static_cast<int>(precision.size()) - 2; k >= 0; --k) {
-    precision[static_cast<size_t>(k)] = std::max(precision[static_cast<size_t>(k)], precision[static_cast<size_t>(k) + 1]);
+    precision[static_cast<size_t>(k)] =
+        std::max(precision[static_cast<size_t>(k)], precision[static_cast<size_t>(k) + 1]);
   }
   double prev_recall = 0;
   for (size_t k = 0; k < precision.size(); ++k) {

@@ -17,7 +17,8 @@ class GenerateMethod final : public FaceMethod {
     std::sort(order.begin(), order.end(),
               [&](size_t a, size_t b) { return faces[a].box.area() < faces[b].box.area(); });
     for (size_t i : order) {
-      const std::uint64_t key = faces[i].track_id >= 0 ? static_cast<std::uint64_t>(faces[i].track_id) : i;
+      const std::uint64_t key =
+          faces[i].track_id >= 0 ? static_cast<std::uint64_t>(faces[i].track_id) : i;
       if (Status s = generator_->Replace(bgr, faces[i], key); !s.ok()) return s;
     }
     return Status::Ok();

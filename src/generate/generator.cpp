@@ -1,13 +1,13 @@
 #include "standin/generator.hpp"
 
+#include <fmt/core.h>
+
 #include <cmath>
 #include <fstream>
-#include <random>
-
-#include <fmt/core.h>
 #include <nlohmann/json.hpp>
 #include <opencv2/calib3d.hpp>
 #include <opencv2/imgproc.hpp>
+#include <random>
 
 #include "standin/landmarker.hpp"
 #include "standin/methods.hpp"
@@ -28,7 +28,8 @@ Expected<GeneratorSpec> LoadGeneratorSpec(const fs::path& manifest) {
     s.onnx = manifest.parent_path() / j.at("file").get<std::string>();
     s.resolution = j.at("resolution").get<int>();
     const auto& t = j.at("alignment").at("template5_normalised");
-    for (size_t i = 0; i < 5; ++i) s.template5[i] = {t.at(i).at(0).get<float>(), t.at(i).at(1).get<float>()};
+    for (size_t i = 0; i < 5; ++i)
+      s.template5[i] = {t.at(i).at(0).get<float>(), t.at(i).at(1).get<float>()};
     for (const auto& c : j.at("keypoints").at("channels")) {
       s.keypoint_sets.push_back(c.at("landmarks68_mean_of").get<std::vector<int>>());
     }
@@ -43,19 +44,21 @@ Expected<GeneratorSpec> LoadGeneratorSpec(const fs::path& manifest) {
     const std::string sha = j.at("sha256").get<std::string>();
     auto actual = Sha256File(s.onnx);
     if (!actual.ok() || *actual != sha) {
-      return Status(ErrorCode::kModelMissing,
-                    fmt::format("generator model {} is missing or corrupt (sha256 mismatch); it is part "
-                                "of the repository: restore it with `git checkout models/generator` "
-                                "and reinstall",
-                                s.onnx.string()));
+      return Status(
+          ErrorCode::kModelMissing,
+          fmt::format("generator model {} is missing or corrupt (sha256 mismatch); it is part "
+                      "of the repository: restore it with `git checkout models/generator` "
+                      "and reinstall",
+                      s.onnx.string()));
     }
   } catch (const std::exception& ex) {
-    return Status(ErrorCode::kModelMissing,
-                  fmt::format("generator manifest {} is unreadable ({})", manifest.string(), ex.what()));
+    return Status(ErrorCode::kModelMissing, fmt::format("generator manifest {} is unreadable ({})",
+                                                        manifest.string(), ex.what()));
   }
   for (const auto& set : s.keypoint_sets) {
     for (int i : set) {
-      if (i < 0 || i >= 68) return Status(ErrorCode::kModelMissing, "generator manifest: bad landmark index");
+      if (i < 0 || i >= 68)
+        return Status(ErrorCode::kModelMissing, "generator manifest: bad landmark index");
     }
   }
   return s;
@@ -81,8 +84,8 @@ Expected<std::unique_ptr<FaceGenerator>> FaceGenerator::Create(const GeneratorSp
     g->net_.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
     g->net_.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
   } catch (const cv::Exception& e) {
-    return Status(ErrorCode::kModelMissing,
-                  fmt::format("generator model {} cannot be loaded ({})", spec.onnx.string(), e.what()));
+    return Status(ErrorCode::kModelMissing, fmt::format("generator model {} cannot be loaded ({})",
+                                                        spec.onnx.string(), e.what()));
   }
   g->mask_ = g->CropMask();
   return g;
@@ -101,7 +104,8 @@ cv::Mat1f FaceGenerator::CropMask() const {
   return m;
 }
 
-cv::Mat FaceGenerator::BuildCondition(const cv::Mat& crop_rgb, const std::vector<cv::Point2f>& kp) const {
+cv::Mat FaceGenerator::BuildCondition(const cv::Mat& crop_rgb,
+                                      const std::vector<cv::Point2f>& kp) const {
   const int R = spec_.resolution;
   const int K = static_cast<int>(kp.size());
   const int shape[] = {1, 4 + K, R, R};
@@ -164,8 +168,9 @@ Status FaceGenerator::Replace(cv::Mat& bgr, Face& face, std::uint64_t key) {
   std::vector<cv::Point2f> src(kp5.begin(), kp5.end());
   std::vector<cv::Point2f> dst;
   for (const auto& t : spec_.template5) dst.push_back(t * static_cast<float>(R));
-  cv::Mat M = eyes >= options_.min_eye_distance ? cv::estimateAffinePartial2D(src, dst, cv::noArray(), cv::LMEDS)
-                                                : cv::Mat();
+  cv::Mat M = eyes >= options_.min_eye_distance
+                  ? cv::estimateAffinePartial2D(src, dst, cv::noArray(), cv::LMEDS)
+                  : cv::Mat();
   if (M.empty()) {
     // Too small (or degenerate) to paint: pixelate it, and say so.
     std::vector<Face> one{face};
@@ -177,7 +182,9 @@ Status FaceGenerator::Replace(cv::Mat& bgr, Face& face, std::uint64_t key) {
   cv::Mat Minv;
   cv::invertAffineTransform(M, Minv);
   // The part of the image the crop covers.
-  std::vector<cv::Point2f> corners = {{0, 0}, {static_cast<float>(R), 0}, {0, static_cast<float>(R)},
+  std::vector<cv::Point2f> corners = {{0, 0},
+                                      {static_cast<float>(R), 0},
+                                      {0, static_cast<float>(R)},
                                       {static_cast<float>(R), static_cast<float>(R)}};
   std::vector<cv::Point2f> back;
   cv::transform(corners, back, Minv);
@@ -210,8 +217,10 @@ Status FaceGenerator::Replace(cv::Mat& bgr, Face& face, std::uint64_t key) {
     cv::Point2f p(0, 0);
     for (int i : set) p += face.landmarks68[static_cast<size_t>(i)];
     p *= 1.f / static_cast<float>(set.size());
-    kp.emplace_back(static_cast<float>(M.at<double>(0, 0) * p.x + M.at<double>(0, 1) * p.y + M.at<double>(0, 2)),
-                    static_cast<float>(M.at<double>(1, 0) * p.x + M.at<double>(1, 1) * p.y + M.at<double>(1, 2)));
+    kp.emplace_back(static_cast<float>(M.at<double>(0, 0) * p.x + M.at<double>(0, 1) * p.y +
+                                       M.at<double>(0, 2)),
+                    static_cast<float>(M.at<double>(1, 0) * p.x + M.at<double>(1, 1) * p.y +
+                                       M.at<double>(1, 2)));
   }
   auto out = Run(BuildCondition(crop_rgb, kp), Latent(key));
   if (!out.ok()) return out.status();
@@ -226,7 +235,8 @@ Status FaceGenerator::Replace(cv::Mat& bgr, Face& face, std::uint64_t key) {
   cv::Mat generated;
   cv::merge(planes, generated);
   cv::Mat generated_back;
-  cv::warpAffine(generated, generated_back, Minv_roi, roi.size(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+  cv::warpAffine(generated, generated_back, Minv_roi, roi.size(), cv::INTER_LINEAR,
+                 cv::BORDER_REPLICATE);
   // Feathered blend through the soft mask: no seam, no box.
   cv::Mat target = bgr(roi);
   for (int y = 0; y < roi.height; ++y) {
@@ -236,7 +246,8 @@ Status FaceGenerator::Replace(cv::Mat& bgr, Face& face, std::uint64_t key) {
     for (int x = 0; x < roi.width; ++x) {
       if (a[x] <= 0.f) continue;
       for (int c = 0; c < 3; ++c) {
-        d[x][c] = cv::saturate_cast<uchar>(d[x][c] + a[x] * (static_cast<float>(g[x][c]) - d[x][c]));
+        d[x][c] =
+            cv::saturate_cast<uchar>(d[x][c] + a[x] * (static_cast<float>(g[x][c]) - d[x][c]));
       }
     }
   }

@@ -1,15 +1,14 @@
 // Image files: validated decoding, atomic writes, metadata stripping or copying (exiv2).
 #include <fcntl.h>
+#include <fmt/core.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-
 #include <exiv2/exiv2.hpp>
-#include <fmt/core.h>
+#include <fstream>
 #include <opencv2/imgcodecs.hpp>
 
 #include "standin/io.hpp"
@@ -69,7 +68,7 @@ bool JpegComplete(const std::vector<std::uint8_t>& b) {
 bool PngComplete(const std::vector<std::uint8_t>& b) {
   static const std::uint8_t kIend[] = {'I', 'E', 'N', 'D'};
   return b.size() >= 12 && std::search(b.end() - std::min<size_t>(b.size(), 64), b.end(),
-                                        std::begin(kIend), std::end(kIend)) != b.end();
+                                       std::begin(kIend), std::end(kIend)) != b.end();
 }
 
 }  // namespace
@@ -139,9 +138,8 @@ mode_t DefaultFileMode() {
 
 Status WriteError(const fs::path& path, int err) {
   if (err == ENOSPC || err == EFBIG || err == EDQUOT) {
-    return {ErrorCode::kDiskFull,
-            fmt::format("{}: not enough space to write the output ({})", path.string(),
-                        std::strerror(err))};
+    return {ErrorCode::kDiskFull, fmt::format("{}: not enough space to write the output ({})",
+                                              path.string(), std::strerror(err))};
   }
   return {ErrorCode::kOutputNotWritable,
           fmt::format("{}: cannot write ({})", path.string(), std::strerror(err))};

@@ -1,6 +1,7 @@
 #include "io/subprocess.hpp"
 
 #include <fcntl.h>
+#include <fmt/core.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,8 +10,6 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
-
-#include <fmt/core.h>
 
 extern char** environ;  // NOLINT
 
@@ -200,8 +199,7 @@ Expected<std::string> RunCapture(const std::vector<std::string>& argv) {
     std::string err = proc->Stderr();
     while (!err.empty() && (err.back() == '\n' || err.back() == '\r')) err.pop_back();
     const auto nl = err.rfind('\n');
-    return Status(ErrorCode::kExternalTool,
-                  nl == std::string::npos ? err : err.substr(nl + 1));
+    return Status(ErrorCode::kExternalTool, nl == std::string::npos ? err : err.substr(nl + 1));
   }
   return out;
 }

@@ -1,15 +1,14 @@
 // Video through ffmpeg/ffprobe child processes: raw BGR frames over pipes, audio and (optionally)
 // container metadata copied from the source by the encoder.
+#include <fmt/core.h>
 #include <sys/resource.h>
-#include <sys/statvfs.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
-
-#include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
 #include "io/subprocess.hpp"
@@ -88,7 +87,10 @@ Container ContainerFor(const fs::path& out) {
 class FfmpegWriter final : public VideoWriter {
  public:
   FfmpegWriter(Subprocess proc, fs::path tmp, fs::path path, VideoInfo info)
-      : proc_(std::move(proc)), tmp_(std::move(tmp)), path_(std::move(path)), info_(std::move(info)) {}
+      : proc_(std::move(proc)),
+        tmp_(std::move(tmp)),
+        path_(std::move(path)),
+        info_(std::move(info)) {}
 
   ~FfmpegWriter() override {
     if (!finished_) {
@@ -112,9 +114,9 @@ class FfmpegWriter final : public VideoWriter {
     if (rc != 0) return Fail();
     // ffmpeg can exit 0 after a failed write (e.g. past a file size limit), so count what
     // actually landed in the file before it may take the output's name.
-    auto packets = RunCapture({"ffprobe", "-v", "error", "-count_packets", "-select_streams", "v:0",
-                               "-show_entries", "stream=nb_read_packets", "-of", "csv=p=0",
-                               tmp_.string()});
+    auto packets =
+        RunCapture({"ffprobe", "-v", "error", "-count_packets", "-select_streams", "v:0",
+                    "-show_entries", "stream=nb_read_packets", "-of", "csv=p=0", tmp_.string()});
     if (!packets.ok() || std::atoll(packets->c_str()) != frames_) {
       const bool full = OutOfSpace(tmp_);
       unlink(tmp_.c_str());
@@ -180,8 +182,8 @@ Expected<VideoInfo> ProbeVideo(const fs::path& path) {
     return Status(ErrorCode::kNotFound, fmt::format("{}: no such file", path.string()));
   }
   if (access(path.c_str(), R_OK) != 0) {
-    return Status(ErrorCode::kUnreadable, fmt::format("{}: cannot open (permission denied)",
-                                                      path.string()));
+    return Status(ErrorCode::kUnreadable,
+                  fmt::format("{}: cannot open (permission denied)", path.string()));
   }
   if (fs::file_size(path, ec) == 0) {
     return Status(ErrorCode::kCorruptInput, fmt::format("{}: empty file (0 bytes)", path.string()));
@@ -209,7 +211,8 @@ Expected<VideoInfo> ProbeVideo(const fs::path& path) {
       if (ParseRational(rate) <= 0) rate = s.value("r_frame_rate", "0/0");
       info.fps_rational = rate;
       info.fps = ParseRational(rate);
-      if (s.contains("nb_frames")) info.frames = std::atoll(s["nb_frames"].get<std::string>().c_str());
+      if (s.contains("nb_frames"))
+        info.frames = std::atoll(s["nb_frames"].get<std::string>().c_str());
       int rotation = 0;
       if (s.contains("tags") && s["tags"].contains("rotate")) {
         rotation = std::atoi(s["tags"]["rotate"].get<std::string>().c_str());
@@ -235,19 +238,19 @@ Expected<std::unique_ptr<VideoReader>> VideoReader::Open(const fs::path& path) {
   auto info = ProbeVideo(path);
   if (!info.ok()) return info.status();
   // -xerror: a decoding error ends the run with a failure instead of silently dropping frames.
-  auto proc = Subprocess::Start({"ffmpeg", "-v", "error", "-nostdin", "-xerror", "-i",
-                                 path.string(), "-map", "0:v:0", "-fps_mode", "passthrough",
-                                 "-f", "rawvideo", "-pix_fmt", "bgr24", "pipe:1"},
-                                Subprocess::kStdout);
+  auto proc = Subprocess::Start(
+      {"ffmpeg", "-v", "error", "-nostdin", "-xerror", "-i", path.string(), "-map", "0:v:0",
+       "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "bgr24", "pipe:1"},
+      Subprocess::kStdout);
   if (!proc.ok()) return proc.status();
   return std::unique_ptr<VideoReader>(
       std::make_unique<FfmpegReader>(std::move(proc).value(), std::move(info).value(), path));
 }
 
 Expected<std::unique_ptr<VideoWriter>> VideoWriter::Open(const fs::path& path,
-                                                          const fs::path& source,
-                                                          const VideoInfo& info,
-                                                          const VideoWriteOptions& options) {
+                                                         const fs::path& source,
+                                                         const VideoInfo& info,
+                                                         const VideoWriteOptions& options) {
   const Container c = ContainerFor(path);
   const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
   std::string tmpl = (dir / ("." + path.filename().string() + ".standin-XXXXXX")).string();
@@ -255,10 +258,21 @@ Expected<std::unique_ptr<VideoWriter>> VideoWriter::Open(const fs::path& path,
   if (fd < 0) return WriteError(path, errno);
   fchmod(fd, DefaultFileMode());
   close(fd);
-  std::vector<std::string> args = {"ffmpeg", "-v", "error", "-nostdin", "-y",
-                                   "-f", "rawvideo", "-pix_fmt", "bgr24",
-                                   "-s", fmt::format("{}x{}", info.width, info.height),
-                                   "-framerate", info.fps_rational, "-i", "pipe:0"};
+  std::vector<std::string> args = {"ffmpeg",
+                                   "-v",
+                                   "error",
+                                   "-nostdin",
+                                   "-y",
+                                   "-f",
+                                   "rawvideo",
+                                   "-pix_fmt",
+                                   "bgr24",
+                                   "-s",
+                                   fmt::format("{}x{}", info.width, info.height),
+                                   "-framerate",
+                                   info.fps_rational,
+                                   "-i",
+                                   "pipe:0"};
   // Audio and metadata come from the source; its video stream is not used.
   std::string audio_codec;
   if (options.keep_audio && info.has_audio) {
@@ -278,18 +292,19 @@ Expected<std::unique_ptr<VideoWriter>> VideoWriter::Open(const fs::path& path,
   args.insert(args.end(), {"-map", "0:v:0"});
   if (with_audio) {
     args.insert(args.end(), {"-map", "1:a:0"});
-    const bool copy = std::find(c.audio_copy.begin(), c.audio_copy.end(), "*") != c.audio_copy.end() ||
-                      std::find(c.audio_copy.begin(), c.audio_copy.end(), audio_codec) != c.audio_copy.end();
+    const bool copy =
+        std::find(c.audio_copy.begin(), c.audio_copy.end(), "*") != c.audio_copy.end() ||
+        std::find(c.audio_copy.begin(), c.audio_copy.end(), audio_codec) != c.audio_copy.end();
     if (copy) {
       args.insert(args.end(), {"-c:a", "copy"});
     } else {
       args.insert(args.end(), {"-c:a", c.audio_encoder, "-b:a", "192k"});
     }
   }
-  args.insert(args.end(), {"-map_metadata", options.keep_metadata ? "1" : "-1",
-                           "-map_chapters", "-1", "-c:v", "libx264", "-preset", options.preset,
-                           "-crf", std::to_string(options.crf), "-pix_fmt", "yuv420p", "-threads", "1",
-                           "-fps_mode", "passthrough"});
+  args.insert(args.end(),
+              {"-map_metadata", options.keep_metadata ? "1" : "-1", "-map_chapters", "-1", "-c:v",
+               "libx264", "-preset", options.preset, "-crf", std::to_string(options.crf),
+               "-pix_fmt", "yuv420p", "-threads", "1", "-fps_mode", "passthrough"});
   if (c.muxer == "mp4" || c.muxer == "mov") args.insert(args.end(), {"-movflags", "+faststart"});
   args.insert(args.end(), {"-f", c.muxer, tmpl});
   auto proc = Subprocess::Start(args, Subprocess::kStdin);

@@ -2,8 +2,8 @@
 // libdlib-data model). dlib is confined to this file.
 #include <dlib/image_processing.h>
 #include <dlib/opencv/cv_image.h>
-
 #include <fmt/core.h>
+
 #include <opencv2/imgproc.hpp>
 
 #include "standin/landmarker.hpp"

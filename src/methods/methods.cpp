@@ -1,11 +1,11 @@
 // Classic anonymization methods: blur, pixelate, solid, through a soft-edged face mask.
-#include <algorithm>
-#include <cmath>
+#include "standin/methods.hpp"
 
 #include <fmt/core.h>
-#include <opencv2/imgproc.hpp>
 
-#include "standin/methods.hpp"
+#include <algorithm>
+#include <cmath>
+#include <opencv2/imgproc.hpp>
 
 namespace standin {
 namespace {
@@ -33,7 +33,8 @@ void BlendInto(cv::Mat& dst_roi, const cv::Mat& src_roi, const cv::Mat1f& alpha)
         continue;
       }
       for (int c = 0; c < 3; ++c) {
-        d[x][c] = cv::saturate_cast<uchar>(d[x][c] + a[x] * (static_cast<float>(s[x][c]) - d[x][c]));
+        d[x][c] =
+            cv::saturate_cast<uchar>(d[x][c] + a[x] * (static_cast<float>(s[x][c]) - d[x][c]));
       }
     }
   }
@@ -84,7 +85,8 @@ class ClassicMethod final : public FaceMethod {
         break;
       }
       case MethodKind::kPixelate: {
-        const float block = std::max(1.f, face.box.width / static_cast<float>(options_.pixel_blocks));
+        const float block =
+            std::max(1.f, face.box.width / static_cast<float>(options_.pixel_blocks));
         const cv::Size grid(std::max(1, static_cast<int>(std::ceil(roi.cols / block))),
                             std::max(1, static_cast<int>(std::ceil(roi.rows / block))));
         cv::Mat small;
@@ -107,10 +109,14 @@ class ClassicMethod final : public FaceMethod {
 
 const char* MethodName(MethodKind kind) {
   switch (kind) {
-    case MethodKind::kBlur: return "blur";
-    case MethodKind::kPixelate: return "pixelate";
-    case MethodKind::kSolid: return "solid";
-    case MethodKind::kGenerate: return "generate";
+    case MethodKind::kBlur:
+      return "blur";
+    case MethodKind::kPixelate:
+      return "pixelate";
+    case MethodKind::kSolid:
+      return "solid";
+    case MethodKind::kGenerate:
+      return "generate";
   }
   return "unknown";
 }
@@ -130,21 +136,22 @@ FaceRegion MakeFaceRegion(const Face& face, cv::Size image_size, const MethodOpt
   // The dlib-convention box spans brows to chin; the ellipse reaches up to the hairline.
   const cv::Point2f centre(face.box.x + face.box.width / 2,
                            face.box.y + face.box.height * (options.boxes ? 0.5f : 0.42f));
-  const cv::Size2f axes = options.boxes
-                              ? cv::Size2f(face.box.width * scale / 2, face.box.height * scale / 2)
-                              : cv::Size2f(face.box.width * scale / 2, face.box.height * scale * 0.62f);
+  const cv::Size2f axes =
+      options.boxes ? cv::Size2f(face.box.width * scale / 2, face.box.height * scale / 2)
+                    : cv::Size2f(face.box.width * scale / 2, face.box.height * scale * 0.62f);
   const float sigma = options.boxes ? 0.f : options.feather * size;
   // Grow the hard shape by the soft edge so that alpha is ~1 over the whole nominal shape.
   const float grow = 1.5f * sigma;
   const float reach = std::max(axes.width, axes.height) + 3.f * sigma + grow + 2.f;
   const cv::Rect bounds(static_cast<int>(std::floor(centre.x - reach)),
                         static_cast<int>(std::floor(centre.y - reach)),
-                        static_cast<int>(std::ceil(2 * reach)), static_cast<int>(std::ceil(2 * reach)));
+                        static_cast<int>(std::ceil(2 * reach)),
+                        static_cast<int>(std::ceil(2 * reach)));
   FaceRegion region;
   region.roi = bounds & cv::Rect(0, 0, image_size.width, image_size.height);
   if (region.roi.empty()) return region;
-  const cv::Point2f local = centre - cv::Point2f(static_cast<float>(region.roi.x),
-                                                 static_cast<float>(region.roi.y));
+  const cv::Point2f local =
+      centre - cv::Point2f(static_cast<float>(region.roi.x), static_cast<float>(region.roi.y));
   if (options.boxes) {
     cv::Mat1b hard = cv::Mat1b::zeros(region.roi.size());
     const cv::Point tl(static_cast<int>(std::floor(local.x - axes.width)),
@@ -162,7 +169,8 @@ FaceRegion MakeFaceRegion(const Face& face, cv::Size image_size, const MethodOpt
                        std::max(1, static_cast<int>(std::ceil(region.roi.height / f))));
   cv::Mat1b hard = cv::Mat1b::zeros(small);
   cv::ellipse(hard,
-              cv::RotatedRect(local / f, cv::Size2f(2 * (axes.width + grow) / f, 2 * (axes.height + grow) / f),
+              cv::RotatedRect(local / f,
+                              cv::Size2f(2 * (axes.width + grow) / f, 2 * (axes.height + grow) / f),
                               RollDegrees(face)),
               cv::Scalar(255), cv::FILLED, cv::LINE_AA);
   cv::Mat1f soft;

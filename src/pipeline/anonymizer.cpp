@@ -1,6 +1,7 @@
 #include "standin/anonymizer.hpp"
 
 #include <fmt/core.h>
+
 #include <opencv2/imgproc.hpp>
 
 namespace standin {
@@ -80,7 +81,8 @@ cv::Mat DrawFaces(const cv::Mat& bgr, const std::vector<Face>& faces) {
     cv::rectangle(out, f.box, cv::Scalar(0, 255, 0), thick, cv::LINE_AA);
     cv::putText(out, fmt::format("{:.2f}", f.score), f.box.tl() + cv::Point2f(0, -4.f),
                 cv::FONT_HERSHEY_SIMPLEX, 0.4 * thick, cv::Scalar(0, 255, 0), thick, cv::LINE_AA);
-    for (const auto& p : f.landmarks68) cv::circle(out, p, thick, cv::Scalar(255, 200, 0), cv::FILLED);
+    for (const auto& p : f.landmarks68)
+      cv::circle(out, p, thick, cv::Scalar(255, 200, 0), cv::FILLED);
     for (const auto& p : f.kps5) cv::circle(out, p, 2 * thick, cv::Scalar(0, 0, 255), cv::FILLED);
   }
   return out;

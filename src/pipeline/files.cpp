@@ -1,16 +1,15 @@
 #include "standin/files.hpp"
 
+#include <fmt/core.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
-
-#include <fmt/core.h>
-#include <nlohmann/json.hpp>
 
 namespace standin {
 namespace fs = std::filesystem;
@@ -22,7 +21,9 @@ bool SamePath(const fs::path& a, const fs::path& b) {
   return fs::weakly_canonical(a, ec) == fs::weakly_canonical(b, ec);
 }
 
-std::string Suffix(FileMode mode) { return mode == FileMode::kDraw ? "_detections" : "_anonymized"; }
+std::string Suffix(FileMode mode) {
+  return mode == FileMode::kDraw ? "_detections" : "_anonymized";
+}
 
 // Default output extension: the input's, except that WebM cannot carry H.264.
 std::string OutputExtension(const fs::path& in) {
@@ -52,7 +53,8 @@ Expected<std::vector<FileJob>> PlanJobs(const std::vector<fs::path>& inputs,
   std::error_code ec;
   bool any_folder = false;
   for (const auto& in : inputs) {
-    if (!fs::exists(in, ec)) return Status(ErrorCode::kNotFound, fmt::format("{}: no such file or folder", in.string()));
+    if (!fs::exists(in, ec))
+      return Status(ErrorCode::kNotFound, fmt::format("{}: no such file or folder", in.string()));
     any_folder = any_folder || fs::is_directory(in, ec);
   }
   // Is -o a folder?
@@ -62,9 +64,9 @@ Expected<std::vector<FileJob>> PlanJobs(const std::vector<fs::path>& inputs,
   std::vector<FileJob> jobs;
   for (const auto& in : inputs) {
     if (fs::is_directory(in, ec)) {
-      const fs::path root = options.output
-                                ? (inputs.size() > 1 ? *options.output / in.filename() : *options.output)
-                                : fs::path(in.string() + Suffix(options.mode));
+      const fs::path root =
+          options.output ? (inputs.size() > 1 ? *options.output / in.filename() : *options.output)
+                         : fs::path(in.string() + Suffix(options.mode));
       std::vector<fs::path> found;
       for (auto it = fs::recursive_directory_iterator(
                in, fs::directory_options::skip_permission_denied, ec);
@@ -82,7 +84,8 @@ Expected<std::vector<FileJob>> PlanJobs(const std::vector<fs::path>& inputs,
         found.push_back(p);
       }
       if (ec) {
-        return Status(ErrorCode::kUnreadable, fmt::format("{}: cannot list folder ({})", in.string(), ec.message()));
+        return Status(ErrorCode::kUnreadable,
+                      fmt::format("{}: cannot list folder ({})", in.string(), ec.message()));
       }
       if (found.empty()) {
         return Status(ErrorCode::kNoInputs,
@@ -126,13 +129,15 @@ Expected<std::vector<FileJob>> PlanJobs(const std::vector<fs::path>& inputs,
         }
       }
       if (options.output && !out_is_folder && io::KindOf(job.output) != job.kind) {
-        return Status(ErrorCode::kInvalidArgument,
-                      fmt::format("{}: output extension does not fit a{} input", job.output.string(),
-                                  job.kind == io::MediaKind::kVideo ? " video" : "n image"));
+        return Status(
+            ErrorCode::kInvalidArgument,
+            fmt::format("{}: output extension does not fit a{} input", job.output.string(),
+                        job.kind == io::MediaKind::kVideo ? " video" : "n image"));
       }
       if (!outputs.insert(fs::weakly_canonical(job.output, ec)).second) {
-        return Status(ErrorCode::kOutputConflict,
-                      fmt::format("{}: two inputs would write the same output", job.output.string()));
+        return Status(
+            ErrorCode::kOutputConflict,
+            fmt::format("{}: two inputs would write the same output", job.output.string()));
       }
     }
   }
@@ -261,8 +266,9 @@ Expected<FileReport> ProcessFile(Anonymizer& anonymizer, const FileJob& job,
         if (options.mode == FileMode::kAnonymize) {
           auto img = anonymizer.Apply(vf.image, vf.faces);
           if (!img.ok()) {
-            render_status = {img.status().code(), fmt::format("{}: frame {}: {}", job.input.string(),
-                                                              vf.index, img.status().message())};
+            render_status = {img.status().code(),
+                             fmt::format("{}: frame {}: {}", job.input.string(), vf.index,
+                                         img.status().message())};
             queue.Close();
             return;
           }
@@ -310,7 +316,8 @@ Expected<FileReport> ProcessFile(Anonymizer& anonymizer, const FileJob& job,
   const std::int64_t n = written;
   if (Status s = (*reader)->Finish(); !s.ok()) return s;
   if (n == 0) {
-    return Status(ErrorCode::kCorruptInput, fmt::format("{}: video has no frames", job.input.string()));
+    return Status(ErrorCode::kCorruptInput,
+                  fmt::format("{}: video has no frames", job.input.string()));
   }
   if (writer) {
     if (Status s = writer->Finish(); !s.ok()) return s;
@@ -345,7 +352,8 @@ nlohmann::json FaceJson(const Face& f) {
 
 }  // namespace
 
-std::string ReportsToJson(const std::vector<FileReport>& reports, const AnonymizerOptions& options) {
+std::string ReportsToJson(const std::vector<FileReport>& reports,
+                          const AnonymizerOptions& options) {
   nlohmann::json doc;
   doc["standin"] = "0.1.0";
   doc["box_format"] = "x, y, width, height in pixels (dlib face box convention)";

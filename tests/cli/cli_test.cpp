@@ -1,5 +1,7 @@
 // End-to-end tests of the standin command: real files in, real files out.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 
@@ -22,7 +24,8 @@ TEST(Cli, AnonymizesAnImageAndWritesJson) {
   fs::copy_file(test::SamplePhoto("2008_002470.jpg"), dir / "p.jpg");
   const auto r = Standin({(dir / "p.jpg").string(), "--json", (dir / "p.json").string(), "-q"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(test::ListFiles(dir.path()), (std::vector<std::string>{"p.jpg", "p.json", "p_anonymized.jpg"}));
+  EXPECT_EQ(test::ListFiles(dir.path()),
+            (std::vector<std::string>{"p.jpg", "p.json", "p_anonymized.jpg"}));
   const auto json = nlohmann::json::parse(test::ReadBytes(dir / "p.json"));
   const auto& faces = json["files"][0]["faces"];
   EXPECT_EQ(faces.size(), 6u);
@@ -37,9 +40,11 @@ TEST(Cli, AnonymizesAnImageAndWritesJson) {
   const cv::Mat out = cv::imread((dir / "p_anonymized.jpg").string());
   ASSERT_EQ(in.size(), out.size());
   for (const auto& f : faces) {
-    const cv::Rect box(f["box"][0].get<int>(), f["box"][1].get<int>(), f["box"][2].get<int>(), f["box"][3].get<int>());
+    const cv::Rect box(f["box"][0].get<int>(), f["box"][1].get<int>(), f["box"][2].get<int>(),
+                       f["box"][3].get<int>());
     cv::Mat diff;
-    cv::absdiff(in(box & cv::Rect(0, 0, in.cols, in.rows)), out(box & cv::Rect(0, 0, in.cols, in.rows)), diff);
+    cv::absdiff(in(box & cv::Rect(0, 0, in.cols, in.rows)),
+                out(box & cv::Rect(0, 0, in.cols, in.rows)), diff);
     EXPECT_GT(cv::mean(diff)[0] + cv::mean(diff)[1] + cv::mean(diff)[2], 15.0);
   }
   EXPECT_EQ(test::ReadBytes(dir / "p.jpg"), test::ReadBytes(test::SamplePhoto("2008_002470.jpg")));
@@ -47,7 +52,8 @@ TEST(Cli, AnonymizesAnImageAndWritesJson) {
 
 TEST(Cli, DetectWritesJsonOnly) {
   test::TempDir dir;
-  const auto r = Standin({"detect", test::SamplePhoto("2008_002506.jpg").string(), "--json", (dir / "d.json").string()});
+  const auto r = Standin({"detect", test::SamplePhoto("2008_002506.jpg").string(), "--json",
+                          (dir / "d.json").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(test::ListFiles(dir.path()), std::vector<std::string>{"d.json"});
   const auto json = nlohmann::json::parse(test::ReadBytes(dir / "d.json"));
@@ -70,7 +76,8 @@ TEST(Cli, FolderRecursiveWithStructure) {
   fs::create_directories(dir / "in" / "sub");
   fs::copy_file(test::SamplePhoto("2008_002506.jpg"), dir / "in" / "a.jpg");
   fs::copy_file(test::SamplePhoto("2009_004587.jpg"), dir / "in" / "sub" / "b.jpg");
-  const auto r = Standin({(dir / "in").string(), "-o", (dir / "out").string(), "--method", "pixelate"});
+  const auto r =
+      Standin({(dir / "in").string(), "-o", (dir / "out").string(), "--method", "pixelate"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(test::ListFiles(dir / "out"), (std::vector<std::string>{"a.jpg", "sub/b.jpg"}));
 }
@@ -113,7 +120,9 @@ struct BadCase {
 TEST(Cli, BadInputsFailWithOneLineAndDistinctCodes) {
   const std::string jpeg = test::ReadBytes(test::SamplePhoto("2008_002506.jpg"));
   const std::vector<BadCase> cases = {
-      {"missing", [](const test::TempDir& d) { return std::vector<std::string>{(d / "nope.jpg").string()}; }, 3},
+      {"missing",
+       [](const test::TempDir& d) { return std::vector<std::string>{(d / "nope.jpg").string()}; },
+       3},
       {"directory named .jpg",
        [](const test::TempDir& d) {
          fs::create_directories(d / "dir.jpg" / "x");
@@ -121,6 +130,12 @@ TEST(Cli, BadInputsFailWithOneLineAndDistinctCodes) {
          return std::vector<std::string>{(d / "dir.jpg").string()};
        },
        7},
+      {"unreadable (a pipe named .jpg)",
+       [](const test::TempDir& d) {
+         mkfifo((d / "pipe.jpg").c_str(), 0600);
+         return std::vector<std::string>{(d / "pipe.jpg").string()};
+       },
+       4},
       {"zero bytes",
        [](const test::TempDir& d) {
          test::WriteBytes(d / "z.jpg", "");
@@ -167,7 +182,8 @@ TEST(Cli, BadInputsFailWithOneLineAndDistinctCodes) {
        [&](const test::TempDir& d) {
          test::WriteBytes(d / "p.jpg", jpeg);
          test::WriteBytes(d / "afile", "x");
-         return std::vector<std::string>{(d / "p.jpg").string(), "-o", (d / "afile" / "o.jpg").string()};
+         return std::vector<std::string>{(d / "p.jpg").string(), "-o",
+                                         (d / "afile" / "o.jpg").string()};
        },
        9},
   };
@@ -201,7 +217,8 @@ TEST(Cli, DiskFullLeavesNoPartialOutput) {
 
 TEST(Cli, MissingModelNamesTheFileAndTheFix) {
   test::TempDir dir;
-  test::WriteBytes(dir / "manifest.json", test::ReadBytes(fs::path(STANDIN_SOURCE_DIR) / "models/manifest.json"));
+  test::WriteBytes(dir / "manifest.json",
+                   test::ReadBytes(fs::path(STANDIN_SOURCE_DIR) / "models/manifest.json"));
   fs::copy_file(test::SamplePhoto("2008_002506.jpg"), dir / "p.jpg");
   setenv("STANDIN_MODEL_DIR", dir.path().c_str(), 1);
   const auto r = Standin({(dir / "p.jpg").string(), "-o", (dir / "o.jpg").string()});

@@ -1,6 +1,7 @@
+#include "standin/models.hpp"
+
 #include <gtest/gtest.h>
 
-#include "standin/models.hpp"
 #include "support/test_support.hpp"
 
 namespace standin {

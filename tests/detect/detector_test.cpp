@@ -1,9 +1,11 @@
 // The recall floor of issue #2: on dlib's hand-labelled photos, recall at IoU >= 0.4 must be
 // at least 0.95 with at most one false positive per image on average.
+#include "standin/detector.hpp"
+
 #include <gtest/gtest.h>
+
 #include <opencv2/imgproc.hpp>
 
-#include "standin/detector.hpp"
 #include "standin/eval.hpp"
 #include "standin/io.hpp"
 #include "support/test_support.hpp"
@@ -21,7 +23,8 @@ std::vector<eval::LabelledImage> DlibFaces() {
   return all;
 }
 
-eval::DetectionScores Score(const DetectorOptions& options, const std::vector<eval::LabelledImage>& truth) {
+eval::DetectionScores Score(const DetectorOptions& options,
+                            const std::vector<eval::LabelledImage>& truth) {
   auto store = ModelStore::Open();
   EXPECT_TRUE(store.ok());
   auto detector = MakeDetector(options, *store);

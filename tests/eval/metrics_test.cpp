@@ -37,7 +37,8 @@ TEST(ScoreDetections, ApOnThreeBoxes) {
 TEST(ScoreDetections, DuplicateDetectionIsAFalsePositive) {
   LabelledImage img;
   img.boxes = {{0, 0, 10, 10}};
-  const auto s = ScoreDetections({img}, {{F(0, 0, 10, 10, 0.9f), F(1, 0, 10, 10, 0.8f)}}, 0.4f, 0.5f);
+  const auto s =
+      ScoreDetections({img}, {{F(0, 0, 10, 10, 0.9f), F(1, 0, 10, 10, 0.8f)}}, 0.4f, 0.5f);
   EXPECT_EQ(s.true_positives, 1);
   EXPECT_EQ(s.false_positives, 1);
   EXPECT_DOUBLE_EQ(s.average_precision, 1.0);
@@ -47,7 +48,8 @@ TEST(ScoreDetections, IgnoredBoxesCountNeitherWay) {
   LabelledImage img;
   img.boxes = {{0, 0, 10, 10}};
   img.ignore = {{100, 100, 10, 10}};
-  const auto s = ScoreDetections({img}, {{F(0, 0, 10, 10, 0.9f), F(100, 100, 10, 10, 0.95f)}}, 0.4f, 0.5f);
+  const auto s =
+      ScoreDetections({img}, {{F(0, 0, 10, 10, 0.9f), F(100, 100, 10, 10, 0.95f)}}, 0.4f, 0.5f);
   EXPECT_EQ(s.false_positives, 0);
   EXPECT_DOUBLE_EQ(s.average_precision, 1.0);
 }

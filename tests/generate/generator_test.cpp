@@ -1,13 +1,14 @@
 // The trained generator as the product runs it: the golden input/output pair exported with the
 // model, the condition rebuilt in C++, privacy by design, and reproducible seeds.
-#include <fstream>
+#include "standin/generator.hpp"
 
 #include <gtest/gtest.h>
+
+#include <fstream>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "standin/anonymizer.hpp"
-#include "standin/generator.hpp"
 #include "standin/methods.hpp"
 #include "support/test_support.hpp"
 
@@ -41,7 +42,8 @@ double MaxAbsDiff(const cv::Mat& m, const std::vector<float>& ref) {
   EXPECT_EQ(m.total(), ref.size());
   const float* p = m.ptr<float>();
   double worst = 0;
-  for (size_t i = 0; i < ref.size() && i < m.total(); ++i) worst = std::max(worst, std::abs(double(p[i]) - ref[i]));
+  for (size_t i = 0; i < ref.size() && i < m.total(); ++i)
+    worst = std::max(worst, std::abs(double(p[i]) - ref[i]));
   return worst;
 }
 
@@ -75,7 +77,8 @@ TEST(Generator, BuildsTheConditionExactlyAsTraining) {
   std::vector<cv::Point2f> pts;
   for (size_t i = 0; i + 1 < kp.size(); i += 2) pts.emplace_back(kp[i], kp[i + 1]);
   ASSERT_EQ(pts.size(), spec.keypoint_sets.size());
-  EXPECT_LT(MaxAbsDiff((*gen)->BuildCondition(crop, pts), ReadF32(Golden(spec, "condition.f32"))), 1e-4);
+  EXPECT_LT(MaxAbsDiff((*gen)->BuildCondition(crop, pts), ReadF32(Golden(spec, "condition.f32"))),
+            1e-4);
 }
 
 struct Scene {
@@ -113,8 +116,10 @@ TEST(Generator, OutputDoesNotDependOnTheFacesOwnPixels) {
   cv::Mat tampered = s.image.clone();
   cv::RNG rng(1);
   for (const auto& f : s.faces) {
-    const cv::Rect inner(cv::Point(static_cast<int>(f.box.x + 0.3f * f.box.width), static_cast<int>(f.box.y + 0.3f * f.box.height)),
-                         cv::Size(static_cast<int>(0.4f * f.box.width), static_cast<int>(0.4f * f.box.height)));
+    const cv::Rect inner(
+        cv::Point(static_cast<int>(f.box.x + 0.3f * f.box.width),
+                  static_cast<int>(f.box.y + 0.3f * f.box.height)),
+        cv::Size(static_cast<int>(0.4f * f.box.width), static_cast<int>(0.4f * f.box.height)));
     rng.fill(tampered(inner), cv::RNG::UNIFORM, 0, 255);
   }
   ASSERT_FALSE(Same(tampered, s.image));

@@ -1,12 +1,11 @@
+#include <gtest/gtest.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
-
 #include <exiv2/exiv2.hpp>
-#include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
 
 #include "standin/io.hpp"

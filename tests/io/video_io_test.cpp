@@ -49,7 +49,8 @@ TEST(Video, AbandonedWriterLeavesNoFile) {
   {
     auto writer = VideoWriter::Open(dir / "b.mp4", src, *info, {});
     ASSERT_TRUE(writer.ok());
-    ASSERT_TRUE((*writer)->Write(cv::Mat(info->height, info->width, CV_8UC3, cv::Scalar::all(9))).ok());
+    ASSERT_TRUE(
+        (*writer)->Write(cv::Mat(info->height, info->width, CV_8UC3, cv::Scalar::all(9))).ok());
   }  // no Finish(): fail closed
   EXPECT_EQ(test::ListFiles(dir.path()), std::vector<std::string>{"a.mp4"});
 }

@@ -1,7 +1,8 @@
+#include "standin/landmarker.hpp"
+
 #include <gtest/gtest.h>
 
 #include "standin/detector.hpp"
-#include "standin/landmarker.hpp"
 #include "support/test_support.hpp"
 
 namespace standin {
@@ -32,9 +33,10 @@ TEST(Landmarker, SixtyEightPointsInsideEachFace) {
 
 TEST(Landmarker, KeypointsFrom68AreEyeCentresNoseAndMouthCorners) {
   std::vector<cv::Point2f> p(68);
-  for (int i = 0; i < 68; ++i) p[static_cast<size_t>(i)] = {static_cast<float>(i), static_cast<float>(2 * i)};
+  for (int i = 0; i < 68; ++i)
+    p[static_cast<size_t>(i)] = {static_cast<float>(i), static_cast<float>(2 * i)};
   const auto k = KeypointsFrom68(p);
-  EXPECT_FLOAT_EQ(k[kLeftEye].x, 38.5f);  // mean of 36..41
+  EXPECT_FLOAT_EQ(k[kLeftEye].x, 38.5f);   // mean of 36..41
   EXPECT_FLOAT_EQ(k[kRightEye].x, 44.5f);  // mean of 42..47
   EXPECT_FLOAT_EQ(k[kNose].x, 30.f);
   EXPECT_FLOAT_EQ(k[kMouthLeft].x, 48.f);

@@ -1,7 +1,9 @@
+#include "standin/methods.hpp"
+
 #include <gtest/gtest.h>
+
 #include <opencv2/imgproc.hpp>
 
-#include "standin/methods.hpp"
 #include "support/test_support.hpp"
 
 namespace standin {
@@ -13,7 +15,7 @@ struct Scene {
   Face face;
   Scene() {
     image = test::LoadSample("2008_002506.jpg");  // faces about 100 px
-    face.box = {329, 78, 109, 109};                 // labelled box of the first face
+    face.box = {329, 78, 109, 109};               // labelled box of the first face
     face.kps5 = {cv::Point2f(360, 120), cv::Point2f(405, 120), cv::Point2f(383, 145),
                  cv::Point2f(365, 165), cv::Point2f(400, 165)};
   }
@@ -29,7 +31,8 @@ double DetailInside(const cv::Mat& img, const cv::Rect& r) {
 }
 
 cv::Rect Core(const Face& f) {  // the inner face, which every method must cover fully
-  return cv::Rect(static_cast<int>(f.box.x + f.box.width * 0.15f), static_cast<int>(f.box.y + f.box.height * 0.1f),
+  return cv::Rect(static_cast<int>(f.box.x + f.box.width * 0.15f),
+                  static_cast<int>(f.box.y + f.box.height * 0.1f),
                   static_cast<int>(f.box.width * 0.7f), static_cast<int>(f.box.height * 0.8f));
 }
 
@@ -54,7 +57,8 @@ TEST(Methods, PixelateLeavesAboutEightBlocksAcross) {
   // Along a row through the core, colour changes only at block edges: at most ~9 runs.
   cv::Mat row = after.image(Core(after.face)).row(40);
   int changes = 0;
-  for (int x = 1; x < row.cols; ++x) changes += row.at<cv::Vec3b>(0, x) != row.at<cv::Vec3b>(0, x - 1);
+  for (int x = 1; x < row.cols; ++x)
+    changes += row.at<cv::Vec3b>(0, x) != row.at<cv::Vec3b>(0, x - 1);
   EXPECT_LE(changes, 9);
   EXPECT_GE(changes, 3);
 }

@@ -1,6 +1,7 @@
+#include "standin/files.hpp"
+
 #include <gtest/gtest.h>
 
-#include "standin/files.hpp"
 #include "support/test_support.hpp"
 
 namespace standin {
@@ -50,12 +51,15 @@ TEST(PlanJobs, Refusals) {
   test::WriteBytes(dir / "a.gif", "x");
   fs::create_directory(dir / "empty");
   test::WriteBytes(dir / "empty" / "readme.txt", "x");
-  EXPECT_EQ(PlanJobs({dir / "a.jpg"}, {.output = dir / "a.jpg"}).status().code(), ErrorCode::kOutputConflict);
-  EXPECT_EQ(PlanJobs({dir / "a.jpg"}, {.output = dir / "." / "a.jpg"}).status().code(), ErrorCode::kOutputConflict);
+  EXPECT_EQ(PlanJobs({dir / "a.jpg"}, {.output = dir / "a.jpg"}).status().code(),
+            ErrorCode::kOutputConflict);
+  EXPECT_EQ(PlanJobs({dir / "a.jpg"}, {.output = dir / "." / "a.jpg"}).status().code(),
+            ErrorCode::kOutputConflict);
   EXPECT_EQ(PlanJobs({dir / "nope.jpg"}, {}).status().code(), ErrorCode::kNotFound);
   EXPECT_EQ(PlanJobs({dir / "a.gif"}, {}).status().code(), ErrorCode::kUnsupported);
   EXPECT_EQ(PlanJobs({dir / "empty"}, {}).status().code(), ErrorCode::kNoInputs);
-  EXPECT_EQ(PlanJobs({dir / "a.jpg"}, {.output = dir / "b.mp4"}).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(PlanJobs({dir / "a.jpg"}, {.output = dir / "b.mp4"}).status().code(),
+            ErrorCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "support/test_support.hpp"
 
+#include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -7,19 +8,18 @@
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
-#include <random>
-#include <sstream>
-
-#include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <random>
+#include <sstream>
 
 namespace standin::test {
 namespace fs = std::filesystem;
 
 TempDir::TempDir() {
   std::random_device rd;
-  path_ = fs::temp_directory_path() / ("standin-test-" + std::to_string(rd()) + std::to_string(getpid()));
+  path_ = fs::temp_directory_path() /
+          ("standin-test-" + std::to_string(rd()) + std::to_string(getpid()));
   fs::create_directories(path_);
 }
 
@@ -32,7 +32,8 @@ fs::path SamplePhoto(const std::string& name) { return fs::path(STANDIN_DLIB_FAC
 
 cv::Mat LoadSample(const std::string& name) {
   cv::Mat img = cv::imread(SamplePhoto(name).string());
-  if (img.empty()) ADD_FAILURE() << "missing sample photo " << name << " (apt-get install libdlib-dev)";
+  if (img.empty())
+    ADD_FAILURE() << "missing sample photo " << name << " (apt-get install libdlib-dev)";
   return img;
 }
 
@@ -95,8 +96,8 @@ RunResult Standin(const std::vector<std::string>& args, long fsize_limit) {
 std::vector<std::string> ListFiles(const fs::path& dir) {
   std::vector<std::string> files;
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
-       ++it) {
+  for (auto it = fs::recursive_directory_iterator(dir, ec);
+       !ec && it != fs::recursive_directory_iterator(); ++it) {
     if (it->is_regular_file()) files.push_back(fs::relative(it->path(), dir).string());
   }
   std::sort(files.begin(), files.end());
@@ -106,15 +107,18 @@ std::vector<std::string> ListFiles(const fs::path& dir) {
 fs::path MakeVideo(const TempDir& dir, const std::string& name, int frames, int fps, bool audio,
                    int rotate_degrees, int width, int height) {
   const fs::path out = dir / name;
-  std::vector<std::string> args = {"ffmpeg", "-v", "error", "-y", "-loop", "1", "-framerate",
-                                   std::to_string(fps), "-i", SamplePhoto("2008_002470.jpg").string()};
+  std::vector<std::string> args = {"ffmpeg",     "-v",
+                                   "error",      "-y",
+                                   "-loop",      "1",
+                                   "-framerate", std::to_string(fps),
+                                   "-i",         SamplePhoto("2008_002470.jpg").string()};
   if (audio) {
     args.insert(args.end(), {"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100"});
   }
   // A slow pan and zoom so faces move between frames.
-  const std::string vf = "scale=" + std::to_string(width * 5 / 4) + ":-2,crop=" + std::to_string(width) +
-                         ":" + std::to_string(height) + ":'(in_w-out_w)*n/" + std::to_string(frames) +
-                         "':'(in_h-out_h)/2'";
+  const std::string vf = "scale=" + std::to_string(width * 5 / 4) +
+                         ":-2,crop=" + std::to_string(width) + ":" + std::to_string(height) +
+                         ":'(in_w-out_w)*n/" + std::to_string(frames) + "':'(in_h-out_h)/2'";
   args.insert(args.end(), {"-vf", vf, "-frames:v", std::to_string(frames), "-c:v", "libx264",
                            "-preset", "ultrafast", "-pix_fmt", "yuv420p"});
   if (audio) args.insert(args.end(), {"-c:a", "aac", "-shortest"});
@@ -132,7 +136,8 @@ fs::path MakeVideo(const TempDir& dir, const std::string& name, int frames, int 
     for (int i = 0; i < 9; ++i) {
       const auto v = static_cast<std::uint32_t>(m[i]);
       for (int b = 0; b < 4; ++b) {
-        bytes[matrix + static_cast<size_t>(4 * i + b)] = static_cast<char>((v >> (24 - 8 * b)) & 0xFF);
+        bytes[matrix + static_cast<size_t>(4 * i + b)] =
+            static_cast<char>((v >> (24 - 8 * b)) & 0xFF);
       }
     }
     WriteBytes(out, bytes);

@@ -2,10 +2,9 @@
 #pragma once
 
 #include <filesystem>
+#include <opencv2/core.hpp>
 #include <string>
 #include <vector>
-
-#include <opencv2/core.hpp>
 
 namespace standin::test {
 
@@ -46,6 +45,7 @@ std::vector<std::string> ListFiles(const std::filesystem::path& dir);
 // Makes a short test video with ffmpeg from a sample photo: panning, `frames` frames at `fps`,
 // optionally with a sine-wave audio track and a rotation tag.
 std::filesystem::path MakeVideo(const TempDir& dir, const std::string& name, int frames, int fps,
-                                bool audio, int rotate_degrees = 0, int width = 640, int height = 360);
+                                bool audio, int rotate_degrees = 0, int width = 640,
+                                int height = 360);
 
 }  // namespace standin::test

@@ -5,8 +5,8 @@
 #include <set>
 
 #include "standin/eval.hpp"
-#include "standin/methods.hpp"
 #include "standin/files.hpp"
+#include "standin/methods.hpp"
 #include "support/test_support.hpp"
 
 namespace standin {
@@ -54,7 +54,8 @@ TEST(FaceTracker, KeyFrameDetectionLeavesNoFaceUncovered) {
       }
       if (bare > 0) {
         ++uncovered;
-        ADD_FAILURE() << "frame " << f << " face " << truth.box << ": " << bare << " landmarks bare";
+        ADD_FAILURE() << "frame " << f << " face " << truth.box << ": " << bare
+                      << " landmarks bare";
       }
     }
   }

@@ -1,11 +1,11 @@
 // standin-detect-eval: recall, false positives, AP and speed of a detector on dlib-format
 // labelled images; also fits the box calibration that maps the detector's boxes to the labels'.
+#include <fmt/core.h>
+
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-
-#include <CLI/CLI.hpp>
-#include <fmt/core.h>
 #include <opencv2/imgproc.hpp>
 
 #include "standin/anonymizer.hpp"
@@ -31,9 +31,11 @@ int main(int argc, char** argv) {
   app.add_option("xml", xmls, "dlib imglab XML files")->required();
   app.add_option("--detector", opts.detector.model)->capture_default_str();
   app.add_option("--min-face", opts.detector.min_face)->capture_default_str();
-  app.add_option("--threshold", opts.detector.threshold, "Operating threshold")->capture_default_str();
+  app.add_option("--threshold", opts.detector.threshold, "Operating threshold")
+      ->capture_default_str();
   app.add_option("--iou", iou)->capture_default_str();
-  app.add_option("--scale", scale, "Resize images (and labels) by this factor first")->capture_default_str();
+  app.add_option("--scale", scale, "Resize images (and labels) by this factor first")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   std::vector<standin::eval::LabelledImage> truth;
@@ -44,7 +46,8 @@ int main(int argc, char** argv) {
       return 1;
     }
     for (auto li : *d) {
-      for (auto& b : li.boxes) b = cv::Rect2f(b.x * scale, b.y * scale, b.width * scale, b.height * scale);
+      for (auto& b : li.boxes)
+        b = cv::Rect2f(b.x * scale, b.y * scale, b.width * scale, b.height * scale);
       truth.push_back(std::move(li));
     }
   }
@@ -68,7 +71,8 @@ int main(int argc, char** argv) {
     if (scale != 1.f) cv::resize(*img, *img, cv::Size(), scale, scale, cv::INTER_AREA);
     const auto t0 = std::chrono::steady_clock::now();
     auto faces = anonymizer->Detect(*img);
-    total_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    total_ms +=
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (!faces.ok()) return 1;
     for (const auto& g : li.boxes) {
       for (const auto& f : *faces) {
@@ -85,9 +89,10 @@ int main(int argc, char** argv) {
   const auto s = standin::eval::ScoreDetections(truth, dets, iou, operating);
   fmt::print("detector={} min_face={} threshold={} iou={}\n", opts.detector.model,
              opts.detector.min_face, operating, iou);
-  fmt::print("images={} faces={} recall={:.3f} tp={} fp={} fp/image={:.2f} AP={:.3f} ms/image={:.1f}\n",
-             s.images, s.ground_truth, s.recall, s.true_positives, s.false_positives,
-             s.fp_per_image, s.average_precision, total_ms / std::max(1, s.images));
+  fmt::print(
+      "images={} faces={} recall={:.3f} tp={} fp={} fp/image={:.2f} AP={:.3f} ms/image={:.1f}\n",
+      s.images, s.ground_truth, s.recall, s.true_positives, s.false_positives, s.fp_per_image,
+      s.average_precision, total_ms / std::max(1, s.images));
   std::string missed;
   for (float m : s.missed_sizes) missed += fmt::format("{:.0f} ", m);
   fmt::print("missed face sizes (px): {}\n", missed.empty() ? "none" : missed);

@@ -1,7 +1,9 @@
 // standin: replace every face in photos and videos.
-#include <algorithm>
+#include <fmt/core.h>
 #include <malloc.h>
 
+#include <CLI/CLI.hpp>
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -9,9 +11,6 @@
 #include <random>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
-#include <fmt/core.h>
 
 #include "progress.hpp"
 #include "standin/anonymizer.hpp"
@@ -25,19 +24,32 @@ namespace {
 // Distinct exit status for each kind of failure (also listed in --help and README.md).
 int ExitCode(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kOk: return 0;
-    case ErrorCode::kInvalidArgument: return 2;
-    case ErrorCode::kNotFound: return 3;
-    case ErrorCode::kUnreadable: return 4;
-    case ErrorCode::kCorruptInput: return 5;
-    case ErrorCode::kUnsupported: return 6;
-    case ErrorCode::kNoInputs: return 7;
-    case ErrorCode::kOutputConflict: return 8;
-    case ErrorCode::kOutputNotWritable: return 9;
-    case ErrorCode::kDiskFull: return 10;
-    case ErrorCode::kModelMissing: return 11;
-    case ErrorCode::kProcessingFailed: return 12;
-    case ErrorCode::kExternalTool: return 13;
+    case ErrorCode::kOk:
+      return 0;
+    case ErrorCode::kInvalidArgument:
+      return 2;
+    case ErrorCode::kNotFound:
+      return 3;
+    case ErrorCode::kUnreadable:
+      return 4;
+    case ErrorCode::kCorruptInput:
+      return 5;
+    case ErrorCode::kUnsupported:
+      return 6;
+    case ErrorCode::kNoInputs:
+      return 7;
+    case ErrorCode::kOutputConflict:
+      return 8;
+    case ErrorCode::kOutputNotWritable:
+      return 9;
+    case ErrorCode::kDiskFull:
+      return 10;
+    case ErrorCode::kModelMissing:
+      return 11;
+    case ErrorCode::kProcessingFailed:
+      return 12;
+    case ErrorCode::kExternalTool:
+      return 13;
   }
   return 1;
 }
@@ -98,8 +110,9 @@ int Run(Args& a, standin::FileMode mode) {
   if (!kind.ok()) return Fail(kind.status());
   a.opts.method.kind = *kind;
   a.opts.method.boxes = a.boxes;
-  a.opts.generator.seed = a.seed ? *a.seed : (static_cast<std::uint64_t>(std::random_device{}()) << 32) ^
-                                                 std::random_device{}();
+  a.opts.generator.seed =
+      a.seed ? *a.seed
+             : (static_cast<std::uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
 
   std::vector<fs::path> inputs(a.inputs.begin(), a.inputs.end());
   standin::PlanOptions plan;
@@ -111,7 +124,8 @@ int Run(Args& a, standin::FileMode mode) {
     for (const auto& job : *jobs) {
       std::error_code ec;
       if (fs::equivalent(job.input, a.json, ec)) {
-        return Fail({ErrorCode::kOutputConflict, fmt::format("{}: --json would overwrite an input", a.json)});
+        return Fail({ErrorCode::kOutputConflict,
+                     fmt::format("{}: --json would overwrite an input", a.json)});
       }
     }
   }
@@ -134,8 +148,9 @@ int Run(Args& a, standin::FileMode mode) {
   for (const auto& job : *jobs) {
     standin::cli::Progress frames_bar(!a.quiet && job.kind == standin::io::MediaKind::kVideo,
                                       job.input.filename().string());
-    auto report = standin::ProcessFile(*anonymizer, job, fopts,
-                                       [&](std::int64_t n, std::int64_t total) { frames_bar.Update(n, total); });
+    auto report = standin::ProcessFile(
+        *anonymizer, job, fopts,
+        [&](std::int64_t n, std::int64_t total) { frames_bar.Update(n, total); });
     frames_bar.Done();
     if (!report.ok()) {
       files_bar.Done();
@@ -149,7 +164,8 @@ int Run(Args& a, standin::FileMode mode) {
   files_bar.Done();
   if (!a.json.empty()) {
     const std::string text = standin::ReportsToJson(reports, a.opts);
-    if (auto s = standin::io::WriteFileAtomic(a.json, std::vector<std::uint8_t>(text.begin(), text.end()));
+    if (auto s = standin::io::WriteFileAtomic(a.json,
+                                              std::vector<std::uint8_t>(text.begin(), text.end()));
         !s.ok()) {
       return Fail(s);
     }
@@ -193,12 +209,15 @@ int main(int argc, char** argv) {
                  "Seed for generated faces: the same seed gives the same stand-ins (default: a new "
                  "random seed each run)");
   app.add_flag("--boxes", a.boxes, "Cover rectangles instead of soft-edged ellipses");
-  app.add_option("--mask-scale", a.opts.method.mask_scale, "Size of the covered region relative to the face")
+  app.add_option("--mask-scale", a.opts.method.mask_scale,
+                 "Size of the covered region relative to the face")
       ->check(CLI::Range(0.6f, 4.f))
       ->capture_default_str();
-  app.add_option("--json", a.json, "Also write the detections (boxes, scores, keypoints, landmarks) as JSON");
+  app.add_option("--json", a.json,
+                 "Also write the detections (boxes, scores, keypoints, landmarks) as JSON");
   app.add_flag("--draw", a.draw, "Write a debug overlay of the detections instead of anonymizing");
-  app.add_flag("--keep-metadata", a.keep_metadata, "Keep EXIF/GPS/XMP and container metadata (stripped by default)");
+  app.add_flag("--keep-metadata", a.keep_metadata,
+               "Keep EXIF/GPS/XMP and container metadata (stripped by default)");
   app.add_flag("--no-audio", a.no_audio, "Drop the audio track of videos");
   app.add_option("--jpeg-quality", a.jpeg_quality, "JPEG/WebP output quality")
       ->check(CLI::Range(1, 100))
@@ -206,7 +225,8 @@ int main(int argc, char** argv) {
   AddDetectionOptions(app, a);
 
   Args d;
-  auto* detect = app.add_subcommand("detect", "Detect faces only and write them as JSON (stdout without --json)");
+  auto* detect = app.add_subcommand(
+      "detect", "Detect faces only and write them as JSON (stdout without --json)");
   detect->add_option("inputs", d.inputs, "Images, folders or videos")->required();
   detect->add_option("--json", d.json, "Where to write the JSON");
   AddDetectionOptions(*detect, d);

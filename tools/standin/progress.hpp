@@ -1,14 +1,13 @@
 // A one-line progress bar with rate and ETA on stderr, shown only on a terminal.
 #pragma once
 
+#include <fmt/core.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <string>
-
-#include <fmt/core.h>
 
 namespace standin::cli {
 
@@ -34,8 +33,9 @@ class Progress {
       const double frac = std::min(1.0, static_cast<double>(done) / static_cast<double>(total));
       const int fill = static_cast<int>(frac * kWidth);
       const double eta = rate > 0 ? static_cast<double>(total - done) / rate : 0.0;
-      line = fmt::format("\r{} [{}{}] {:3.0f}% {}/{} {:.1f}/s ETA {}", label_, std::string(fill, '#'),
-                         std::string(kWidth - fill, '.'), 100 * frac, done, total, rate, Hms(eta));
+      line =
+          fmt::format("\r{} [{}{}] {:3.0f}% {}/{} {:.1f}/s ETA {}", label_, std::string(fill, '#'),
+                      std::string(kWidth - fill, '.'), 100 * frac, done, total, rate, Hms(eta));
     } else {
       line = fmt::format("\r{} {} {:.1f}/s", label_, done, rate);
     }
