@@ -21,7 +21,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import contract  # noqa: E402
-from model import Discriminator, Generator, count_params  # noqa: E402
+from model import Discriminator, EqDiscriminator, Generator, count_params  # noqa: E402
 
 
 def load_packed(path, device):
@@ -148,6 +148,7 @@ def main():
     ap.add_argument("--data", default=None, help="override the packed data path in the config")
     ap.add_argument("--device", default=None)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--init-g", default=None, help="start G and EMA G from this checkpoint (fresh D, optimisers, step 0)")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -179,7 +180,8 @@ def main():
     val_idx = torch.nonzero(val).squeeze(1).to(device)
 
     G = make_generator(cfg).to(device)
-    D = Discriminator(num_kp=contract.NUM_KP, channels=cfg["d_channels"]).to(device)
+    D_cls = EqDiscriminator if cfg.get("d_type", "eq") == "eq" else Discriminator
+    D = D_cls(num_kp=contract.NUM_KP, channels=cfg["d_channels"]).to(device)
     G_ema = make_generator(cfg).to(device)
     G_ema.load_state_dict(G.state_dict())
     G_ema.eval().requires_grad_(False)
@@ -188,6 +190,11 @@ def main():
     c = cfg["r1_every"] / (cfg["r1_every"] + 1)
     opt_d = torch.optim.Adam(D.parameters(), lr=cfg["d_lr"] * c, betas=tuple(b ** c for b in cfg["betas"]))
     step, wall = 0, 0.0
+    if args.init_g and not ckpt:
+        src = torch.load(args.init_g, map_location="cpu")
+        G.load_state_dict(src["G"])
+        G_ema.load_state_dict(src["G_ema"])
+        print(f"G initialised from {args.init_g} (step {src['step']})")
     if ckpt:
         G.load_state_dict(ckpt["G"])
         D.load_state_dict(ckpt["D"])
