@@ -9,6 +9,7 @@
 #include <opencv2/imgproc.hpp>
 #include <random>
 
+#include "blend/blend.hpp"
 #include "standin/landmarker.hpp"
 #include "standin/methods.hpp"
 
@@ -239,18 +240,7 @@ Status FaceGenerator::Replace(cv::Mat& bgr, Face& face, std::uint64_t key) {
                  cv::BORDER_REPLICATE);
   // Feathered blend through the soft mask: no seam, no box.
   cv::Mat target = bgr(roi);
-  for (int y = 0; y < roi.height; ++y) {
-    auto* d = target.ptr<cv::Vec3b>(y);
-    const auto* g = generated_back.ptr<cv::Vec3b>(y);
-    const float* a = mask_back.ptr<float>(y);
-    for (int x = 0; x < roi.width; ++x) {
-      if (a[x] <= 0.f) continue;
-      for (int c = 0; c < 3; ++c) {
-        d[x][c] =
-            cv::saturate_cast<uchar>(d[x][c] + a[x] * (static_cast<float>(g[x][c]) - d[x][c]));
-      }
-    }
-  }
+  blend::AlphaBlend(target, generated_back, mask_back);
   face.method = "generate";
   return Status::Ok();
 }

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <opencv2/imgproc.hpp>
 
+#include "blend/blend.hpp"
+
 namespace standin {
 namespace {
 
@@ -19,25 +21,6 @@ float RollDegrees(const Face& f) {
   if (d.x <= 0.f || std::hypot(d.x, d.y) < 1e-3f) return 0.f;
   const float deg = static_cast<float>(std::atan2(d.y, d.x) * 180.0 / CV_PI);
   return std::clamp(deg, -60.f, 60.f);
-}
-
-void BlendInto(cv::Mat& dst_roi, const cv::Mat& src_roi, const cv::Mat1f& alpha) {
-  for (int y = 0; y < dst_roi.rows; ++y) {
-    auto* d = dst_roi.ptr<cv::Vec3b>(y);
-    const auto* s = src_roi.ptr<cv::Vec3b>(y);
-    const float* a = alpha.ptr<float>(y);
-    for (int x = 0; x < dst_roi.cols; ++x) {
-      if (a[x] <= 0.f) continue;
-      if (a[x] >= 1.f) {
-        d[x] = s[x];
-        continue;
-      }
-      for (int c = 0; c < 3; ++c) {
-        d[x][c] =
-            cv::saturate_cast<uchar>(d[x][c] + a[x] * (static_cast<float>(s[x][c]) - d[x][c]));
-      }
-    }
-  }
 }
 
 class ClassicMethod final : public FaceMethod {
@@ -60,7 +43,7 @@ class ClassicMethod final : public FaceMethod {
       if (region.roi.empty()) continue;  // entirely outside the image: nothing to hide
       cv::Mat roi = bgr(region.roi);
       cv::Mat replaced = Render(roi, face);
-      BlendInto(roi, replaced, region.alpha);
+      blend::AlphaBlend(roi, replaced, region.alpha);
     }
     return Status::Ok();
   }
