@@ -23,6 +23,8 @@ for k in ["BM_Decode", "BM_Detect", "BM_Landmarks", "BM_Blur", "BM_Encode"]:
 print(f"{'end to end':<22}{e2e:8.1f}{'100%':>14}")
 print(f"tiled detection vs one pass over the whole image: {runs['BM_Detect']:.1f} / "
       f"{runs['BM_DetectSinglePass']:.1f} ms = {runs['BM_Detect'] / runs['BM_DetectSinglePass']:.2f}x")
+print(f"generate: {runs['BM_GenerateOneFace']:.1f} ms per face; whole photo "
+      f"{runs['BM_EndToEndGenerate']:.1f} ms = {runs['BM_EndToEndGenerate'] / e2e:.2f}x the blur pipeline")
 PY
 
 echo "== photo through the CLI (1920x1080, 10 faces)"
