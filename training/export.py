@@ -11,6 +11,7 @@ next to it, and checks the ONNX file with cv2.dnn against torch.
 import argparse
 import datetime
 import hashlib
+import inspect
 import json
 import os
 import platform
@@ -98,8 +99,11 @@ def main():
         ref = G(torch.from_numpy(cond), torch.from_numpy(z)).numpy()
 
     tmp = out + ".tmp"
+    kw = {}
+    if "dynamo" in inspect.signature(torch.onnx.export).parameters:
+        kw["dynamo"] = False  # torch >= 2.9 defaults to the dynamo exporter, which cannot write opset 11
     torch.onnx.export(G, (torch.from_numpy(cond), torch.from_numpy(z)), tmp, opset_version=11,
-                      input_names=["condition", "z"], output_names=["image"], do_constant_folding=True)
+                      input_names=["condition", "z"], output_names=["image"], do_constant_folding=True, **kw)
     os.replace(tmp, out)
 
     net = cv2.dnn.readNetFromONNX(out)

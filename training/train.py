@@ -2,7 +2,7 @@
 """Train the conditional face generator.
 
   /usr/bin/python3 training/train.py --config training/configs/gen64.json --out RUN_DIR
-      [--resume] [--minutes N] [--threads 2] [--data PACKED.npz] [--device cpu|cuda]
+      [--resume] [--minutes N] [--threads 2] [--data PACKED.npz] [--device cpu|cuda] [--init-g CKPT]
 
 RUN_DIR gets: checkpoint.pt (atomic), log.jsonl, samples/step_NNNNNNN.png, config.json.
 """
