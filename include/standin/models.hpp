@@ -16,6 +16,10 @@ struct ModelStoreOptions {
   std::vector<std::filesystem::path> search_path;
   // Check each file's sha256 against the manifest before it is used (default on).
   bool verify_sha256 = true;
+  // Where verified digests are remembered, keyed by the file's device, inode, size, mtime and
+  // ctime (any change to the file changes its ctime), so unchanged models are not hashed again
+  // at every start. Empty: $XDG_CACHE_HOME/standin or ~/.cache/standin; "-": no cache.
+  std::filesystem::path verify_cache;
 };
 
 class ModelStore {
@@ -35,9 +39,12 @@ class ModelStore {
     std::string location;  // absolute path, or a name relative to a model folder
     std::string restore;   // command that restores it
   };
+  [[nodiscard]] bool Verified(const std::filesystem::path& file, const std::string& sha256) const;
+
   std::vector<std::filesystem::path> search_;
   std::vector<Entry> entries_;
   bool verify_ = true;
+  std::filesystem::path cache_file_;  // empty: no cache
 };
 
 // Hex sha256 of a file's contents, or an error if it cannot be read.

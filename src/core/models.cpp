@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 #include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdlib>
@@ -34,9 +36,76 @@ Expected<std::string> Sha256File(const fs::path& path) {
   return hex;
 }
 
+namespace {
+
+// The identity of a file's current contents as the filesystem sees it.
+std::string StatKey(const fs::path& file) {
+  struct stat st {};
+  if (stat(file.c_str(), &st) != 0) return {};
+  return fmt::format("{}:{}:{}:{}.{}:{}.{}", st.st_dev, st.st_ino, st.st_size, st.st_mtim.tv_sec,
+                     st.st_mtim.tv_nsec, st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+}
+
+fs::path DefaultCacheFile() {
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg != '\0') {
+    return fs::path(xdg) / "standin" / "verified-models.json";
+  }
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    return fs::path(home) / ".cache" / "standin" / "verified-models.json";
+  }
+  return {};
+}
+
+nlohmann::json ReadCache(const fs::path& file) {
+  std::ifstream in(file);
+  if (!in) return nlohmann::json::object();
+  try {
+    auto j = nlohmann::json::parse(in);
+    return j.is_object() ? j : nlohmann::json::object();
+  } catch (const std::exception&) {
+    return nlohmann::json::object();  // a damaged cache only costs a re-hash
+  }
+}
+
+}  // namespace
+
+bool ModelStore::Verified(const fs::path& file, const std::string& sha256) const {
+  const std::string key = StatKey(file);
+  nlohmann::json cache;
+  if (!cache_file_.empty() && !key.empty()) {
+    cache = ReadCache(cache_file_);
+    const auto it = cache.find(file.string());
+    if (it != cache.end() && it->is_object() && it->value("stat", "") == key &&
+        it->value("sha256", "") == sha256) {
+      return true;
+    }
+  }
+  auto digest = Sha256File(file);
+  if (!digest.ok() || *digest != sha256) return false;
+  if (!cache_file_.empty() && !key.empty()) {
+    // Best effort: a cache that cannot be written just means hashing again next time.
+    cache[file.string()] = {{"stat", key}, {"sha256", sha256}};
+    std::error_code ec;
+    fs::create_directories(cache_file_.parent_path(), ec);
+    const fs::path tmp = cache_file_.string() + fmt::format(".{}.tmp", getpid());
+    {
+      std::ofstream out(tmp);
+      out << cache.dump();
+    }
+    fs::rename(tmp, cache_file_, ec);
+    if (ec) fs::remove(tmp, ec);
+  }
+  return true;
+}
+
 Expected<ModelStore> ModelStore::Open(const ModelStoreOptions& options) {
   ModelStore store;
   store.verify_ = options.verify_sha256;
+  if (options.verify_cache.empty()) {
+    store.cache_file_ = DefaultCacheFile();
+  } else if (options.verify_cache != "-") {
+    store.cache_file_ = options.verify_cache;
+  }
   store.search_ = options.search_path;
   if (store.search_.empty()) {
     // $STANDIN_MODEL_DIR, when set, is the only place searched.
@@ -110,8 +179,7 @@ Expected<fs::path> ModelStore::Path(const std::string& name) const {
                               entry->restore));
   }
   if (verify_) {
-    auto digest = Sha256File(found);
-    if (!digest.ok() || *digest != entry->sha256) {
+    if (!Verified(found, entry->sha256)) {
       return Status(ErrorCode::kModelMissing,
                     fmt::format("model file {} is corrupt (sha256 mismatch); restore it with: {}",
                                 found.string(), entry->restore));

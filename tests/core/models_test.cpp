@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "support/test_support.hpp"
 
 namespace standin {
@@ -30,8 +33,9 @@ struct FakeStore {
     test::WriteBytes(dir / "manifest.json", R"({"files": [{"name": "m.onnx",
       "sha256": "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"}]})");
   }
+  test::TempDir cache;
   Expected<std::filesystem::path> Open() const {
-    auto store = ModelStore::Open({.search_path = {dir.path()}});
+    auto store = ModelStore::Open({.search_path = {dir.path()}, .verify_cache = cache / "v.json"});
     if (!store.ok()) return store.status();
     return store->Path("m.onnx");
   }
@@ -55,6 +59,21 @@ TEST(ModelStore, CorruptFileIsRejected) {
   EXPECT_NE(path.status().message().find("corrupt"), std::string::npos);
   test::WriteBytes(fake.dir / "m.onnx", "abc");
   EXPECT_TRUE(fake.Open().ok());
+}
+
+TEST(ModelStore, CachedVerificationStillCatchesAChangedFile) {
+  FakeStore fake;
+  test::WriteBytes(fake.dir / "m.onnx", "abc");
+  ASSERT_TRUE(fake.Open().ok());  // hashed, remembered
+  EXPECT_NE(test::ReadBytes(fake.cache / "v.json").find("ba7816bf"), std::string::npos);
+  ASSERT_TRUE(fake.Open().ok());  // from the cache
+  // Same size, different bytes: the file's ctime changes, so it is hashed again and refused.
+  // (File times advance in clock ticks of a few milliseconds: let one pass.)
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  test::WriteBytes(fake.dir / "m.onnx", "abd");
+  auto path = fake.Open();
+  ASSERT_FALSE(path.ok());
+  EXPECT_EQ(path.status().code(), ErrorCode::kModelMissing);
 }
 
 TEST(ModelStore, MissingManifest) {
