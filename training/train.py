@@ -148,7 +148,7 @@ def main():
     ap.add_argument("--data", default=None, help="override the packed data path in the config")
     ap.add_argument("--device", default=None)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--init-g", default=None, help="start G and EMA G from this checkpoint (fresh D, optimisers, step 0)")
+    ap.add_argument("--init-g", default=None, help="start G and EMA G from this checkpoint or slim .pt (fresh D, optimisers, step 0)")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -192,8 +192,11 @@ def main():
     step, wall = 0, 0.0
     if args.init_g and not ckpt:
         src = torch.load(args.init_g, map_location="cpu")
-        G.load_state_dict(src["G"])
-        G_ema.load_state_dict(src["G_ema"])
+        # A full checkpoint has G and G_ema; a slim one (export.py --slim, fp16) only G_ema,
+        # which then starts both.
+        ema = {k: v.float() if v.is_floating_point() else v for k, v in src["G_ema"].items()}
+        G.load_state_dict(src["G"] if "G" in src else ema)
+        G_ema.load_state_dict(ema)
         print(f"G initialised from {args.init_g} (step {src['step']})")
     if ckpt:
         G.load_state_dict(ckpt["G"])
