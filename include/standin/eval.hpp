@@ -1,4 +1,6 @@
-// Measuring detection quality against hand-labelled boxes (the basis of `standin eval`).
+// The arithmetic of `standin eval`: detection AP against hand-labelled boxes, re-identification,
+// landmark error, attribute agreement, Fréchet distance and memorisation. Each function is pure
+// and checked against hand-computed values in tests/eval/metrics_test.cpp.
 #pragma once
 
 #include <filesystem>
@@ -39,5 +41,45 @@ struct DetectionScores {
 DetectionScores ScoreDetections(const std::vector<LabelledImage>& truth,
                                 const std::vector<std::vector<Face>>& detections, float iou,
                                 float threshold);
+
+// --- Identity --------------------------------------------------------------------------------
+
+// The similarity threshold at which at most `far` of the impostor scores are accepted (accepted
+// means score > threshold): the score of the impostor ranked floor(far * n) + 1 from the top.
+double ThresholdAtFalseAcceptRate(std::vector<float> impostor, double far);
+
+struct ReidScores {
+  int faces = 0;
+  double threshold = 0;        // from clean impostor pairs at the requested false-accept rate
+  double verified = 0;         // share of (probe, other image of the same person) pairs accepted
+  double rank1 = 0;            // share of probes whose best match is the same person
+  double chance_verified = 0;  // what a verifier that ignores faces would accept: the FAR
+  double chance_rank1 = 0;     // expected rank-1 of a random gallery choice
+  double mean_genuine_similarity = 0;  // probe vs the same person's other clean images
+};
+
+// `clean` and `probe` hold one L2-normalised embedding per row; probe row i is an altered (e.g.
+// anonymized) version of clean row i; `person` labels the rows. A probe is never compared with
+// its own original, only with the person's other images (verification) and with every other
+// clean image (rank-1 gallery). The threshold comes from clean impostor pairs at `far`.
+ReidScores ScoreReidentification(const cv::Mat1f& clean, const cv::Mat1f& probe,
+                                 const std::vector<int>& person, double far);
+
+// For each row of `probe`, the highest cosine similarity to any row of `references` (both
+// L2-normalised).
+std::vector<float> MaxSimilarity(const cv::Mat1f& probe, const cv::Mat1f& references);
+
+// --- Pose and attributes -------------------------------------------------------------------
+
+// Mean distance between corresponding points, divided by the distance between points `i` and
+// `j` of `reference` (iBUG 68: 36 and 45 are the outer eye corners, the inter-ocular distance).
+double NormalisedMeanError(const std::vector<cv::Point2f>& reference,
+                           const std::vector<cv::Point2f>& points, int i = 36, int j = 45);
+
+// --- Realism ---------------------------------------------------------------------------------
+
+// Fréchet distance between Gaussians fitted to the rows of `a` and of `b` (the FID formula:
+// |mu_a - mu_b|^2 + tr(S_a + S_b - 2 (S_a S_b)^(1/2)), unbiased covariances). Needs >= 2 rows each.
+double FrechetDistance(const cv::Mat1f& a, const cv::Mat1f& b);
 
 }  // namespace standin::eval

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "standin/eval.hpp"
 
 namespace standin::eval {
@@ -62,6 +64,83 @@ TEST(LoadDlibDataset, ReadsBoxes) {
   ASSERT_EQ((*d)[0].boxes.size(), 6u);
   EXPECT_EQ((*d)[0].boxes[0], cv::Rect2f(274, 181, 52, 53));
   EXPECT_FALSE(LoadDlibDataset("/nonexistent.xml").ok());
+}
+
+}  // namespace
+}  // namespace standin::eval
+
+namespace standin::eval {
+namespace {
+
+TEST(ThresholdAtFalseAcceptRate, AcceptsAtMostTheRate) {
+  std::vector<float> impostor;
+  for (int i = 1; i <= 10; ++i) impostor.push_back(0.1f * static_cast<float>(i));
+  EXPECT_FLOAT_EQ(ThresholdAtFalseAcceptRate(impostor, 0.1), 0.9f);   // only 1.0 is above
+  EXPECT_FLOAT_EQ(ThresholdAtFalseAcceptRate(impostor, 0.0), 1.0f);   // nothing is above
+  EXPECT_FLOAT_EQ(ThresholdAtFalseAcceptRate(impostor, 0.25), 0.8f);  // floor(2.5) = 2 above
+}
+
+cv::Mat1f Rows(std::initializer_list<std::initializer_list<float>> rows) {
+  cv::Mat1f m(static_cast<int>(rows.size()), static_cast<int>(rows.begin()->size()));
+  int r = 0;
+  for (const auto& row : rows) {
+    int c = 0;
+    for (float v : row) m(r, c++) = v;
+    ++r;
+  }
+  return m;
+}
+
+TEST(ScoreReidentification, HandComputed) {
+  // Person 0: a, b; person 1: c, d (unit vectors). Clean impostor scores: a.c = 0, a.d = -0.6,
+  // b.c = 0.6, b.d = 0; at FAR 0.25 one impostor may pass: threshold 0.
+  const cv::Mat1f clean = Rows({{1, 0}, {0.8f, 0.6f}, {0, 1}, {-0.6f, 0.8f}});
+  const std::vector<int> person = {0, 0, 1, 1};
+  const auto same = ScoreReidentification(clean, clean, person, 0.25);
+  EXPECT_FLOAT_EQ(static_cast<float>(same.threshold), 0.f);
+  EXPECT_DOUBLE_EQ(same.verified, 1.0);  // genuine pairs score 0.8
+  EXPECT_DOUBLE_EQ(same.rank1, 1.0);
+  EXPECT_NEAR(same.mean_genuine_similarity, 0.8, 1e-6);
+  EXPECT_NEAR(same.chance_rank1, 1.0 / 3.0, 1e-12);
+  EXPECT_DOUBLE_EQ(same.chance_verified, 0.25);
+
+  // Every probe points at c: similarities to a, b, c, d are 0, 0.6, 1, 0.8.
+  const cv::Mat1f probe = Rows({{0, 1}, {0, 1}, {0, 1}, {0, 1}});
+  const auto moved = ScoreReidentification(clean, probe, person, 0.25);
+  // Genuine pairs: (0,1) 0.6 yes, (1,0) 0 no (not above 0), (2,3) 0.8 yes, (3,2) 1 yes.
+  EXPECT_DOUBLE_EQ(moved.verified, 0.75);
+  // Best other match: 0 -> c (wrong), 1 -> c (wrong), 2 -> d (right), 3 -> c (right).
+  EXPECT_DOUBLE_EQ(moved.rank1, 0.5);
+}
+
+TEST(MaxSimilarity, PicksTheClosestReference) {
+  const cv::Mat1f refs = Rows({{1, 0}, {0, 1}});
+  const auto m = MaxSimilarity(Rows({{0.6f, 0.8f}, {-1, 0}}), refs);
+  ASSERT_EQ(m.size(), 2u);
+  EXPECT_FLOAT_EQ(m[0], 0.8f);
+  EXPECT_FLOAT_EQ(m[1], 0.f);
+}
+
+TEST(NormalisedMeanError, HandComputed) {
+  // Point errors 0 and 5, normaliser 10: (0 + 5) / 2 / 10.
+  EXPECT_DOUBLE_EQ(NormalisedMeanError({{0, 0}, {10, 0}}, {{0, 0}, {10, 5}}, 0, 1), 0.25);
+  EXPECT_TRUE(std::isnan(NormalisedMeanError({{0, 0}}, {{0, 0}, {1, 1}}, 0, 0)));
+}
+
+TEST(FrechetDistance, IdenticalSetsAreZero) {
+  cv::Mat1f x(50, 8);
+  cv::randn(x, 0, 1);
+  EXPECT_NEAR(FrechetDistance(x, x), 0.0, 1e-6);
+}
+
+TEST(FrechetDistance, HandComputedOneAndTwoDimensions) {
+  // 1-D: {0, 2} (mean 1, var 2) vs {1, 5} (mean 3, var 8): (3-1)^2 + (sqrt 2 - sqrt 8)^2 = 4 + 2.
+  EXPECT_NEAR(FrechetDistance(Rows({{0}, {2}}), Rows({{1}, {5}})), 6.0, 1e-9);
+  // 2-D, uncorrelated: a has mean (1, 1) and variances 4/3; b = 3a + (1, 0): mean (4, 3), variances
+  // 12. 3^2 + 2^2 + 2 (sqrt(4/3) - sqrt 12)^2 = 13 + 32/3 = 71/3.
+  const cv::Mat1f a = Rows({{0, 0}, {2, 0}, {0, 2}, {2, 2}});
+  const cv::Mat1f b = Rows({{1, 0}, {7, 0}, {1, 6}, {7, 6}});
+  EXPECT_NEAR(FrechetDistance(a, b), 71.0 / 3.0, 1e-9);
 }
 
 }  // namespace

@@ -1,0 +1,129 @@
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <opencv2/core.hpp>
+
+#include "standin/eval.hpp"
+
+namespace standin::eval {
+
+double ThresholdAtFalseAcceptRate(std::vector<float> impostor, double far) {
+  if (impostor.empty()) return 1.0;
+  std::sort(impostor.begin(), impostor.end(), std::greater<>());
+  // Accept at most floor(far * n) impostors: the threshold is the score of the next one down.
+  const auto allowed =
+      static_cast<std::size_t>(std::floor(far * static_cast<double>(impostor.size())));
+  if (allowed >= impostor.size()) return -std::numeric_limits<double>::infinity();
+  return impostor[allowed];
+}
+
+ReidScores ScoreReidentification(const cv::Mat1f& clean, const cv::Mat1f& probe,
+                                 const std::vector<int>& person, double far) {
+  ReidScores r;
+  const int n = clean.rows;
+  r.faces = n;
+  if (n < 2 || probe.rows != n || static_cast<int>(person.size()) != n) return r;
+  const cv::Mat1f clean_sim = clean * clean.t();
+  std::vector<float> impostor;
+  for (int i = 0; i < n; ++i) {
+    for (int j = i + 1; j < n; ++j) {
+      if (person[i] != person[j]) impostor.push_back(clean_sim(i, j));
+    }
+  }
+  r.threshold = ThresholdAtFalseAcceptRate(impostor, far);
+  r.chance_verified = far;
+
+  const cv::Mat1f sim = probe * clean.t();
+  std::int64_t genuine_pairs = 0, accepted = 0;
+  double genuine_sum = 0, chance_sum = 0;
+  int rank1 = 0;
+  for (int i = 0; i < n; ++i) {
+    int best = -1;
+    int same_others = 0;
+    for (int j = 0; j < n; ++j) {
+      if (j == i) continue;
+      if (person[j] == person[i]) {
+        ++genuine_pairs;
+        ++same_others;
+        genuine_sum += sim(i, j);
+        if (sim(i, j) > r.threshold) ++accepted;
+      }
+      if (best < 0 || sim(i, j) > sim(i, best)) best = j;
+    }
+    if (best >= 0 && person[best] == person[i]) ++rank1;
+    chance_sum += static_cast<double>(same_others) / (n - 1);
+  }
+  r.verified =
+      genuine_pairs ? static_cast<double>(accepted) / static_cast<double>(genuine_pairs) : 0;
+  r.mean_genuine_similarity = genuine_pairs ? genuine_sum / static_cast<double>(genuine_pairs) : 0;
+  r.rank1 = static_cast<double>(rank1) / n;
+  r.chance_rank1 = chance_sum / n;
+  return r;
+}
+
+std::vector<float> MaxSimilarity(const cv::Mat1f& probe, const cv::Mat1f& references) {
+  std::vector<float> out(static_cast<std::size_t>(probe.rows), -1.f);
+  if (references.rows == 0) return out;
+  const cv::Mat1f sim = probe * references.t();
+  for (int i = 0; i < probe.rows; ++i) {
+    double mx = 0;
+    cv::minMaxLoc(sim.row(i), nullptr, &mx);
+    out[static_cast<std::size_t>(i)] = static_cast<float>(mx);
+  }
+  return out;
+}
+
+double NormalisedMeanError(const std::vector<cv::Point2f>& reference,
+                           const std::vector<cv::Point2f>& points, int i, int j) {
+  if (reference.empty() || reference.size() != points.size() ||
+      static_cast<std::size_t>(std::max(i, j)) >= reference.size()) {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  const double norm =
+      cv::norm(reference[static_cast<std::size_t>(i)] - reference[static_cast<std::size_t>(j)]);
+  double sum = 0;
+  for (std::size_t k = 0; k < points.size(); ++k) sum += cv::norm(reference[k] - points[k]);
+  return norm > 0 ? sum / static_cast<double>(points.size()) / norm
+                  : std::numeric_limits<double>::quiet_NaN();
+}
+
+namespace {
+
+void MeanAndCovariance(const cv::Mat1f& x, cv::Mat1d& mean, cv::Mat1d& cov) {
+  cv::Mat1d xd;
+  x.convertTo(xd, CV_64F);
+  cv::reduce(xd, mean, 0, cv::REDUCE_AVG);
+  const cv::Mat1d centred = xd - cv::repeat(mean, xd.rows, 1);
+  cov = centred.t() * centred / static_cast<double>(xd.rows - 1);
+}
+
+// Symmetric positive semi-definite square root (negative eigenvalues from rounding clipped).
+cv::Mat1d SqrtPsd(const cv::Mat1d& s) {
+  cv::Mat1d values, vectors;  // rows of `vectors` are the eigenvectors
+  cv::eigen(s, values, vectors);
+  cv::Mat1d scaled = vectors.t();
+  for (int k = 0; k < values.rows; ++k) scaled.col(k) *= std::sqrt(std::max(0.0, values(k)));
+  return scaled * vectors;
+}
+
+}  // namespace
+
+double FrechetDistance(const cv::Mat1f& a, const cv::Mat1f& b) {
+  if (a.rows < 2 || b.rows < 2 || a.cols != b.cols) return std::numeric_limits<double>::quiet_NaN();
+  cv::Mat1d mu_a, mu_b, s_a, s_b;
+  MeanAndCovariance(a, mu_a, s_a);
+  MeanAndCovariance(b, mu_b, s_b);
+  // tr((S_a S_b)^(1/2)) = tr((S_a^(1/2) S_b S_a^(1/2))^(1/2)), whose argument is symmetric PSD.
+  const cv::Mat1d root_a = SqrtPsd(s_a);
+  cv::Mat1d m = root_a * s_b * root_a;
+  m = (m + m.t()) * 0.5;
+  cv::Mat1d values;
+  cv::eigen(m, values);
+  double tr_cross = 0;
+  for (int k = 0; k < values.rows; ++k) tr_cross += std::sqrt(std::max(0.0, values(k)));
+  const double d_mu = cv::norm(mu_a - mu_b, cv::NORM_L2SQR);
+  return std::max(0.0, d_mu + cv::trace(s_a)[0] + cv::trace(s_b)[0] - 2 * tr_cross);
+}
+
+}  // namespace standin::eval
