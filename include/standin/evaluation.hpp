@@ -1,0 +1,106 @@
+// `standin eval`: what each anonymization method keeps (detectability, pose, attributes, realism)
+// and what it removes (identity), measured side by side on the same faces, plus its speed.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "standin/anonymizer.hpp"
+#include "standin/eval.hpp"
+#include "standin/status.hpp"
+
+namespace standin::eval {
+
+struct EvalOptions {
+  // Methods compared (each with the anonymizer settings below).
+  std::vector<std::string> methods = {"generate", "blur", "pixelate", "solid"};
+  // The project's data (README there): utkface-crop (held-out faces, memorisation references)
+  // and att-faces (identities). Sections whose data is missing are skipped and say so.
+  std::filesystem::path shared_data = "../shared/data";
+  // Labelled photos for detection retention (dlib imglab XML files in the folder).
+  std::filesystem::path dlib_faces = "/usr/share/doc/libdlib19.1/examples/faces";
+  // The user's own folder of images: replaces the detection photos; labels are read from dlib
+  // imglab XML files in it when present, else the reference detector's faces on the originals
+  // are the ground truth.
+  std::filesystem::path user_data;
+  // The held-out UTKFace file names (training/split/val.txt). Empty: the installed or source copy.
+  std::filesystem::path heldout_list;
+  // Caps for quick runs (0 = all): held-out faces, att-faces people, memorisation references.
+  int max_faces = 0;
+  int max_people = 0;
+  int max_references = 0;
+  // Reference detector for retention: not the one standin finds faces with (not circular).
+  std::string reference_detector = "ultraface";
+  // False-accept rate that sets the verification threshold on clean impostor pairs.
+  double far = 0.01;
+  // Settings every method runs with (method kind and generator seed are set per method).
+  AnonymizerOptions anonymizer;
+  std::uint64_t seed = 1;
+  // Called as work advances: (section, done, total).
+  std::function<void(const std::string&, int, int)> progress;
+};
+
+// One method's figures (also one row for the untouched originals, method "original").
+// NaN: not measured (section skipped or not applicable).
+struct MethodResult {
+  std::string method;
+  // Detection retention on labelled photos (reference detector).
+  double ap = 0, recall = 0, ap_retention = 0, recall_retention = 0;
+  // Re-identification on att-faces, per recogniser.
+  std::map<std::string, ReidScores> reid;
+  // Pose: mean normalised landmark error (independent landmark model) vs the original.
+  double landmark_nme = 0;
+  // Attributes vs the original's: |age difference| (years), gender and expression agreement.
+  double age_mae = 0, gender_agreement = 0, expression_agreement = 0;
+  // Realism: Fréchet distance to held-out real faces, per embedding space; reference detector's
+  // mean confidence on the faces and the share it finds.
+  std::map<std::string, double> frechet;
+  double detector_confidence = 0, detector_found = 0;
+  // Memorisation: the highest identity similarity of each face to any training image; the max
+  // over faces, the share above the verification threshold (att-faces calibration) and the share
+  // above the same-domain threshold (EvalReport::memorisation_domain_threshold).
+  double memorisation_max = 0, memorisation_share = 0, memorisation_share_domain = 0;
+  // Speed of the method alone (detection and landmarks excluded, reported once).
+  double ms_per_face = 0, ms_per_image = 0;
+};
+
+struct EvalReport {
+  std::vector<MethodResult> rows;  // "original" first
+  // What was measured on what.
+  int detection_images = 0, detection_faces = 0;
+  std::string detection_data, detection_labels;
+  int heldout_faces = 0, heldout_missed = 0;  // faces used; images where standin found none
+  int identity_images = 0, identity_people = 0, identity_missed = 0;
+  int memorisation_references = 0;
+  // The first recogniser's threshold at `far` among pairs of different held-out UTKFace faces
+  // (nearly all strangers: the set has no identity labels): a verifier calibrated on the
+  // training data's own domain.
+  double memorisation_domain_threshold = 0;
+  std::map<std::string, double> verification_threshold;  // per recogniser, at `far`
+  double far = 0.01;
+  double ms_detect_per_image = 0;  // standin's detection + landmarks on the detection photos
+  double original_age_mae_vs_label = 0, original_gender_accuracy_vs_label = 0;
+  std::vector<std::string> skipped;  // sections not run, with the reason
+  std::vector<std::string> recognisers;
+  std::string reference_detector;
+  double seconds = 0;
+  cv::Mat montage;  // example faces: a row per method
+};
+
+Expected<EvalReport> RunEvaluation(const EvalOptions& options);
+
+std::string EvalReportToJson(const EvalReport& report);
+std::string EvalReportToMarkdown(const EvalReport& report);
+
+// Writes eval.json, report.md and montage.png into `dir` (created when missing), each atomically,
+// then renders charts/*.png with `chart_script` (Python + matplotlib) when one is given. Charts
+// are optional: the returned string says why they were not drawn ("" when they were).
+Expected<std::string> WriteEvaluation(const EvalReport& report, const std::filesystem::path& dir,
+                                      const std::filesystem::path& chart_script);
+
+}  // namespace standin::eval

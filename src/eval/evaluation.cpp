@@ -1,0 +1,655 @@
+// The `standin eval` runner: every method on the same faces, every figure from the same run.
+#include "standin/evaluation.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <set>
+
+#include "standin/analysis.hpp"
+#include "standin/io.hpp"
+
+namespace standin::eval {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr float kMatchIoU = 0.4f;   // detection match, as in the detector comparison
+constexpr float kOperating = 0.5f;  // reference detector's operating threshold
+constexpr int kMontageFaces = 8;
+constexpr int kMontageCell = 96;
+
+using Clock = std::chrono::steady_clock;
+double MsSince(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+double Mean(const std::vector<double>& v) {
+  if (v.empty()) return kNaN;
+  double s = 0;
+  for (double x : v) s += x;
+  return s / static_cast<double>(v.size());
+}
+
+std::size_t Largest(const std::vector<Face>& faces) {
+  std::size_t best = 0;
+  for (std::size_t i = 1; i < faces.size(); ++i) {
+    if (faces[i].box.area() > faces[best].box.area()) best = i;
+  }
+  return best;
+}
+
+// The reference detector's best score for a face overlapping `box` (0 if none).
+float ScoreAt(const std::vector<Face>& dets, const cv::Rect2f& box) {
+  float best = 0.f;
+  for (const auto& d : dets) {
+    if (IoU(d.box, box) >= kMatchIoU) best = std::max(best, d.score);
+  }
+  return best;
+}
+
+cv::Mat1f Stack(const std::vector<cv::Mat1f>& rows) {
+  cv::Mat1f m;
+  if (!rows.empty()) cv::vconcat(rows, m);
+  return m;
+}
+
+cv::Mat FaceCell(const cv::Mat& bgr, const cv::Rect2f& box) {
+  const float side = 1.5f * std::max(box.width, box.height);
+  const cv::Point2f c(box.x + box.width / 2, box.y + box.height / 2);
+  const cv::Rect r(cvRound(c.x - side / 2), cvRound(c.y - side / 2), cvRound(side), cvRound(side));
+  cv::Mat padded;
+  const int pad = cvRound(side);
+  cv::copyMakeBorder(bgr, padded, pad, pad, pad, pad, cv::BORDER_CONSTANT, cv::Scalar::all(0));
+  cv::Mat cell;
+  cv::resize(padded(r + cv::Point(pad, pad)), cell, {kMontageCell, kMontageCell}, 0, 0,
+             cv::INTER_AREA);
+  return cell;
+}
+
+std::vector<fs::path> ImagesUnder(const fs::path& dir) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    if (it->is_regular_file() && io::KindOf(it->path()) == io::MediaKind::kImage) {
+      out.push_back(it->path());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+struct Labels {
+  float age = -1;
+  int gender = -1;  // 0 male, 1 female
+};
+// UTKFace names: AGE_GENDER_RACE_DATETIME.jpg.chip.jpg (some lack fields).
+Labels ParseUtkName(const std::string& name) {
+  Labels l;
+  int age = -1, gender = -1;
+  if (std::sscanf(name.c_str(), "%d_%d_", &age, &gender) >= 1) l.age = static_cast<float>(age);
+  if (gender == 0 || gender == 1) l.gender = gender;
+  return l;
+}
+
+// Everything measured on one version (original or a method's output) of a set of faces.
+struct FaceMeasures {
+  std::map<std::string, std::vector<cv::Mat1f>> embeddings;
+  std::vector<FaceAttributes> attributes;
+  std::vector<std::vector<cv::Point2f>> landmarks;
+  std::vector<float> detector_scores;
+};
+
+class Runner {
+ public:
+  explicit Runner(const EvalOptions& o) : o_(o) {}
+
+  Expected<EvalReport> Run() {
+    const auto t0 = Clock::now();
+    if (Status s = Setup(); !s.ok()) return s;
+    report_.far = o_.far;
+    report_.reference_detector = o_.reference_detector;
+    report_.rows.resize(methods_.size() + 1);
+    report_.rows[0].method = "original";
+    for (std::size_t m = 0; m < methods_.size(); ++m) report_.rows[m + 1].method = methods_[m];
+    for (auto& r : report_.rows) Clear(r);
+
+    if (Status s = Identity(); !s.ok()) return s;
+    if (Status s = Detection(); !s.ok()) return s;
+    if (Status s = HeldOut(); !s.ok()) return s;
+    report_.seconds = MsSince(t0) / 1000.0;
+    return std::move(report_);
+  }
+
+ private:
+  static void Clear(MethodResult& r) {
+    r.ap = r.recall = r.ap_retention = r.recall_retention = kNaN;
+    r.landmark_nme = r.age_mae = r.gender_agreement = r.expression_agreement = kNaN;
+    r.detector_confidence = r.detector_found = kNaN;
+    r.memorisation_max = r.memorisation_share = r.memorisation_share_domain = kNaN;
+    r.ms_per_face = r.ms_per_image = kNaN;
+  }
+
+  void Progress(const std::string& what, int done, int total) const {
+    if (o_.progress) o_.progress(what, done, total);
+  }
+
+  Status Setup() {
+    auto store = ModelStore::Open(o_.anonymizer.models);
+    if (!store.ok()) return store.status();
+    store_ = std::move(store).value();
+    AnonymizerOptions finder_opts = o_.anonymizer;
+    finder_opts.landmarks = true;
+    auto finder = Anonymizer::Create(finder_opts);
+    if (!finder.ok()) return finder.status();
+    finder_.emplace(std::move(finder).value());
+    for (const auto& name : o_.methods) {
+      auto kind = ParseMethod(name);
+      if (!kind.ok()) return kind.status();
+      AnonymizerOptions opts = finder_opts;
+      opts.method.kind = *kind;
+      opts.generator.seed = o_.seed;
+      auto a = Anonymizer::Create(opts);
+      if (!a.ok()) return a.status();
+      methods_.push_back(name);
+      anonymizers_.push_back(std::move(a).value());
+    }
+    DetectorOptions ref;
+    ref.model = o_.reference_detector;
+    ref.threshold = 0.2f;  // low, so AP sees the whole precision-recall curve
+    ref.threads = o_.anonymizer.detector.threads;
+    auto det = MakeDetector(ref, store_);
+    if (!det.ok()) return det.status();
+    reference_ = std::move(det).value();
+    for (const auto& name : IdentityEmbedderNames()) {
+      auto e = MakeIdentityEmbedder(name, store_);
+      if (!e.ok()) return e.status();
+      recognisers_.push_back(std::move(e).value());
+      report_.recognisers.push_back(name);
+    }
+    auto attrs = AttributeEstimator::Create(store_);
+    if (!attrs.ok()) return attrs.status();
+    attributes_ = std::move(attrs).value();
+    auto lm = LandmarkNet::Create(store_);
+    if (!lm.ok()) return lm.status();
+    landmarks_ = std::move(lm).value();
+    return Status::Ok();
+  }
+
+  // Standin's own faces in `img` (detection and landmarks), as every method would find them.
+  Expected<std::vector<Face>> Find(const cv::Mat& img) {
+    auto faces = finder_->Detect(img);
+    if (!faces.ok()) return faces.status();
+    if (Status s = finder_->Refine(img, *faces); !s.ok()) return s;
+    return faces;
+  }
+
+  // --- Re-identification on att-faces ------------------------------------------------------
+  Status Identity() {
+    const fs::path att = o_.shared_data / "att-faces";
+    if (!fs::is_directory(att)) {
+      report_.skipped.push_back(fmt::format("re-identification: {} not found", att.string()));
+      return Status::Ok();
+    }
+    std::vector<fs::path> people;
+    for (const auto& e : fs::directory_iterator(att)) {
+      if (e.is_directory()) people.push_back(e.path());
+    }
+    std::sort(people.begin(), people.end(), [](const fs::path& a, const fs::path& b) {
+      return std::atoi(a.filename().c_str() + 1) < std::atoi(b.filename().c_str() + 1);
+    });
+    if (o_.max_people > 0 && static_cast<int>(people.size()) > o_.max_people) {
+      people.resize(static_cast<std::size_t>(o_.max_people));
+    }
+    struct Item {
+      cv::Mat image;
+      std::vector<Face> faces;
+      int person;
+    };
+    std::vector<Item> items;
+    for (std::size_t p = 0; p < people.size(); ++p) {
+      std::vector<fs::path> files;
+      for (const auto& e : fs::directory_iterator(people[p])) {
+        if (e.path().extension() == ".pgm") files.push_back(e.path());
+      }
+      std::sort(files.begin(), files.end());
+      for (const auto& f : files) {
+        cv::Mat gray = cv::imread(f.string(), cv::IMREAD_GRAYSCALE);
+        if (gray.empty()) return {ErrorCode::kCorruptInput, f.string() + ": cannot decode"};
+        // 92x112 is below the detector's working size: upscale 3x, as a camera closer would.
+        cv::Mat big, bgr;
+        cv::resize(gray, big, {}, 3, 3, cv::INTER_CUBIC);
+        cv::cvtColor(big, bgr, cv::COLOR_GRAY2BGR);
+        items.push_back({bgr, {}, static_cast<int>(p)});
+      }
+    }
+    const int n = static_cast<int>(items.size());
+    const int total = n * static_cast<int>(1 + methods_.size());
+    // Where the face is: standin's detection; for images where it finds none, the mean keypoints
+    // (att-faces are centred), and that image stays unchanged in every method's output.
+    std::vector<std::array<cv::Point2f, 5>> kps(items.size());
+    std::array<cv::Point2f, 5> mean{};
+    int found = 0;
+    for (int i = 0; i < n; ++i) {
+      auto faces = Find(items[static_cast<std::size_t>(i)].image);
+      if (!faces.ok()) return faces.status();
+      if (!faces->empty()) {
+        const Face& f = (*faces)[Largest(*faces)];
+        kps[static_cast<std::size_t>(i)] = f.kps5;
+        for (int k = 0; k < 5; ++k)
+          mean[static_cast<std::size_t>(k)] += f.kps5[static_cast<std::size_t>(k)];
+        ++found;
+        items[static_cast<std::size_t>(i)].faces = std::move(faces).value();
+      }
+      Progress("identity", i + 1, total);
+    }
+    if (found == 0) return {ErrorCode::kProcessingFailed, "att-faces: no face found at all"};
+    for (auto& p : mean) p *= 1.f / static_cast<float>(found);
+    for (int i = 0; i < n; ++i) {
+      if (items[static_cast<std::size_t>(i)].faces.empty()) kps[static_cast<std::size_t>(i)] = mean;
+    }
+    report_.identity_images = n;
+    report_.identity_people = static_cast<int>(people.size());
+    report_.identity_missed = n - found;
+
+    std::vector<int> person;
+    for (const auto& it : items) person.push_back(it.person);
+    std::map<std::string, cv::Mat1f> clean;
+    for (const auto& rec : recognisers_) {
+      std::vector<cv::Mat1f> rows;
+      for (int i = 0; i < n; ++i) {
+        auto e =
+            rec->Embed(items[static_cast<std::size_t>(i)].image, kps[static_cast<std::size_t>(i)]);
+        if (!e.ok()) return e.status();
+        rows.push_back(*e);
+      }
+      clean[rec->name()] = Stack(rows);
+      const auto s = ScoreReidentification(clean[rec->name()], clean[rec->name()], person, o_.far);
+      report_.rows[0].reid[rec->name()] = s;
+      report_.verification_threshold[rec->name()] = s.threshold;
+    }
+    for (std::size_t m = 0; m < methods_.size(); ++m) {
+      std::map<std::string, std::vector<cv::Mat1f>> rows;
+      for (int i = 0; i < n; ++i) {
+        auto& item = items[static_cast<std::size_t>(i)];
+        std::vector<Face> faces = item.faces;
+        auto out = anonymizers_[m].Apply(item.image, faces);
+        if (!out.ok()) return out.status();
+        for (const auto& rec : recognisers_) {
+          auto e = rec->Embed(*out, kps[static_cast<std::size_t>(i)]);
+          if (!e.ok()) return e.status();
+          rows[rec->name()].push_back(*e);
+        }
+        Progress("identity", n * static_cast<int>(m + 1) + i + 1, total);
+      }
+      for (const auto& rec : recognisers_) {
+        report_.rows[m + 1].reid[rec->name()] =
+            ScoreReidentification(clean[rec->name()], Stack(rows[rec->name()]), person, o_.far);
+      }
+    }
+    return Status::Ok();
+  }
+
+  // --- Detection retention on labelled photos ----------------------------------------------
+  Status Detection() {
+    std::vector<LabelledImage> truth;
+    bool labels_from_reference = false;
+    if (!o_.user_data.empty()) {
+      report_.detection_data = o_.user_data.string();
+      std::vector<fs::path> xmls;
+      std::error_code ec;
+      for (const auto& e : fs::directory_iterator(o_.user_data, ec)) {
+        if (e.path().extension() == ".xml") xmls.push_back(e.path());
+      }
+      std::sort(xmls.begin(), xmls.end());
+      for (const auto& x : xmls) {
+        auto d = LoadDlibDataset(x);
+        if (!d.ok()) return d.status();
+        truth.insert(truth.end(), d->begin(), d->end());
+      }
+      if (truth.empty()) {
+        labels_from_reference = true;
+        for (const auto& f : ImagesUnder(o_.user_data)) truth.push_back({f, {}, {}});
+        if (truth.empty()) {
+          return {ErrorCode::kNoInputs, o_.user_data.string() + ": no images to evaluate on"};
+        }
+      }
+      report_.detection_labels =
+          labels_from_reference
+              ? fmt::format(
+                    "none given: the reference detector's faces (score >= {}) on the "
+                    "originals",
+                    kOperating)
+              : "dlib imglab XML in the folder";
+    } else {
+      report_.detection_data = o_.dlib_faces.string();
+      report_.detection_labels = "hand-labelled boxes (training.xml + testing.xml)";
+      for (const char* x : {"training.xml", "testing.xml"}) {
+        auto d = LoadDlibDataset(o_.dlib_faces / x);
+        if (!d.ok()) {
+          report_.skipped.push_back(
+              fmt::format("detection retention: {} (install libdlib-dev or pass --data)",
+                          d.status().message()));
+          return Status::Ok();
+        }
+        truth.insert(truth.end(), d->begin(), d->end());
+      }
+    }
+    const int n = static_cast<int>(truth.size());
+    const int total = n * static_cast<int>(1 + methods_.size());
+    std::vector<cv::Mat> images;
+    std::vector<std::vector<Face>> found, reference;
+    double detect_ms = 0;
+    for (int i = 0; i < n; ++i) {
+      auto img = io::ReadImage(truth[static_cast<std::size_t>(i)].file);
+      if (!img.ok()) return img.status();
+      const auto t0 = Clock::now();
+      auto faces = Find(*img);
+      detect_ms += MsSince(t0);
+      if (!faces.ok()) return faces.status();
+      auto ref = reference_->Detect(*img);
+      if (!ref.ok()) return ref.status();
+      if (labels_from_reference) {
+        for (const auto& f : *ref) {
+          if (f.score >= kOperating) truth[static_cast<std::size_t>(i)].boxes.push_back(f.box);
+        }
+      }
+      images.push_back(std::move(img).value());
+      found.push_back(std::move(faces).value());
+      reference.push_back(std::move(ref).value());
+      Progress("detection", i + 1, total);
+    }
+    report_.detection_images = n;
+    for (const auto& t : truth) report_.detection_faces += static_cast<int>(t.boxes.size());
+    report_.ms_detect_per_image = detect_ms / std::max(1, n);
+    const auto base = ScoreDetections(truth, reference, kMatchIoU, kOperating);
+    report_.rows[0].ap = base.average_precision;
+    report_.rows[0].recall = base.recall;
+    report_.rows[0].ap_retention = report_.rows[0].recall_retention = 1.0;
+    for (std::size_t m = 0; m < methods_.size(); ++m) {
+      std::vector<std::vector<Face>> dets;
+      double ms = 0;
+      for (int i = 0; i < n; ++i) {
+        std::vector<Face> faces = found[static_cast<std::size_t>(i)];
+        const auto t0 = Clock::now();
+        auto out = anonymizers_[m].Apply(images[static_cast<std::size_t>(i)], faces);
+        ms += MsSince(t0);
+        if (!out.ok()) return out.status();
+        auto ref = reference_->Detect(*out);
+        if (!ref.ok()) return ref.status();
+        dets.push_back(std::move(ref).value());
+        Progress("detection", n * static_cast<int>(m + 1) + i + 1, total);
+      }
+      auto& row = report_.rows[m + 1];
+      const auto s = ScoreDetections(truth, dets, kMatchIoU, kOperating);
+      row.ap = s.average_precision;
+      row.recall = s.recall;
+      row.ap_retention =
+          base.average_precision > 0 ? s.average_precision / base.average_precision : kNaN;
+      row.recall_retention = base.recall > 0 ? s.recall / base.recall : kNaN;
+      row.ms_per_image = ms / std::max(1, n);
+    }
+    return Status::Ok();
+  }
+
+  Status Measure(const cv::Mat& img, const Face& face, FaceMeasures& out) {
+    for (const auto& rec : recognisers_) {
+      auto e = rec->Embed(img, face.kps5);
+      if (!e.ok()) return e.status();
+      out.embeddings[rec->name()].push_back(*e);
+    }
+    auto a = attributes_->Estimate(img, face);
+    if (!a.ok()) return a.status();
+    out.attributes.push_back(*a);
+    auto l = landmarks_->Locate(img, face);
+    if (!l.ok()) return l.status();
+    out.landmarks.push_back(*l);
+    auto d = reference_->Detect(img);
+    if (!d.ok()) return d.status();
+    out.detector_scores.push_back(ScoreAt(*d, face.box));
+    return Status::Ok();
+  }
+
+  // --- Held-out faces: pose, attributes, realism, memorisation, per-face speed -------------
+  Status HeldOut() {
+    const fs::path utk = o_.shared_data / "utkface-crop";
+    fs::path list = o_.heldout_list;
+    if (list.empty()) {
+      for (const fs::path& p : {fs::path(STANDIN_INSTALLED_DATA_DIR) / "utkface-val.txt",
+                                fs::path(STANDIN_SOURCE_DIR) / "training/split/val.txt"}) {
+        if (fs::exists(p)) {
+          list = p;
+          break;
+        }
+      }
+    }
+    if (!fs::is_directory(utk) || list.empty() || !fs::exists(list)) {
+      report_.skipped.push_back(fmt::format(
+          "held-out faces (pose, attributes, realism, memorisation): {} or the split list not "
+          "found",
+          utk.string()));
+      return Status::Ok();
+    }
+    std::vector<std::string> names;
+    {
+      std::ifstream in(list);
+      for (std::string line; std::getline(in, line);) {
+        if (!line.empty()) names.push_back(line);
+      }
+    }
+    const std::set<std::string> heldout(names.begin(), names.end());
+    if (o_.max_faces > 0 && static_cast<int>(names.size()) > o_.max_faces) {
+      names.resize(static_cast<std::size_t>(o_.max_faces));
+    }
+    const int total = static_cast<int>(names.size());
+    std::vector<FaceMeasures> measures(methods_.size() + 1);
+    std::vector<Labels> labels;
+    std::vector<double> face_ms(methods_.size(), 0);
+    int faces_done = 0;
+    std::vector<std::vector<cv::Mat>> cells(methods_.size() + 1);
+    std::array<cv::Point2f, 5> mean_kps{};
+    for (int i = 0; i < total; ++i) {
+      Progress("held-out faces", i, total);
+      auto img = io::ReadImage(utk / names[static_cast<std::size_t>(i)]);
+      if (!img.ok()) return img.status();
+      auto faces = Find(*img);
+      if (!faces.ok()) return faces.status();
+      if (faces->empty()) {
+        ++report_.heldout_missed;
+        continue;
+      }
+      const Face subject = (*faces)[Largest(*faces)];
+      for (int k = 0; k < 5; ++k)
+        mean_kps[static_cast<std::size_t>(k)] += subject.kps5[static_cast<std::size_t>(k)];
+      labels.push_back(ParseUtkName(names[static_cast<std::size_t>(i)]));
+      if (Status s = Measure(*img, subject, measures[0]); !s.ok()) return s;
+      const bool montage = static_cast<int>(cells[0].size()) < kMontageFaces;
+      if (montage) cells[0].push_back(FaceCell(*img, subject.box));
+      for (std::size_t m = 0; m < methods_.size(); ++m) {
+        std::vector<Face> copy = *faces;
+        const auto t0 = Clock::now();
+        auto out = anonymizers_[m].Apply(*img, copy);
+        face_ms[m] += MsSince(t0) / static_cast<double>(copy.size());
+        if (!out.ok()) return out.status();
+        if (Status s = Measure(*out, subject, measures[m + 1]); !s.ok()) return s;
+        if (montage) cells[m + 1].push_back(FaceCell(*out, subject.box));
+      }
+      ++faces_done;
+    }
+    Progress("held-out faces", total, total);
+    report_.heldout_faces = faces_done;
+    if (faces_done < 4) {
+      report_.skipped.push_back("held-out faces: fewer than 4 faces found");
+      return Status::Ok();
+    }
+    for (auto& p : mean_kps) p *= 1.f / static_cast<float>(faces_done);
+
+    // The model's own error against the labels, for scale.
+    std::vector<double> age_err;
+    int gender_right = 0, gender_n = 0;
+    for (std::size_t k = 0; k < labels.size(); ++k) {
+      const auto& a = measures[0].attributes[k];
+      if (labels[k].age >= 0) age_err.push_back(std::abs(a.age - labels[k].age));
+      if (labels[k].gender >= 0) {
+        ++gender_n;
+        gender_right += (a.p_female > 0.5f) == (labels[k].gender == 1);
+      }
+    }
+    report_.original_age_mae_vs_label = Mean(age_err);
+    report_.original_gender_accuracy_vs_label =
+        gender_n ? static_cast<double>(gender_right) / gender_n : kNaN;
+
+    // Realism: even-indexed originals are the real reference, odd-indexed faces the sample, so no
+    // face is compared with its own original.
+    auto half = [](const std::vector<cv::Mat1f>& rows, int parity) {
+      std::vector<cv::Mat1f> out;
+      for (std::size_t k = static_cast<std::size_t>(parity); k < rows.size(); k += 2) {
+        out.push_back(rows[k]);
+      }
+      return Stack(out);
+    };
+    cv::Mat1f train_refs;
+    if (Status s = TrainingReferences(utk, heldout, mean_kps, train_refs); !s.ok()) return s;
+    {
+      const cv::Mat1f real = Stack(measures[0].embeddings.at(report_.recognisers[0]));
+      const cv::Mat1f sim = real * real.t();
+      std::vector<float> pairs;
+      for (int a = 0; a < sim.rows; ++a) {
+        for (int b = a + 1; b < sim.cols; ++b) pairs.push_back(sim(a, b));
+      }
+      report_.memorisation_domain_threshold = ThresholdAtFalseAcceptRate(pairs, o_.far);
+    }
+
+    for (std::size_t r = 0; r < measures.size(); ++r) {
+      auto& row = report_.rows[r];
+      const auto& me = measures[r];
+      const auto& orig = measures[0];
+      std::vector<double> nme, age, gender, expr, conf;
+      int detected = 0;
+      for (std::size_t k = 0; k < me.attributes.size(); ++k) {
+        nme.push_back(NormalisedMeanError(orig.landmarks[k], me.landmarks[k]));
+        age.push_back(std::abs(me.attributes[k].age - orig.attributes[k].age));
+        gender.push_back((me.attributes[k].p_female > 0.5f) ==
+                         (orig.attributes[k].p_female > 0.5f));
+        expr.push_back(me.attributes[k].expression == orig.attributes[k].expression);
+        conf.push_back(me.detector_scores[k]);
+        detected += me.detector_scores[k] >= kOperating;
+      }
+      row.landmark_nme = Mean(nme);
+      row.age_mae = Mean(age);
+      row.gender_agreement = Mean(gender);
+      row.expression_agreement = Mean(expr);
+      row.detector_confidence = Mean(conf);
+      row.detector_found = static_cast<double>(detected) / static_cast<double>(conf.size());
+      for (const auto& rec : report_.recognisers) {
+        row.frechet[rec] =
+            FrechetDistance(half(orig.embeddings.at(rec), 0), half(me.embeddings.at(rec), 1));
+      }
+      if (r > 0) row.ms_per_face = face_ms[r - 1] / faces_done;
+      if (train_refs.rows > 0) {
+        const auto sims =
+            MaxSimilarity(Stack(me.embeddings.at(report_.recognisers[0])), train_refs);
+        row.memorisation_max = *std::max_element(sims.begin(), sims.end());
+        auto share_above = [&](double t) {
+          return static_cast<double>(
+                     std::count_if(sims.begin(), sims.end(), [&](float v) { return v > t; })) /
+                 static_cast<double>(sims.size());
+        };
+        row.memorisation_share_domain = share_above(report_.memorisation_domain_threshold);
+        const auto thr = report_.verification_threshold.find(report_.recognisers[0]);
+        if (thr != report_.verification_threshold.end()) {
+          row.memorisation_share = share_above(thr->second);
+        }
+      }
+    }
+    report_.montage = Montage(cells);
+    return Status::Ok();
+  }
+
+  // Identity embeddings of the generator's training images (every UTKFace crop not held out).
+  // The crops are aligned by the dataset, so one alignment (the held-out faces' mean keypoints)
+  // serves them all.
+  Status TrainingReferences(const fs::path& utk, const std::set<std::string>& heldout,
+                            const std::array<cv::Point2f, 5>& kps, cv::Mat1f& out) {
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(utk)) {
+      if (heldout.count(e.path().filename().string()) == 0 &&
+          io::KindOf(e.path()) == io::MediaKind::kImage) {
+        files.push_back(e.path());
+      }
+    }
+    std::sort(files.begin(), files.end());
+    if (o_.max_references > 0 && static_cast<int>(files.size()) > o_.max_references) {
+      // An even spread over the sorted names (sorted by age first).
+      std::vector<fs::path> some;
+      const double step = static_cast<double>(files.size()) / o_.max_references;
+      for (int k = 0; k < o_.max_references; ++k) {
+        some.push_back(files[static_cast<std::size_t>(k * step)]);
+      }
+      files.swap(some);
+    }
+    std::vector<cv::Mat1f> rows;
+    const int n = static_cast<int>(files.size());
+    for (int k = 0; k < n; ++k) {
+      if (k % 64 == 0) Progress("memorisation references", k, n);
+      cv::Mat img = cv::imread(files[static_cast<std::size_t>(k)].string(), cv::IMREAD_COLOR);
+      if (img.empty()) continue;
+      auto e = recognisers_[0]->Embed(img, kps);
+      if (!e.ok()) return e.status();
+      rows.push_back(*e);
+    }
+    Progress("memorisation references", n, n);
+    out = Stack(rows);
+    report_.memorisation_references = out.rows;
+    return Status::Ok();
+  }
+
+  cv::Mat Montage(const std::vector<std::vector<cv::Mat>>& cells) const {
+    constexpr int kLabel = 110;
+    const int cols = static_cast<int>(cells[0].size());
+    cv::Mat m(kMontageCell * static_cast<int>(cells.size()), kLabel + kMontageCell * cols, CV_8UC3,
+              cv::Scalar::all(255));
+    for (std::size_t r = 0; r < cells.size(); ++r) {
+      const int y = static_cast<int>(r) * kMontageCell;
+      cv::putText(m, report_.rows[r].method, {6, y + kMontageCell / 2 + 6},
+                  cv::FONT_HERSHEY_SIMPLEX, 0.55, cv::Scalar::all(0), 1, cv::LINE_AA);
+      for (int c = 0; c < cols && c < static_cast<int>(cells[r].size()); ++c) {
+        cells[r][static_cast<std::size_t>(c)].copyTo(
+            m(cv::Rect(kLabel + c * kMontageCell, y, kMontageCell, kMontageCell)));
+      }
+    }
+    return m;
+  }
+
+  const EvalOptions& o_;
+  EvalReport report_;
+  ModelStore store_;
+  std::optional<Anonymizer> finder_;
+  std::vector<std::string> methods_;
+  std::vector<Anonymizer> anonymizers_;
+  std::unique_ptr<FaceDetector> reference_;
+  std::vector<std::unique_ptr<IdentityEmbedder>> recognisers_;
+  std::unique_ptr<AttributeEstimator> attributes_;
+  std::unique_ptr<LandmarkNet> landmarks_;
+};
+
+}  // namespace
+
+Expected<EvalReport> RunEvaluation(const EvalOptions& options) {
+  if (options.methods.empty()) return Status(ErrorCode::kInvalidArgument, "no methods to evaluate");
+  if (!(options.far > 0 && options.far < 1)) {
+    return Status(ErrorCode::kInvalidArgument, "the false-accept rate must be in (0, 1)");
+  }
+  return Runner(options).Run();
+}
+
+}  // namespace standin::eval

@@ -1,0 +1,118 @@
+#!/usr/bin/python3
+"""Charts for `standin eval`: one PNG per metric, methods side by side, plus an overview.
+
+  standin-eval-charts EVAL_JSON OUT_DIR
+
+Reads the eval.json that `standin eval` writes (run by it automatically when Python 3 and
+matplotlib are installed; Debian: python3-matplotlib).
+"""
+import json
+import os
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+COLOURS = {"original": "#888888", "generate": "#2a9d8f", "blur": "#e9c46a",
+           "pixelate": "#f4a261", "solid": "#264653"}
+
+
+def get(d, *path):
+    for p in path:
+        if not isinstance(d, dict) or p not in d:
+            return None
+        d = d[p]
+    return d
+
+
+def metrics(ev):
+    """(file stem, title, y label, [(series name, path)], chance line, higher is better)."""
+    recs = ev.get("recognisers", [])
+    far = ev.get("false_accept_rate", 0.01)
+    first = next(iter(ev["methods"].values()))
+    chance_r1 = get(first, "reidentification", recs[0], "chance_rank1") if recs else None
+    out = [
+        ("detection_retention", "Detection AP retention (higher keeps faces detectable)",
+         "AP anonymized / AP original", [("", ("detection", "ap_retention"))], None, True),
+        ("reid_verified", "Re-identification: verified as the same person (lower is better)",
+         "share of genuine pairs accepted",
+         [(r, ("reidentification", r, "verified")) for r in recs], far, False),
+        ("reid_rank1", "Re-identification: rank-1 identification (lower is better)",
+         "share identified", [(r, ("reidentification", r, "rank1")) for r in recs], chance_r1,
+         False),
+        ("pose", "Pose kept: landmark error vs original (lower is better)",
+         "mean error / inter-ocular distance", [("", ("pose", "landmark_nme"))], None, False),
+        ("age", "Age kept: |predicted age difference| (lower is better)", "years",
+         [("", ("attributes", "age_mae_years"))], None, False),
+        ("gender_expression", "Attributes kept (higher is better)", "agreement with original",
+         [("gender", ("attributes", "gender_agreement")),
+          ("expression", ("attributes", "expression_agreement"))], None, True),
+        ("realism", "Realism: Fréchet distance to real faces (lower is better)",
+         "Fréchet distance", [(r, ("realism", "frechet", r)) for r in recs], None, False),
+        ("detector_found", "Faces found by the reference detector (higher is better)",
+         "share of held-out faces", [("", ("realism", "reference_detector_found"))], None, True),
+        ("speed", "Speed of the method per face (lower is faster)", "ms per face",
+         [("", ("speed", "ms_per_face"))], None, False),
+    ]
+    return out
+
+
+def bars(ax, ev, series, chance, title, ylabel):
+    order = ev.get("method_order", list(ev["methods"]))
+    width = 0.8 / max(1, len(series))
+    for k, (name, path) in enumerate(series):
+        xs, ys, cs = [], [], []
+        for i, m in enumerate(order):
+            v = get(ev["methods"][m], *path)
+            if v is None:
+                continue
+            xs.append(i + (k - (len(series) - 1) / 2) * width)
+            ys.append(v)
+            cs.append(COLOURS.get(m, "#999999"))
+        b = ax.bar(xs, ys, width * 0.95, color=cs, edgecolor="black", linewidth=0.5,
+                   hatch=["", "//", ".."][k % 3], label=name or None)
+        for rect, y in zip(b, ys):
+            ax.annotate(f"{y:.3g}", (rect.get_x() + rect.get_width() / 2, y), ha="center",
+                        va="bottom", fontsize=7)
+    if chance is not None:
+        ax.axhline(chance, color="red", linestyle="--", linewidth=1, label=f"chance {chance:.3g}")
+    ax.set_xticks(range(len(order)))
+    ax.set_xticklabels(order)
+    ax.set_title(title, fontsize=9)
+    ax.set_ylabel(ylabel, fontsize=8)
+    if len(series) > 1 or chance is not None:
+        ax.legend(fontsize=7)
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    with open(sys.argv[1]) as f:
+        ev = json.load(f)
+    out = sys.argv[2]
+    os.makedirs(out, exist_ok=True)
+    ms = [m for m in metrics(ev)
+          if any(get(v, *p) is not None for v in ev["methods"].values() for _, p in m[3])]
+    for stem, title, ylabel, series, chance, _ in ms:
+        fig, ax = plt.subplots(figsize=(6, 3.6), dpi=110)
+        bars(ax, ev, series, chance, title, ylabel)
+        fig.tight_layout()
+        fig.savefig(os.path.join(out, f"{stem}.png"))
+        plt.close(fig)
+    cols = 3
+    rows = (len(ms) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3.2 * rows), dpi=90, squeeze=False)
+    for ax, (stem, title, ylabel, series, chance, _) in zip(axes.flat, ms):
+        bars(ax, ev, series, chance, title, ylabel)
+    for ax in list(axes.flat)[len(ms):]:
+        ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "overview.png"))
+    plt.close(fig)
+    print(f"{len(ms)} charts in {out}")
+
+
+if __name__ == "__main__":
+    main()
