@@ -64,7 +64,8 @@ struct MethodResult {
   // Memorisation: the highest identity similarity of each face to any training image; the max
   // over faces, the share above the verification threshold (att-faces calibration) and the share
   // above the same-domain threshold (EvalReport::memorisation_domain_threshold).
-  double memorisation_max = 0, memorisation_share = 0, memorisation_share_domain = 0;
+  double memorisation_max = 0, memorisation_median = 0, memorisation_share = 0,
+         memorisation_share_domain = 0;
   // Speed of the method alone (detection and landmarks excluded, reported once).
   double ms_per_face = 0, ms_per_image = 0;
 };

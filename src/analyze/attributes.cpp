@@ -98,11 +98,9 @@ Expected<FaceAttributes> AttributeEstimator::Estimate(const cv::Mat& bgr, const 
     cv::Mat f;
     small.convertTo(f, CV_32F, 1.0 / 255);
     cv::Mat blob = cv::dnn::blobFromImage(f, 1.0, {}, cv::Scalar(), kAgeSwapRB);
-    // (x - mean) / std per channel, in the network's channel order.
-    const cv::Scalar mean =
-        kAgeSwapRB ? cv::Scalar(0.485, 0.456, 0.406) : cv::Scalar(0.406, 0.456, 0.485);
-    const cv::Scalar stdev =
-        kAgeSwapRB ? cv::Scalar(0.229, 0.224, 0.225) : cv::Scalar(0.225, 0.224, 0.229);
+    // (x - mean) / std with the ImageNet constants in R, G, B order applied to B, G, R planes as
+    // they are: measured best (docs/attribute-models.md), whatever the vendor intended.
+    const cv::Scalar mean(0.485, 0.456, 0.406), stdev(0.229, 0.224, 0.225);
     for (int c = 0; c < 3; ++c) {
       cv::Mat plane(64, 64, CV_32F, blob.ptr<float>(0, c));
       plane = (plane - mean[c]) / stdev[c];

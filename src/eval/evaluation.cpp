@@ -135,7 +135,8 @@ class Runner {
     r.ap = r.recall = r.ap_retention = r.recall_retention = kNaN;
     r.landmark_nme = r.age_mae = r.gender_agreement = r.expression_agreement = kNaN;
     r.detector_confidence = r.detector_found = kNaN;
-    r.memorisation_max = r.memorisation_share = r.memorisation_share_domain = kNaN;
+    r.memorisation_max = r.memorisation_median = r.memorisation_share =
+        r.memorisation_share_domain = kNaN;
     r.ms_per_face = r.ms_per_image = kNaN;
   }
 
@@ -559,6 +560,10 @@ class Runner {
         const auto sims =
             MaxSimilarity(Stack(me.embeddings.at(report_.recognisers[0])), train_refs);
         row.memorisation_max = *std::max_element(sims.begin(), sims.end());
+        std::vector<float> sorted = sims;
+        std::nth_element(sorted.begin(), sorted.begin() + static_cast<long>(sorted.size() / 2),
+                         sorted.end());
+        row.memorisation_median = sorted[sorted.size() / 2];
         auto share_above = [&](double t) {
           return static_cast<double>(
                      std::count_if(sims.begin(), sims.end(), [&](float v) { return v > t; })) /
