@@ -21,6 +21,15 @@ struct VideoTrackOptions {
   int max_missed_keyframes = 2;
   // Faces of a new key frame and tracked faces overlapping by this IoU are the same person.
   float match_iou = 0.3f;
+  // Temporal smoothing of each track's landmarks and keypoints (what poses a stand-in and orients
+  // its mask), so the face does not jitter: an alpha-beta (constant-velocity) filter, which
+  // follows steady motion without lag and damps the jitter of per-frame landmark fits. The box,
+  // and so what is covered, always comes from the raw detection; smoothed points never trail the
+  // raw ones by more than `smooth_max_lag` inter-ocular distances.
+  bool smooth = true;
+  float smooth_alpha = 0.35f;  // share of each new measurement taken into the position
+  float smooth_beta = 0.05f;   // share taken into the velocity
+  float smooth_max_lag = 0.15f;
 };
 
 struct VideoFrame {
@@ -43,7 +52,11 @@ class FaceTracker {
     int id = 0;
     Face face;  // as last seen
     int missed = 0;
+    // Smoothing state: filtered landmarks and their filtered per-frame velocity.
+    std::vector<cv::Point2f> smooth, velocity;
   };
+  // The face to cover in this frame: the raw one, with smoothed landmarks when smoothing is on.
+  Face Emit(Track& track) const;
   Status Follow(const cv::Mat& frame);
   Status KeyFrame(const cv::Mat& frame);
 

@@ -188,10 +188,7 @@ class Runner {
 
   // Standin's own faces in `img` (detection and landmarks), as every method would find them.
   Expected<std::vector<Face>> Find(const cv::Mat& img) {
-    auto faces = finder_->Detect(img);
-    if (!faces.ok()) return faces.status();
-    if (Status s = finder_->Refine(img, *faces); !s.ok()) return s;
-    return faces;
+    return finder_->Detect(img);  // landmarks included
   }
 
   // --- Re-identification on att-faces ------------------------------------------------------

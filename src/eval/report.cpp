@@ -150,7 +150,8 @@ std::string EvalReportToMarkdown(const EvalReport& r) {
   for (const auto& name : r.recognisers) md += fmt::format(" {} genuine sim. |", name);
   if (!rec1.empty()) md += fmt::format(" Fréchet ({}) |", rec1);
   md +=
-      " ref. detector confidence | nearest training face: median / max sim. | above att thr. | above domain thr. | "
+      " ref. detector confidence | nearest training face: median / max sim. | above att thr. | "
+      "above domain thr. | "
       "ms / image |\n";
   const std::size_t columns = 9 + r.recognisers.size() + (rec1.empty() ? 0 : 1);
   for (std::size_t k = 0; k < columns; ++k) md += "|---";
@@ -169,8 +170,8 @@ std::string EvalReportToMarkdown(const EvalReport& r) {
     }
     md += fmt::format(" {} | {} | {} | {} | {} |\n", Fix(row.detector_confidence, 3),
                       Fix(row.memorisation_median, 3) + " / " + Fix(row.memorisation_max, 3),
-                      Pct(row.memorisation_share),
-                      Pct(row.memorisation_share_domain), Fix(row.ms_per_image, 1));
+                      Pct(row.memorisation_share), Pct(row.memorisation_share_domain),
+                      Fix(row.ms_per_image, 1));
   }
 
   md += "\n## Data and definitions\n\n";

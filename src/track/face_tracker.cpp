@@ -3,6 +3,7 @@
 #include <numeric>
 
 #include "standin/eval.hpp"
+#include "standin/landmarker.hpp"
 #include "standin/video.hpp"
 
 namespace standin {
@@ -26,6 +27,34 @@ Pose PoseOf(const std::vector<cv::Point2f>& pts) {
 }
 
 }  // namespace
+
+Face FaceTracker::Emit(Track& t) const {
+  Face f = t.face;
+  const auto& raw = t.face.landmarks68;
+  if (!options_.smooth || raw.size() != 68) return f;
+  if (t.smooth.size() != raw.size()) {
+    t.smooth = raw;
+    t.velocity.assign(raw.size(), cv::Point2f(0, 0));
+    return f;
+  }
+  const auto kp = KeypointsFrom68(raw);
+  const float iod = std::max(1.f, static_cast<float>(cv::norm(kp[kRightEye] - kp[kLeftEye])));
+  const float max_lag = options_.smooth_max_lag * iod;
+  for (size_t k = 0; k < raw.size(); ++k) {
+    // Predict with the filtered velocity, correct by a share of the residual.
+    const cv::Point2f predicted = t.smooth[k] + t.velocity[k];
+    const cv::Point2f residual = raw[k] - predicted;
+    cv::Point2f p = predicted + options_.smooth_alpha * residual;
+    t.velocity[k] += options_.smooth_beta * residual;
+    const cv::Point2f lag = p - raw[k];
+    const float n = static_cast<float>(cv::norm(lag));
+    if (n > max_lag) p = raw[k] + lag * (max_lag / n);
+    t.smooth[k] = p;
+  }
+  f.landmarks68 = t.smooth;
+  f.kps5 = KeypointsFrom68(t.smooth);
+  return f;
+}
 
 FaceTracker::FaceTracker(Anonymizer& anonymizer, VideoTrackOptions options)
     : anonymizer_(anonymizer), options_(options) {
@@ -115,7 +144,7 @@ Status FaceTracker::Push(cv::Mat frame, std::vector<VideoFrame>& ready) {
     }
   }
   VideoFrame vf{index, std::move(frame), {}};
-  for (const auto& t : tracks_) vf.faces.push_back(t.face);
+  for (auto& t : tracks_) vf.faces.push_back(Emit(t));
   buffer_.push_back(std::move(vf));
   if (options_.detect_every == 1) {
     ready.push_back(std::move(buffer_.front()));

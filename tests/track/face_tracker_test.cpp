@@ -87,5 +87,56 @@ TEST(FaceTracker, NewFaceIsBackfilledIntoEarlierFrames) {
   EXPECT_EQ(ready[4].faces.size(), 3u);
 }
 
+// Smoothing makes each face's keypoints move more evenly (smaller frame-to-frame acceleration on a
+// steadily panning clip) and never lets them trail the raw ones by more than the set bound.
+TEST(FaceTracker, SmoothingSteadiesKeypointsWithBoundedLag) {
+  test::TempDir dir;
+  const auto clip = test::MakeVideo(dir, "pan.mp4", 30, 25, false, 0, 1280, 720);
+  auto a = Anonymizer::Create({});
+  ASSERT_TRUE(a.ok());
+  const FileJob job{clip, {}, io::MediaKind::kVideo};
+  auto run = [&](bool smooth) {
+    FileOptions o;
+    o.mode = FileMode::kDetectOnly;
+    o.tracking.smooth = smooth;
+    auto report = ProcessFile(*a, job, o);
+    EXPECT_TRUE(report.ok());
+    return report.ok() ? report->frames : std::vector<std::vector<Face>>{};
+  };
+  const auto raw = run(false);
+  const auto smooth = run(true);
+  ASSERT_EQ(raw.size(), smooth.size());
+  auto find = [](const std::vector<Face>& faces, int id) -> const Face* {
+    for (const auto& f : faces) {
+      if (f.track_id == id && f.origin != "backfilled") return &f;
+    }
+    return nullptr;
+  };
+  double acc_raw = 0, acc_smooth = 0, worst_lag = 0;
+  int n = 0;
+  const float max_lag = VideoTrackOptions{}.smooth_max_lag;
+  for (size_t t = 2; t < raw.size(); ++t) {
+    for (const auto& f : raw[t]) {
+      const Face* r1 = find(raw[t - 1], f.track_id);
+      const Face* r2 = find(raw[t - 2], f.track_id);
+      const Face* s0 = find(smooth[t], f.track_id);
+      const Face* s1 = find(smooth[t - 1], f.track_id);
+      const Face* s2 = find(smooth[t - 2], f.track_id);
+      if (!r1 || !r2 || !s0 || !s1 || !s2 || f.origin == "backfilled") continue;
+      const double iod = cv::norm(f.kps5[kRightEye] - f.kps5[kLeftEye]);
+      for (int k = 0; k < 5; ++k) {
+        acc_raw += cv::norm(f.kps5[k] - 2 * r1->kps5[k] + r2->kps5[k]) / iod;
+        acc_smooth += cv::norm(s0->kps5[k] - 2 * s1->kps5[k] + s2->kps5[k]) / iod;
+        worst_lag = std::max(worst_lag, cv::norm(s0->kps5[k] - f.kps5[k]) / iod);
+      }
+      ++n;
+    }
+  }
+  ASSERT_GT(n, 20);
+  EXPECT_LT(acc_smooth, 0.7 * acc_raw) << "raw " << acc_raw / n << " smooth " << acc_smooth / n;
+  // Keypoints are means of landmarks, each within the bound.
+  EXPECT_LE(worst_lag, max_lag + 1e-3);
+}
+
 }  // namespace
 }  // namespace standin

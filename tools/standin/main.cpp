@@ -75,6 +75,7 @@ struct Args {
   bool draw = false;
   bool keep_metadata = false;
   bool no_audio = false;
+  bool no_smoothing = false;
   bool quiet = false;
   int threads = 0;
   int jpeg_quality = 95;
@@ -140,6 +141,7 @@ int Run(Args& a, standin::FileMode mode) {
   fopts.keep_audio = !a.no_audio;
   fopts.jpeg_quality = a.jpeg_quality;
   fopts.tracking.detect_every = a.detect_every;
+  fopts.tracking.smooth = !a.no_smoothing;
 
   std::vector<standin::FileReport> reports;
   standin::Status first_error;
@@ -298,6 +300,8 @@ int main(int argc, char** argv) {
   app.add_flag("--keep-metadata", a.keep_metadata,
                "Keep EXIF/GPS/XMP and container metadata (stripped by default)");
   app.add_flag("--no-audio", a.no_audio, "Drop the audio track of videos");
+  app.add_flag("--no-smoothing", a.no_smoothing,
+               "Videos: do not smooth each face's landmarks over time (stand-ins may jitter)");
   app.add_option("--jpeg-quality", a.jpeg_quality, "JPEG/WebP output quality")
       ->check(CLI::Range(1, 100))
       ->capture_default_str();
