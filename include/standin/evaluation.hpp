@@ -24,9 +24,10 @@ struct EvalOptions {
   std::filesystem::path shared_data = "../shared/data";
   // Labelled photos for detection retention (dlib imglab XML files in the folder).
   std::filesystem::path dlib_faces = "/usr/share/doc/libdlib19.1/examples/faces";
-  // The user's own folder of images: replaces the detection photos; labels are read from dlib
+  // The user's own folder of images: replaces the detection photos (labels are read from dlib
   // imglab XML files in it when present, else the reference detector's faces on the originals
-  // are the ground truth.
+  // are the ground truth) and the held-out faces (pose, attributes, realism and speed are
+  // measured on every face standin finds in it).
   std::filesystem::path user_data;
   // The held-out UTKFace file names (training/split/val.txt). Empty: the installed or source copy.
   std::filesystem::path heldout_list;
@@ -75,6 +76,7 @@ struct EvalReport {
   // What was measured on what.
   int detection_images = 0, detection_faces = 0;
   std::string detection_data, detection_labels;
+  std::string heldout_data;
   int heldout_faces = 0, heldout_missed = 0;  // faces used; images where standin found none
   int identity_images = 0, identity_people = 0, identity_missed = 0;
   int memorisation_references = 0;

@@ -419,36 +419,46 @@ class Runner {
 
   // --- Held-out faces: pose, attributes, realism, memorisation, per-face speed -------------
   Status HeldOut() {
+    // The user's own images (every face in them), else UTKFace's held-out split (the largest
+    // face of each crop, with age and gender labels, and the training set for memorisation).
+    const bool user = !o_.user_data.empty();
     const fs::path utk = o_.shared_data / "utkface-crop";
-    fs::path list = o_.heldout_list;
-    if (list.empty()) {
-      for (const fs::path& p : {fs::path(STANDIN_INSTALLED_DATA_DIR) / "utkface-val.txt",
-                                fs::path(STANDIN_SOURCE_DIR) / "training/split/val.txt"}) {
-        if (fs::exists(p)) {
-          list = p;
-          break;
+    std::vector<fs::path> files;
+    std::set<std::string> heldout;
+    if (user) {
+      files = ImagesUnder(o_.user_data);
+      report_.heldout_data = o_.user_data.string();
+    } else {
+      fs::path list = o_.heldout_list;
+      if (list.empty()) {
+        for (const fs::path& p : {fs::path(STANDIN_INSTALLED_DATA_DIR) / "utkface-val.txt",
+                                  fs::path(STANDIN_SOURCE_DIR) / "training/split/val.txt"}) {
+          if (fs::exists(p)) {
+            list = p;
+            break;
+          }
         }
       }
-    }
-    if (!fs::is_directory(utk) || list.empty() || !fs::exists(list)) {
-      report_.skipped.push_back(fmt::format(
-          "held-out faces (pose, attributes, realism, memorisation): {} or the split list not "
-          "found",
-          utk.string()));
-      return Status::Ok();
-    }
-    std::vector<std::string> names;
-    {
+      if (!fs::is_directory(utk) || list.empty() || !fs::exists(list)) {
+        report_.skipped.push_back(fmt::format(
+            "held-out faces (pose, attributes, realism, memorisation): {} or the split list not "
+            "found (pass --data to measure on your own images)",
+            utk.string()));
+        return Status::Ok();
+      }
       std::ifstream in(list);
       for (std::string line; std::getline(in, line);) {
-        if (!line.empty()) names.push_back(line);
+        if (!line.empty()) {
+          heldout.insert(line);
+          files.push_back(utk / line);
+        }
       }
+      report_.heldout_data = "UTKFace validation split, never trained on";
     }
-    const std::set<std::string> heldout(names.begin(), names.end());
-    if (o_.max_faces > 0 && static_cast<int>(names.size()) > o_.max_faces) {
-      names.resize(static_cast<std::size_t>(o_.max_faces));
+    if (o_.max_faces > 0 && static_cast<int>(files.size()) > o_.max_faces) {
+      files.resize(static_cast<std::size_t>(o_.max_faces));
     }
-    const int total = static_cast<int>(names.size());
+    const int total = static_cast<int>(files.size());
     std::vector<FaceMeasures> measures(methods_.size() + 1);
     std::vector<Labels> labels;
     std::vector<double> face_ms(methods_.size(), 0);
@@ -457,7 +467,8 @@ class Runner {
     std::array<cv::Point2f, 5> mean_kps{};
     for (int i = 0; i < total; ++i) {
       Progress("held-out faces", i, total);
-      auto img = io::ReadImage(utk / names[static_cast<std::size_t>(i)]);
+      const fs::path& file = files[static_cast<std::size_t>(i)];
+      auto img = io::ReadImage(file);
       if (!img.ok()) return img.status();
       auto faces = Find(*img);
       if (!faces.ok()) return faces.status();
@@ -465,23 +476,33 @@ class Runner {
         ++report_.heldout_missed;
         continue;
       }
-      const Face subject = (*faces)[Largest(*faces)];
-      for (int k = 0; k < 5; ++k)
-        mean_kps[static_cast<std::size_t>(k)] += subject.kps5[static_cast<std::size_t>(k)];
-      labels.push_back(ParseUtkName(names[static_cast<std::size_t>(i)]));
-      if (Status s = Measure(*img, subject, measures[0]); !s.ok()) return s;
-      const bool montage = static_cast<int>(cells[0].size()) < kMontageFaces;
-      if (montage) cells[0].push_back(FaceCell(*img, subject.box));
+      std::vector<Face> subjects = *faces;
+      if (!user) subjects = {(*faces)[Largest(*faces)]};
+      for (const auto& subject : subjects) {
+        for (int k = 0; k < 5; ++k) {
+          mean_kps[static_cast<std::size_t>(k)] += subject.kps5[static_cast<std::size_t>(k)];
+        }
+        labels.push_back(user ? Labels{} : ParseUtkName(file.filename().string()));
+        if (Status s = Measure(*img, subject, measures[0]); !s.ok()) return s;
+        if (static_cast<int>(cells[0].size()) < kMontageFaces) {
+          cells[0].push_back(FaceCell(*img, subject.box));
+        }
+      }
       for (std::size_t m = 0; m < methods_.size(); ++m) {
         std::vector<Face> copy = *faces;
         const auto t0 = Clock::now();
         auto out = anonymizers_[m].Apply(*img, copy);
-        face_ms[m] += MsSince(t0) / static_cast<double>(copy.size());
+        face_ms[m] +=
+            MsSince(t0) / static_cast<double>(copy.size()) * static_cast<double>(subjects.size());
         if (!out.ok()) return out.status();
-        if (Status s = Measure(*out, subject, measures[m + 1]); !s.ok()) return s;
-        if (montage) cells[m + 1].push_back(FaceCell(*out, subject.box));
+        for (const auto& subject : subjects) {
+          if (Status s = Measure(*out, subject, measures[m + 1]); !s.ok()) return s;
+          if (static_cast<int>(cells[m + 1].size()) < kMontageFaces) {
+            cells[m + 1].push_back(FaceCell(*out, subject.box));
+          }
+        }
       }
-      ++faces_done;
+      faces_done += static_cast<int>(subjects.size());
     }
     Progress("held-out faces", total, total);
     report_.heldout_faces = faces_done;
@@ -516,7 +537,12 @@ class Runner {
       return Stack(out);
     };
     cv::Mat1f train_refs;
-    if (Status s = TrainingReferences(utk, heldout, mean_kps, train_refs); !s.ok()) return s;
+    if (user) {
+      report_.skipped.push_back(
+          "memorisation: measured on UTKFace's held-out faces only (run without --data)");
+    } else if (Status s = TrainingReferences(utk, heldout, mean_kps, train_refs); !s.ok()) {
+      return s;
+    }
     {
       const cv::Mat1f real = Stack(measures[0].embeddings.at(report_.recognisers[0]));
       const cv::Mat1f sim = real * real.t();

@@ -48,7 +48,10 @@ std::string EvalReportToJson(const EvalReport& r) {
                 {{"images", r.identity_images},
                  {"people", r.identity_people},
                  {"no_face_found", r.identity_missed}}},
-               {"heldout_faces", {{"faces", r.heldout_faces}, {"no_face_found", r.heldout_missed}}},
+               {"heldout_faces",
+                {{"source", r.heldout_data},
+                 {"faces", r.heldout_faces},
+                 {"no_face_found", r.heldout_missed}}},
                {"memorisation_references", r.memorisation_references}};
   j["memorisation_domain_threshold"] = Num(r.memorisation_domain_threshold);
   j["skipped"] = r.skipped;
@@ -188,13 +191,13 @@ std::string EvalReportToMarkdown(const EvalReport& r) {
       "originals.\n",
       r.identity_images, r.identity_people, r.identity_missed, Pct(r.far));
   md += fmt::format(
-      "- Held-out faces (UTKFace validation split, never trained on): {} faces ({} "
+      "- Held-out faces ({}): {} faces ({} "
       "images with no face found). Pose: mean landmark error of an independent "
       "68-point model (faceplugin fr_landmark), normalised by the outer-eye-corner "
       "distance. Attributes: faceplugin fr_age / fr_gender / fr_expression on the "
       "original vs the anonymized face (on the originals vs the labels: age MAE "
       "{} years, gender accuracy {}).\n",
-      r.heldout_faces, r.heldout_missed, Fix(r.original_age_mae_vs_label, 1),
+      r.heldout_data, r.heldout_faces, r.heldout_missed, Fix(r.original_age_mae_vs_label, 1),
       Pct(r.original_gender_accuracy_vs_label));
   md +=
       "- Realism: Fréchet distance between identity embeddings of held-out real faces (even "

@@ -53,6 +53,29 @@ TEST(EvalCli, SmallRunOrdersTheMethods) {
   EXPECT_NE(md.find("| blur |"), std::string::npos);
 }
 
+// The user's own photos, no labels and no project data: detection retention against the
+// reference detector's own faces, pose and attributes on every face found; the rest says why not.
+TEST(EvalCli, RunsOnTheUsersOwnFolder) {
+  test::TempDir dir;
+  fs::create_directories(dir / "mine");
+  for (const char* name : {"2008_002470.jpg", "2008_002506.jpg"}) {
+    fs::copy_file(test::SamplePhoto(name), dir / "mine" / name);
+  }
+  const auto r = test::Standin({"eval", "--methods", "pixelate", "--data", (dir / "mine").string(),
+                                "--shared-data", (dir / "none").string(), "--no-charts", "-q", "-o",
+                                (dir / "ev").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(test::ReadBytes(dir / "ev" / "eval.json"));
+  EXPECT_EQ(j["data"]["detection"]["images"], 2);
+  EXPECT_GE(j["data"]["detection"]["faces"].get<int>(), 8);  // 6 + 3 faces, reference detector
+  EXPECT_GE(j["data"]["heldout_faces"]["faces"].get<int>(), 8);
+  EXPECT_EQ(j["skipped"].size(), 2u);  // re-identification and memorisation need project data
+  const auto& p = j["methods"]["pixelate"];
+  EXPECT_GT(p["pose"]["landmark_nme"].get<double>(), 0.0);
+  EXPECT_LE(p["detection"]["ap_retention"].get<double>(), 1.0);
+  EXPECT_FALSE(p.contains("reidentification"));
+}
+
 TEST(EvalCli, RejectsAnUnknownMethod) {
   const auto r = test::Standin({"eval", "--methods", "blur,smudge", "-q"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
