@@ -13,10 +13,10 @@ namespace {
 constexpr float kAgeCropScale = 1.8f;
 constexpr float kAgeCropShift = -0.2f;
 constexpr bool kAgeSwapRB = false;
-constexpr float kExpressionCropScale = 1.4f;
-constexpr float kExpressionCropShift = -0.09f;
-constexpr float kLandmarkCropScale = 1.0f;
-constexpr float kLandmarkCropShift = 0.f;
+constexpr float kExpressionCropScale = 1.0f;
+constexpr float kExpressionCropShift = -0.1f;
+constexpr float kLandmarkCropScale = 1.1f;
+constexpr float kLandmarkCropShift = 0.05f;
 constexpr double kLandmarkDivisor = 256.0;
 
 Expected<cv::dnn::Net> Load(const ModelStore& models, const std::string& file) {
@@ -111,7 +111,8 @@ Expected<FaceAttributes> AttributeEstimator::Estimate(const cv::Mat& bgr, const 
     cv::Mat big;
     cv::resize(SquareCrop(bgr, face.box, kExpressionCropScale, kExpressionCropShift), big,
                {224, 224}, 0, 0, cv::INTER_LINEAR);
-    expression_.setInput(cv::dnn::blobFromImage(big, 1.0 / 255, {}, cv::Scalar(), true));
+    // B, G, R planes as OpenCV holds them: measured better than RGB (docs/attribute-models.md).
+    expression_.setInput(cv::dnn::blobFromImage(big, 1.0 / 255, {}, cv::Scalar(), false));
     cv::Mat logits = expression_.forward().reshape(1, 1);
     double mx = 0;
     cv::minMaxLoc(logits, nullptr, &mx);
