@@ -4,6 +4,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "analyze/onnx.hpp"
 #include "standin/analysis.hpp"
 
 namespace standin {
@@ -18,19 +19,6 @@ constexpr float kExpressionCropShift = -0.1f;
 constexpr float kLandmarkCropScale = 1.1f;
 constexpr float kLandmarkCropShift = 0.05f;
 constexpr double kLandmarkDivisor = 256.0;
-
-Expected<cv::dnn::Net> Load(const ModelStore& models, const std::string& file) {
-  auto path = models.Path(file);
-  if (!path.ok()) return path.status();
-  try {
-    cv::dnn::Net net = cv::dnn::readNetFromONNX(path->string());
-    net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
-    return net;
-  } catch (const cv::Exception& e) {
-    return Status(ErrorCode::kModelMissing,
-                  fmt::format("{}: cannot load: {}", path->string(), e.what()));
-  }
-}
 
 // A square crop of side `scale` x the box's mean side, centred on the box shifted down by `dy` x
 // that side, with the border replicated where it leaves the image.
@@ -81,7 +69,7 @@ Expected<std::unique_ptr<AttributeEstimator>> AttributeEstimator::Create(const M
   for (auto [file, net] :
        {std::pair{"fr_age.onnx", &a->age_}, std::pair{"fr_gender.onnx", &a->gender_},
         std::pair{"fr_expression.onnx", &a->expression_}}) {
-    auto n = Load(models, file);
+    auto n = LoadOnnxNet(models, file);
     if (!n.ok()) return n.status();
     *net = std::move(n).value();
   }
@@ -131,7 +119,7 @@ Expected<FaceAttributes> AttributeEstimator::Estimate(const cv::Mat& bgr, const 
 
 Expected<std::unique_ptr<LandmarkNet>> LandmarkNet::Create(const ModelStore& models) {
   std::unique_ptr<LandmarkNet> l(new LandmarkNet());
-  auto n = Load(models, "fr_landmark.onnx");
+  auto n = LoadOnnxNet(models, "fr_landmark.onnx");
   if (!n.ok()) return n.status();
   l->net_ = std::move(n).value();
   return l;

@@ -4,6 +4,7 @@
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "analyze/onnx.hpp"
 #include "standin/analysis.hpp"
 
 namespace standin {
@@ -24,63 +25,7 @@ cv::Mat AlignFace(const cv::Mat& bgr, const std::array<cv::Point2f, 5>& kps5,
   return out;
 }
 
-namespace {
-
-// fr_feature.onnx: 512-d, RGB (x - 127.5) / 128 in, aligned to the ArcFace 112 template.
-class ArcFaceEmbedder : public IdentityEmbedder {
- public:
-  explicit ArcFaceEmbedder(cv::dnn::Net net) : net_(std::move(net)) {}
-
-  Expected<cv::Mat1f> Embed(const cv::Mat& bgr, const std::array<cv::Point2f, 5>& kps5) override {
-    static const std::array<cv::Point2f, 5> kTemplate = {
-        cv::Point2f{38.2946f, 51.6963f}, cv::Point2f{73.5318f, 51.5014f},
-        cv::Point2f{56.0252f, 71.7366f}, cv::Point2f{41.5493f, 92.3655f},
-        cv::Point2f{70.7299f, 92.2041f}};
-    const cv::Mat crop = AlignFace(bgr, kps5, kTemplate, 112);
-    try {
-      net_.setInput(cv::dnn::blobFromImage(crop, 1.0 / 128, {}, cv::Scalar::all(127.5), true));
-      cv::Mat1f e = net_.forward().reshape(1, 1).clone();
-      return cv::Mat1f(e / std::max(1e-12, cv::norm(e)));
-    } catch (const cv::Exception& ex) {
-      return Status(ErrorCode::kProcessingFailed, fmt::format("arcface: {}", ex.what()));
-    }
-  }
-  [[nodiscard]] const std::string& name() const override { return name_; }
-
- private:
-  cv::dnn::Net net_;
-  std::string name_ = "arcface";
-};
-
-// dlib's ResNet face descriptor (face-api's port, converted by
-// models/convert_faceapi_recognition.py): 128-d, RGB 0..255 in (normalisation folded into the
-// graph), 150 px. Aligned to the ArcFace template scaled to 150 px: on att-faces this gave the best
-// rank-1 among the scales tried (0.965; AUC 0.922), a looser crop lost up to 6 points.
-class DlibResNetEmbedder : public IdentityEmbedder {
- public:
-  explicit DlibResNetEmbedder(cv::dnn::Net net) : net_(std::move(net)) {}
-
-  Expected<cv::Mat1f> Embed(const cv::Mat& bgr, const std::array<cv::Point2f, 5>& kps5) override {
-    static const std::array<cv::Point2f, 5> kTemplate = {
-        cv::Point2f{51.288f, 69.236f}, cv::Point2f{98.480f, 68.975f}, cv::Point2f{75.034f, 96.076f},
-        cv::Point2f{55.646f, 123.704f}, cv::Point2f{94.728f, 123.488f}};
-    const cv::Mat crop = AlignFace(bgr, kps5, kTemplate, 150);
-    try {
-      net_.setInput(cv::dnn::blobFromImage(crop, 1.0, {}, cv::Scalar(), true));
-      cv::Mat1f e = net_.forward().reshape(1, 1).clone();
-      return cv::Mat1f(e / std::max(1e-12, cv::norm(e)));
-    } catch (const cv::Exception& ex) {
-      return Status(ErrorCode::kProcessingFailed, fmt::format("dlib-resnet: {}", ex.what()));
-    }
-  }
-  [[nodiscard]] const std::string& name() const override { return name_; }
-
- private:
-  cv::dnn::Net net_;
-  std::string name_ = "dlib-resnet";
-};
-
-Expected<cv::dnn::Net> LoadNet(const ModelStore& models, const std::string& file) {
+Expected<cv::dnn::Net> LoadOnnxNet(const ModelStore& models, const std::string& file) {
   auto path = models.Path(file);
   if (!path.ok()) return path.status();
   try {
@@ -93,21 +38,83 @@ Expected<cv::dnn::Net> LoadNet(const ModelStore& models, const std::string& file
   }
 }
 
+namespace {
+
+// How a recogniser wants its face: the model file, the 5-point alignment template in a
+// size x size crop, and the pixel scaling (x - mean) * scale of RGB input.
+struct RecogniserSpec {
+  std::string name;
+  std::string file;
+  int size;
+  std::array<cv::Point2f, 5> template_px;
+  double scale;
+  double mean;
+};
+
+const std::vector<RecogniserSpec>& Recognisers() {
+  static const std::vector<RecogniserSpec> kSpecs = {
+      // fr_feature.onnx: 512-d, RGB (x - 127.5) / 128, the ArcFace 112 px template.
+      {"arcface",
+       "fr_feature.onnx",
+       112,
+       {cv::Point2f{38.2946f, 51.6963f}, cv::Point2f{73.5318f, 51.5014f},
+        cv::Point2f{56.0252f, 71.7366f}, cv::Point2f{41.5493f, 92.3655f},
+        cv::Point2f{70.7299f, 92.2041f}},
+       1.0 / 128,
+       127.5},
+      // dlib's ResNet face descriptor (face-api's port, converted by
+      // models/convert_faceapi_recognition.py): 128-d, RGB 0..255 (normalisation folded into the
+      // graph), the ArcFace template scaled to 150 px: on att-faces the best rank-1 among the
+      // scales tried (0.965, AUC 0.922); looser crops lost up to 6 points.
+      {"dlib-resnet",
+       "dlib_resnet_faceapi.onnx",
+       150,
+       {cv::Point2f{51.288f, 69.236f}, cv::Point2f{98.480f, 68.975f}, cv::Point2f{75.034f, 96.076f},
+        cv::Point2f{55.646f, 123.704f}, cv::Point2f{94.728f, 123.488f}},
+       1.0,
+       0.0},
+  };
+  return kSpecs;
+}
+
+class AlignedEmbedder : public IdentityEmbedder {
+ public:
+  AlignedEmbedder(RecogniserSpec spec, cv::dnn::Net net)
+      : spec_(std::move(spec)), net_(std::move(net)) {}
+
+  Expected<cv::Mat1f> Embed(const cv::Mat& bgr, const std::array<cv::Point2f, 5>& kps5) override {
+    const cv::Mat crop = AlignFace(bgr, kps5, spec_.template_px, spec_.size);
+    try {
+      net_.setInput(
+          cv::dnn::blobFromImage(crop, spec_.scale, {}, cv::Scalar::all(spec_.mean), true));
+      cv::Mat1f e = net_.forward().reshape(1, 1).clone();
+      return cv::Mat1f(e / std::max(1e-12, cv::norm(e)));
+    } catch (const cv::Exception& ex) {
+      return Status(ErrorCode::kProcessingFailed, fmt::format("{}: {}", spec_.name, ex.what()));
+    }
+  }
+  [[nodiscard]] const std::string& name() const override { return spec_.name; }
+
+ private:
+  RecogniserSpec spec_;
+  cv::dnn::Net net_;
+};
+
 }  // namespace
 
-std::vector<std::string> IdentityEmbedderNames() { return {"arcface", "dlib-resnet"}; }
+std::vector<std::string> IdentityEmbedderNames() {
+  std::vector<std::string> names;
+  for (const auto& r : Recognisers()) names.push_back(r.name);
+  return names;
+}
 
 Expected<std::unique_ptr<IdentityEmbedder>> MakeIdentityEmbedder(const std::string& name,
                                                                  const ModelStore& models) {
-  if (name == "arcface") {
-    auto net = LoadNet(models, "fr_feature.onnx");
+  for (const auto& r : Recognisers()) {
+    if (r.name != name) continue;
+    auto net = LoadOnnxNet(models, r.file);
     if (!net.ok()) return net.status();
-    return std::unique_ptr<IdentityEmbedder>(new ArcFaceEmbedder(std::move(net).value()));
-  }
-  if (name == "dlib-resnet") {
-    auto net = LoadNet(models, "dlib_resnet_faceapi.onnx");
-    if (!net.ok()) return net.status();
-    return std::unique_ptr<IdentityEmbedder>(new DlibResNetEmbedder(std::move(net).value()));
+    return std::unique_ptr<IdentityEmbedder>(new AlignedEmbedder(r, std::move(net).value()));
   }
   return Status(ErrorCode::kInvalidArgument, fmt::format("unknown recogniser '{}'", name));
 }
