@@ -12,10 +12,12 @@
 namespace standin {
 namespace {
 
-std::vector<std::vector<Face>> FacesPerFrame(Anonymizer& a, const FileJob& job, int detect_every) {
+std::vector<std::vector<Face>> FacesPerFrame(Anonymizer& a, const FileJob& job, int detect_every,
+                                             bool smooth = true) {
   FileOptions o;
   o.mode = FileMode::kDetectOnly;
   o.tracking.detect_every = detect_every;
+  o.tracking.smooth = smooth;
   auto report = ProcessFile(a, job, o);
   EXPECT_TRUE(report.ok()) << report.status().message();
   return report.ok() ? report->frames : std::vector<std::vector<Face>>{};
@@ -95,16 +97,9 @@ TEST(FaceTracker, SmoothingSteadiesKeypointsWithBoundedLag) {
   auto a = Anonymizer::Create({});
   ASSERT_TRUE(a.ok());
   const FileJob job{clip, {}, io::MediaKind::kVideo};
-  auto run = [&](bool smooth) {
-    FileOptions o;
-    o.mode = FileMode::kDetectOnly;
-    o.tracking.smooth = smooth;
-    auto report = ProcessFile(*a, job, o);
-    EXPECT_TRUE(report.ok());
-    return report.ok() ? report->frames : std::vector<std::vector<Face>>{};
-  };
-  const auto raw = run(false);
-  const auto smooth = run(true);
+  const int every = VideoTrackOptions{}.detect_every;
+  const auto raw = FacesPerFrame(*a, job, every, false);
+  const auto smooth = FacesPerFrame(*a, job, every, true);
   ASSERT_EQ(raw.size(), smooth.size());
   auto find = [](const std::vector<Face>& faces, int id) -> const Face* {
     for (const auto& f : faces) {
