@@ -399,7 +399,10 @@ class Runner {
     return Status::Ok();
   }
 
-  Status Measure(const cv::Mat& img, const Face& face, FaceMeasures& out) {
+  // Measures `face` in `img`; `reference` are the reference detector's faces in `img` (found
+  // once per image, shared by all its faces).
+  Status Measure(const cv::Mat& img, const std::vector<Face>& reference, const Face& face,
+                 FaceMeasures& out) {
     for (const auto& rec : recognisers_) {
       auto e = rec->Embed(img, face.kps5);
       if (!e.ok()) return e.status();
@@ -411,9 +414,7 @@ class Runner {
     auto l = landmarks_->Locate(img, face);
     if (!l.ok()) return l.status();
     out.landmarks.push_back(*l);
-    auto d = reference_->Detect(img);
-    if (!d.ok()) return d.status();
-    out.detector_scores.push_back(ScoreAt(*d, face.box));
+    out.detector_scores.push_back(ScoreAt(reference, face.box));
     return Status::Ok();
   }
 
@@ -478,12 +479,14 @@ class Runner {
       }
       std::vector<Face> subjects = *faces;
       if (!user) subjects = {(*faces)[Largest(*faces)]};
+      auto ref = reference_->Detect(*img);
+      if (!ref.ok()) return ref.status();
       for (const auto& subject : subjects) {
         for (int k = 0; k < 5; ++k) {
           mean_kps[static_cast<std::size_t>(k)] += subject.kps5[static_cast<std::size_t>(k)];
         }
         labels.push_back(user ? Labels{} : ParseUtkName(file.filename().string()));
-        if (Status s = Measure(*img, subject, measures[0]); !s.ok()) return s;
+        if (Status s = Measure(*img, *ref, subject, measures[0]); !s.ok()) return s;
         if (static_cast<int>(cells[0].size()) < kMontageFaces) {
           cells[0].push_back(FaceCell(*img, subject.box));
         }
@@ -495,8 +498,10 @@ class Runner {
         face_ms[m] +=
             MsSince(t0) / static_cast<double>(copy.size()) * static_cast<double>(subjects.size());
         if (!out.ok()) return out.status();
+        auto out_ref = reference_->Detect(*out);
+        if (!out_ref.ok()) return out_ref.status();
         for (const auto& subject : subjects) {
-          if (Status s = Measure(*out, subject, measures[m + 1]); !s.ok()) return s;
+          if (Status s = Measure(*out, *out_ref, subject, measures[m + 1]); !s.ok()) return s;
           if (static_cast<int>(cells[m + 1].size()) < kMontageFaces) {
             cells[m + 1].push_back(FaceCell(*out, subject.box));
           }
