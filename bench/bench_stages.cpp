@@ -9,6 +9,7 @@
 #include <opencv2/imgproc.hpp>
 #include <string>
 
+#include "standin/analysis.hpp"
 #include "standin/anonymizer.hpp"
 #include "standin/generator.hpp"
 
@@ -116,10 +117,46 @@ void BM_GenerateOneFace(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(gen->Replace(img, face, 0));
   state.counters["resolution"] = gen->spec().resolution;
 }
-void BM_EndToEndGenerate(benchmark::State& state) {
+// What the identity guard adds per candidate: one identity embedding and one age + gender estimate.
+void BM_IdentityEmbed(benchmark::State& state) {
+  static auto embedder = *standin::MakeIdentityEmbedder("arcface", F().models);
+  const auto& face = F().faces.at(0);
+  for (auto _ : state) benchmark::DoNotOptimize(embedder->Embed(F().image, face.kps5));
+}
+void BM_AgeGender(benchmark::State& state) {
+  static auto attributes = *standin::AttributeEstimator::Create(F().models);
+  const auto& face = F().faces.at(0);
+  for (auto _ : state) benchmark::DoNotOptimize(attributes->Estimate(F().image, face, false));
+}
+
+standin::AnonymizerOptions GenerateOptions(bool guard, int candidates) {
   standin::AnonymizerOptions opts;
   opts.method.kind = standin::MethodKind::kGenerate;
-  static auto anonymizer = *standin::Anonymizer::Create(opts);
+  opts.generator.seed = 1;
+  opts.generator.guard.enabled = guard;
+  opts.generator.guard.candidates = candidates;
+  return opts;
+}
+// The generate method alone on the photo's 10 faces (detection and landmarks done once, outside
+// the loop): without the identity guard (the baseline), and with it at K candidates per face.
+void BM_GenerateFaces(benchmark::State& state) {
+  const bool guard = state.range(0) > 0;
+  auto anonymizer =
+      *standin::Anonymizer::Create(GenerateOptions(guard, static_cast<int>(state.range(0))));
+  for (auto _ : state) {
+    auto faces = F().faces;
+    benchmark::DoNotOptimize(anonymizer.Apply(F().image, faces));
+  }
+  Record(state);
+  state.counters["candidates"] = static_cast<double>(state.range(0));
+}
+void BM_EndToEndGenerate(benchmark::State& state) {
+  static auto anonymizer = *standin::Anonymizer::Create(GenerateOptions(false, 1));
+  EndToEnd(state, anonymizer);
+}
+void BM_EndToEndGenerateGuarded(benchmark::State& state) {
+  static auto anonymizer = *standin::Anonymizer::Create(
+      GenerateOptions(true, standin::IdentityGuardOptions{}.candidates));
   EndToEnd(state, anonymizer);
 }
 
@@ -132,6 +169,18 @@ BENCHMARK(BM_Encode)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_EndToEnd)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_GenerateOneFace)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_EndToEndGenerate)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_IdentityEmbed)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_AgeGender)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_EndToEndGenerateGuarded)->Unit(benchmark::kMillisecond)->UseRealTime();
+// 0 = no guard; 1..8 = the guard with that many candidates per face.
+BENCHMARK(BM_GenerateFaces)
+    ->Arg(0)
+    ->Arg(1)
+    ->Arg(2)
+    ->Arg(4)
+    ->Arg(8)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 

@@ -49,8 +49,9 @@ const std::vector<std::string>& ExpressionNames();
 class AttributeEstimator {
  public:
   static Expected<std::unique_ptr<AttributeEstimator>> Create(const ModelStore& models);
-  // Attributes of the face at `face.box` in `bgr`.
-  Expected<FaceAttributes> Estimate(const cv::Mat& bgr, const Face& face);
+  // Attributes of the face at `face.box` in `bgr`. The expression network costs ~20x the age and
+  // gender networks together; without `expression` it is skipped (expression stays -1).
+  Expected<FaceAttributes> Estimate(const cv::Mat& bgr, const Face& face, bool expression = true);
 
  private:
   AttributeEstimator() = default;

@@ -17,7 +17,10 @@
 namespace standin::eval {
 
 struct EvalOptions {
-  // Methods compared (each with the anonymizer settings below).
+  // Methods compared (each with the anonymizer settings below). "generate" runs with the identity
+  // guard as configured in `anonymizer`; variants change it: "generate-unguarded" (no guard),
+  // "generate-noattr" (attribute weight 0), "generate-kN" (N candidates), combinable in that
+  // syntax, e.g. "generate-k1-noattr".
   std::vector<std::string> methods = {"generate", "blur", "pixelate", "solid"};
   // The project's data (README there): utkface-crop (held-out faces, memorisation references)
   // and att-faces (identities). Sections whose data is missing are skipped and say so.
@@ -67,6 +70,13 @@ struct MethodResult {
   // above the same-domain threshold (EvalReport::memorisation_domain_threshold).
   double memorisation_max = 0, memorisation_median = 0, memorisation_share = 0,
          memorisation_share_domain = 0;
+  // The identity guard's receipts over every face the method generated (0 faces: no guard).
+  int guard_faces = 0;
+  double guard_margin = 0;
+  double guard_passed = 0;  // share of faces that got a stand-in below the margin (else fallback)
+  double guard_mean_similarity = 0, guard_max_similarity = 0;  // chosen stand-in vs original
+  double guard_candidates = 0;                                 // mean candidates drawn per face
+  double guard_rejected = 0;  // share of drawn candidates at or above the margin
   // Speed of the method alone (detection and landmarks excluded, reported once).
   double ms_per_face = 0, ms_per_image = 0;
 };
@@ -96,6 +106,10 @@ struct EvalReport {
 };
 
 Expected<EvalReport> RunEvaluation(const EvalOptions& options);
+
+// The settings of an EvalOptions::methods name ("blur", "generate-k2-noattr", ...) on top of
+// `base`; kInvalidArgument for an unknown method or variant.
+Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOptions base);
 
 std::string EvalReportToJson(const EvalReport& report);
 std::string EvalReportToMarkdown(const EvalReport& report);

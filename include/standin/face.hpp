@@ -3,6 +3,7 @@
 
 #include <array>
 #include <opencv2/core.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,23 @@ namespace standin {
 
 // Five alignment keypoints, in this order (image left/right, not the person's).
 enum Keypoint5 { kLeftEye = 0, kRightEye = 1, kNose = 2, kMouthLeft = 3, kMouthRight = 4 };
+
+// What the identity guard (standin/generator.hpp, IdentityGuardOptions) did for one generated face:
+// the proof that the stand-in is far from the person it replaces. The original face's embedding
+// is not part of it: it never leaves the process.
+struct IdentityReceipt {
+  std::string recogniser;  // the identity network that judged the candidates
+  float margin = 0;        // a candidate passes when its similarity to the original is below this
+  float similarity = 0;    // cosine similarity of the chosen stand-in to the original (if any)
+  int drawn = 0;           // candidates generated
+  int rejected = 0;        // candidates at or above the margin
+  bool passed = false;     // a candidate passed; false: the face got the fallback method
+  // Attributes of the original and of the chosen stand-in (age in years, probability of being
+  // read as female, expression name; the expression is empty when it was not estimated).
+  float age_before = 0, age_after = 0;
+  float female_before = 0, female_after = 0;
+  std::string expression_before, expression_after;
+};
 
 struct Face {
   cv::Rect2f box;                        // pixels, in the convention of dlib's hand-labelled boxes
@@ -20,7 +38,8 @@ struct Face {
   // How the face was found: "detected"; in videos also "tracked" (followed from the previous
   // frame by its landmarks) or "backfilled" (found later, covered in earlier frames too).
   std::string origin = "detected";
-  int track_id = -1;  // videos: the same person across frames
+  int track_id = -1;                       // videos: the same person across frames
+  std::optional<IdentityReceipt> receipt;  // generated faces with the identity guard on
 };
 
 }  // namespace standin

@@ -9,10 +9,12 @@
 #include <memory>
 #include <opencv2/core.hpp>
 #include <opencv2/dnn.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "standin/face.hpp"
+#include "standin/methods.hpp"
 #include "standin/models.hpp"
 #include "standin/status.hpp"
 
@@ -34,11 +36,41 @@ struct GeneratorSpec {
 
 Expected<GeneratorSpec> LoadGeneratorSpec(const std::filesystem::path& manifest);
 
+// The identity guard: each face gets the best of several generated candidates whose identity is
+// provably far from the original's (FALCO's obfuscation margin, checked per face).
+struct IdentityGuardOptions {
+  bool enabled = true;
+  // Candidates drawn per face (different latent vectors). Cost grows linearly; see
+  // docs/identity-guard.md for the measured trade-off behind the default.
+  int candidates = 4;
+  // Identity network that judges candidates ("arcface" or "dlib-resnet", standin/analysis.hpp).
+  std::string recogniser = "arcface";
+  // A candidate is rejected when its cosine similarity to the original face is at or above this.
+  // Default: arcface's threshold at a 1% false-accept rate on clean impostor pairs of the AT&T
+  // faces (standin eval: 0.315), so a verifier tuned to accept strangers 1% of the time never
+  // accepts a stand-in as its original. Must be set anew for another recogniser.
+  float margin = 0.315f;
+  // Weights of the choice among passing candidates (lowest weighted cost wins):
+  // attributes: |age difference| / 20 years (capped at 1) and the difference in the probability
+  // of being read as female, averaged;
+  float attribute_weight = 1.f;
+  // expression: 1 - the candidate's probability of the original's expression (the expression
+  // network costs ~90 ms per call, so it only runs when this weight is above 0);
+  float expression_weight = 0.f;
+  // identity: the candidate's similarity to the original (further is better).
+  float identity_weight = 0.5f;
+  // When no candidate passes, the face gets this method instead (never the too-similar face).
+  MethodKind fallback = MethodKind::kSolid;
+};
+
 struct GeneratorOptions {
   // Faces whose eyes are closer than this (pixels) are pixelated instead: too small to paint.
   float min_eye_distance = 6.f;
   // Seed of the latent vectors; each face draws from (seed, face key). Same seed, same faces.
   std::uint64_t seed = 0;
+  // Only used by the generate method (MakeGenerateMethod with an embedder; the Anonymizer builds
+  // it from these options).
+  IdentityGuardOptions guard;
 };
 
 class FaceGenerator {
@@ -57,8 +89,24 @@ class FaceGenerator {
                                        const std::vector<cv::Point2f>& kp) const;
   // One forward pass: condition [1, 4 + K, R, R] and z [1, Z] -> image [1, 3, R, R] in [-1, 1].
   Expected<cv::Mat> Run(const cv::Mat& condition, const cv::Mat& z);
-  // The latent vector for a face key (face index, or track id in videos).
-  [[nodiscard]] cv::Mat Latent(std::uint64_t key) const;
+  // The latent vector of candidate `candidate` for a face key (face index, or track id in videos).
+  // Candidate 0 is the face's default stand-in.
+  [[nodiscard]] cv::Mat Latent(std::uint64_t key, int candidate = 0) const;
+
+  // A face made ready for painting: its crop transform and the network input, built from the
+  // face's surroundings only.
+  struct Prepared {
+    cv::Rect roi;         // the part of the image the generated crop covers
+    cv::Mat Minv_roi;     // crop -> roi coordinates
+    cv::Mat1f mask_back;  // roi-sized: how much of each pixel is generated
+    cv::Mat condition;    // [1, 4 + K, R, R]
+  };
+  // Nothing when the face is too small (or degenerate) to paint; an empty roi when the face lies
+  // outside the image. Needs the face's 68 landmarks.
+  Expected<std::optional<Prepared>> Prepare(const cv::Mat& bgr, const Face& face) const;
+  // Paints the stand-in for latent `z` into `target`, whose top-left pixel is image pixel
+  // `origin` (the whole image: origin (0, 0)); `target` must contain p.roi.
+  Status Paint(cv::Mat& target, cv::Point origin, const Prepared& p, const cv::Mat& z);
 
   // Replaces `face` in `bgr` in place with a generated face; sets face.method ("generate", or
   // "pixelate" when the face is too small for the model). Needs the face's 68 landmarks.
@@ -72,9 +120,17 @@ class FaceGenerator {
   cv::Mat1f mask_;
 };
 
-class FaceMethod;
-// The "generate" method: every face replaced by Replace(), largest last; the latent key of a face
-// is its track id in videos (one stable stand-in per person) and its index in a photo.
+class IdentityEmbedder;
+class AttributeEstimator;
+// The "generate" method: every face replaced by a stand-in, largest last; the latent key of a face
+// is its track id in videos (one stable stand-in per person) and its index in a photo. Without an
+// embedder each face gets candidate 0 (Replace()); with one, the identity guard chooses among
+// `guard.candidates` candidates and writes face.receipt (attributes may be null when both
+// attribute weights are 0).
 std::unique_ptr<FaceMethod> MakeGenerateMethod(std::unique_ptr<FaceGenerator> generator);
+std::unique_ptr<FaceMethod> MakeGenerateMethod(std::unique_ptr<FaceGenerator> generator,
+                                               const IdentityGuardOptions& guard,
+                                               std::shared_ptr<IdentityEmbedder> embedder,
+                                               std::shared_ptr<AttributeEstimator> attributes);
 
 }  // namespace standin

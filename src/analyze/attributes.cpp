@@ -76,7 +76,8 @@ Expected<std::unique_ptr<AttributeEstimator>> AttributeEstimator::Create(const M
   return a;
 }
 
-Expected<FaceAttributes> AttributeEstimator::Estimate(const cv::Mat& bgr, const Face& face) {
+Expected<FaceAttributes> AttributeEstimator::Estimate(const cv::Mat& bgr, const Face& face,
+                                                      bool expression) {
   FaceAttributes out;
   try {
     // Age and gender: 64x64, ImageNet mean/std normalisation.
@@ -95,6 +96,7 @@ Expected<FaceAttributes> AttributeEstimator::Estimate(const cv::Mat& bgr, const 
     }
     out.age = 101.f * SsrDecode(age_, blob);
     out.p_female = 1.f - SsrDecode(gender_, blob);
+    if (!expression) return out;
 
     cv::Mat big;
     cv::resize(SquareCrop(bgr, face.box, kExpressionCropScale, kExpressionCropShift), big,

@@ -101,6 +101,42 @@ Labels ParseUtkName(const std::string& name) {
   return l;
 }
 
+}  // namespace
+
+Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOptions opts) {
+  std::vector<std::string> parts;
+  for (std::size_t start = 0; start <= name.size();) {
+    const std::size_t dash = std::min(name.find('-', start), name.size());
+    parts.push_back(name.substr(start, dash - start));
+    start = dash + 1;
+  }
+  auto kind = ParseMethod(parts[0]);
+  if (!kind.ok()) return kind.status();
+  opts.method.kind = *kind;
+  IdentityGuardOptions& g = opts.generator.guard;
+  for (std::size_t i = 1; i < parts.size(); ++i) {
+    const std::string& p = parts[i];
+    if (*kind != MethodKind::kGenerate) {
+      return Status(ErrorCode::kInvalidArgument, "only generate has variants: " + name);
+    }
+    if (p == "unguarded") {
+      g.enabled = false;
+    } else if (p == "noattr") {
+      g.attribute_weight = 0;
+    } else if (p.size() > 1 && p[0] == 'k' &&
+               p.find_first_not_of("0123456789", 1) == std::string::npos) {
+      g.candidates = std::atoi(p.c_str() + 1);
+    } else {
+      return Status(
+          ErrorCode::kInvalidArgument,
+          fmt::format("unknown generate variant '{}' in '{}' (unguarded, noattr, kN)", p, name));
+    }
+  }
+  return opts;
+}
+
+namespace {
+
 // Everything measured on one version (original or a method's output) of a set of faces.
 struct FaceMeasures {
   std::map<std::string, std::vector<cv::Mat1f>> embeddings;
@@ -126,6 +162,7 @@ class Runner {
     if (Status s = Identity(); !s.ok()) return s;
     if (Status s = Detection(); !s.ok()) return s;
     if (Status s = HeldOut(); !s.ok()) return s;
+    SummariseReceipts();
     report_.seconds = MsSince(t0) / 1000.0;
     return std::move(report_);
   }
@@ -153,13 +190,12 @@ class Runner {
     auto finder = Anonymizer::Create(finder_opts);
     if (!finder.ok()) return finder.status();
     finder_.emplace(std::move(finder).value());
+    guard_.resize(o_.methods.size());
     for (const auto& name : o_.methods) {
-      auto kind = ParseMethod(name);
-      if (!kind.ok()) return kind.status();
-      AnonymizerOptions opts = finder_opts;
-      opts.method.kind = *kind;
-      opts.generator.seed = o_.seed;
-      auto a = Anonymizer::Create(opts);
+      auto opts = MethodVariant(name, finder_opts);
+      if (!opts.ok()) return opts.status();
+      opts->generator.seed = o_.seed;
+      auto a = Anonymizer::Create(*opts);
       if (!a.ok()) return a.status();
       methods_.push_back(name);
       anonymizers_.push_back(std::move(a).value());
@@ -184,6 +220,38 @@ class Runner {
     if (!lm.ok()) return lm.status();
     landmarks_ = std::move(lm).value();
     return Status::Ok();
+  }
+
+  // Adds the identity guard's receipts of `faces` (after method m) to its summary.
+  void CollectReceipts(std::size_t m, const std::vector<Face>& faces) {
+    for (const auto& f : faces) {
+      if (!f.receipt) continue;
+      GuardTally& t = guard_[m];
+      ++t.faces;
+      t.margin = f.receipt->margin;
+      t.drawn += f.receipt->drawn;
+      t.rejected += f.receipt->rejected;
+      if (f.receipt->passed) {
+        ++t.passed;
+        t.similarity.push_back(f.receipt->similarity);
+      }
+    }
+  }
+
+  void SummariseReceipts() {
+    for (std::size_t m = 0; m < guard_.size(); ++m) {
+      const GuardTally& t = guard_[m];
+      MethodResult& r = report_.rows[m + 1];
+      r.guard_faces = t.faces;
+      if (t.faces == 0) continue;
+      r.guard_margin = t.margin;
+      r.guard_passed = static_cast<double>(t.passed) / t.faces;
+      r.guard_mean_similarity = Mean(t.similarity);
+      r.guard_max_similarity =
+          t.similarity.empty() ? kNaN : *std::max_element(t.similarity.begin(), t.similarity.end());
+      r.guard_candidates = static_cast<double>(t.drawn) / t.faces;
+      r.guard_rejected = t.drawn ? static_cast<double>(t.rejected) / t.drawn : kNaN;
+    }
   }
 
   // Standin's own faces in `img` (detection and landmarks), as every method would find them.
@@ -282,6 +350,7 @@ class Runner {
         std::vector<Face> faces = item.faces;
         auto out = anonymizers_[m].Apply(item.image, faces);
         if (!out.ok()) return out.status();
+        CollectReceipts(m, faces);
         for (const auto& rec : recognisers_) {
           auto e = rec->Embed(*out, kps[static_cast<std::size_t>(i)]);
           if (!e.ok()) return e.status();
@@ -498,6 +567,7 @@ class Runner {
         face_ms[m] +=
             MsSince(t0) / static_cast<double>(copy.size()) * static_cast<double>(subjects.size());
         if (!out.ok()) return out.status();
+        CollectReceipts(m, copy);
         auto out_ref = reference_->Detect(*out);
         if (!out_ref.ok()) return out_ref.status();
         for (const auto& subject : subjects) {
@@ -668,6 +738,12 @@ class Runner {
   ModelStore store_;
   std::optional<Anonymizer> finder_;
   std::vector<std::string> methods_;
+  struct GuardTally {
+    int faces = 0, passed = 0, drawn = 0, rejected = 0;
+    float margin = 0;
+    std::vector<double> similarity;
+  };
+  std::vector<GuardTally> guard_;  // per method
   std::vector<Anonymizer> anonymizers_;
   std::unique_ptr<FaceDetector> reference_;
   std::vector<std::unique_ptr<IdentityEmbedder>> recognisers_;

@@ -85,6 +85,15 @@ std::string EvalReportToJson(const EvalReport& r) {
                          {"share_above_threshold", Num(row.memorisation_share)},
                          {"share_above_domain_threshold", Num(row.memorisation_share_domain)}};
     m["speed"] = {{"ms_per_face", Num(row.ms_per_face)}, {"ms_per_image", Num(row.ms_per_image)}};
+    if (row.guard_faces > 0) {
+      m["identity_guard"] = {{"faces", row.guard_faces},
+                             {"margin", Num(row.guard_margin)},
+                             {"passed", Num(row.guard_passed)},
+                             {"mean_similarity", Num(row.guard_mean_similarity)},
+                             {"max_similarity", Num(row.guard_max_similarity)},
+                             {"candidates_per_face", Num(row.guard_candidates)},
+                             {"rejected_share", Num(row.guard_rejected)}};
+    }
     j["methods"][row.method] = m;
   }
   j["method_order"] = nlohmann::json::array();
@@ -130,6 +139,26 @@ std::string EvalReportToMarkdown(const EvalReport& r) {
         "false-accept rate that sets the threshold), rank-1 {}. Lower is better for "
         "anonymization; the original row is what the recognisers do on untouched faces.\n",
         fmt::join(r.recognisers, " / "), Pct(s.chance_verified), Pct(s.chance_rank1));
+  }
+
+  bool guarded = false;
+  for (const auto& row : r.rows) guarded = guarded || row.guard_faces > 0;
+  if (guarded) {
+    md += "\n## Identity guard: the privacy receipts\n\n";
+    md +=
+        "| method | faces | margin | stand-in below margin | similarity to original: mean / max "
+        "| candidates per face | candidates rejected |\n|---|---|---|---|---|---|---|\n";
+    for (const auto& row : r.rows) {
+      if (row.guard_faces == 0) continue;
+      md += fmt::format("| {} | {} | {} | {} | {} / {} | {} | {} |\n", row.method, row.guard_faces,
+                        Fix(row.guard_margin, 3), Pct(row.guard_passed),
+                        Fix(row.guard_mean_similarity, 3), Fix(row.guard_max_similarity, 3),
+                        Fix(row.guard_candidates, 1), Pct(row.guard_rejected));
+    }
+    md +=
+        "\nEvery face of the re-identification and held-out sections, as the receipts of `standin "
+        "--json` give them: the similarity (judging recogniser) of the chosen stand-in to the "
+        "face it replaced; faces with no candidate below the margin got the fallback method.\n";
   }
 
   md += "\n## Detection retention beside DeepPrivacy\n\n";

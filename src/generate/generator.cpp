@@ -147,21 +147,27 @@ Expected<cv::Mat> FaceGenerator::Run(const cv::Mat& condition, const cv::Mat& z)
   }
 }
 
-cv::Mat FaceGenerator::Latent(std::uint64_t key) const {
-  // splitmix64 of (seed, key): independent streams per face, reproducible for a seed.
-  std::uint64_t x = options_.seed ^ (key + 0x9E3779B97F4A7C15ull) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  std::mt19937_64 rng(x ^ (x >> 31));
+cv::Mat FaceGenerator::Latent(std::uint64_t key, int candidate) const {
+  // splitmix64 of (seed, key[, candidate]): independent streams per face and candidate,
+  // reproducible for a seed; candidate 0 keeps the stream of earlier versions.
+  auto mix = [](std::uint64_t x) {
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+  };
+  std::uint64_t x = mix(options_.seed ^ (key + 0x9E3779B97F4A7C15ull) * 0xBF58476D1CE4E5B9ull);
+  if (candidate > 0) x = mix(x + static_cast<std::uint64_t>(candidate) * 0x9E3779B97F4A7C15ull);
+  std::mt19937_64 rng(x);
   std::normal_distribution<float> normal(0.f, 1.f);
   cv::Mat z(1, spec_.z_dim, CV_32F);
   for (int i = 0; i < spec_.z_dim; ++i) z.at<float>(0, i) = normal(rng);
   return z;
 }
 
-Status FaceGenerator::Replace(cv::Mat& bgr, Face& face, std::uint64_t key) {
+Expected<std::optional<FaceGenerator::Prepared>> FaceGenerator::Prepare(const cv::Mat& bgr,
+                                                                        const Face& face) const {
   if (face.landmarks68.size() != 68) {
-    return {ErrorCode::kProcessingFailed, "generation needs the face's 68 landmarks"};
+    return Status(ErrorCode::kProcessingFailed, "generation needs the face's 68 landmarks");
   }
   const auto kp5 = KeypointsFrom68(face.landmarks68);
   const float eyes = static_cast<float>(cv::norm(kp5[kRightEye] - kp5[kLeftEye]));
@@ -172,13 +178,7 @@ Status FaceGenerator::Replace(cv::Mat& bgr, Face& face, std::uint64_t key) {
   cv::Mat M = eyes >= options_.min_eye_distance
                   ? cv::estimateAffinePartial2D(src, dst, cv::noArray(), cv::LMEDS)
                   : cv::Mat();
-  if (M.empty()) {
-    // Too small (or degenerate) to paint: pixelate it, and say so.
-    std::vector<Face> one{face};
-    if (Status s = MakeMethod({.kind = MethodKind::kPixelate})->Apply(bgr, one); !s.ok()) return s;
-    face.method = "pixelate";
-    return Status::Ok();
-  }
+  if (M.empty()) return std::optional<Prepared>();  // too small (or degenerate) to paint
   M.convertTo(M, CV_64F);
   cv::Mat Minv;
   cv::invertAffineTransform(M, Minv);
@@ -189,58 +189,82 @@ Status FaceGenerator::Replace(cv::Mat& bgr, Face& face, std::uint64_t key) {
                                       {static_cast<float>(R), static_cast<float>(R)}};
   std::vector<cv::Point2f> back;
   cv::transform(corners, back, Minv);
-  const cv::Rect roi = cv::boundingRect(back) & cv::Rect(0, 0, bgr.cols, bgr.rows);
-  if (roi.empty()) {
-    face.method = "generate";
-    return Status::Ok();  // nothing of this face is inside the image
-  }
+  Prepared p;
+  p.roi = cv::boundingRect(back) & cv::Rect(0, 0, bgr.cols, bgr.rows);
+  if (p.roi.empty()) return std::optional<Prepared>(std::move(p));  // outside the image
   // Crop <-> ROI transforms.
   cv::Mat M_roi = M.clone();
-  M_roi.at<double>(0, 2) += M.at<double>(0, 0) * roi.x + M.at<double>(0, 1) * roi.y;
-  M_roi.at<double>(1, 2) += M.at<double>(1, 0) * roi.x + M.at<double>(1, 1) * roi.y;
-  cv::Mat Minv_roi = Minv.clone();
-  Minv_roi.at<double>(0, 2) -= roi.x;
-  Minv_roi.at<double>(1, 2) -= roi.y;
+  M_roi.at<double>(0, 2) += M.at<double>(0, 0) * p.roi.x + M.at<double>(0, 1) * p.roi.y;
+  M_roi.at<double>(1, 2) += M.at<double>(1, 0) * p.roi.x + M.at<double>(1, 1) * p.roi.y;
+  p.Minv_roi = Minv.clone();
+  p.Minv_roi.at<double>(0, 2) -= p.roi.x;
+  p.Minv_roi.at<double>(1, 2) -= p.roi.y;
 
   // The region to regenerate, in image space.
-  cv::Mat1f mask_back;
-  cv::warpAffine(mask_, mask_back, Minv_roi, roi.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT, 0);
+  cv::warpAffine(mask_, p.mask_back, p.Minv_roi, p.roi.size(), cv::INTER_LINEAR,
+                 cv::BORDER_CONSTANT, 0);
   // Privacy by design: the face's own pixels are removed before anything is computed from the
   // surroundings, so not even interpolation at the mask's edge can carry them into the input.
-  cv::Mat context = bgr(roi).clone();
-  context.setTo(cv::Scalar::all(128), mask_back >= 1.f);
+  cv::Mat context = bgr(p.roi).clone();
+  context.setTo(cv::Scalar::all(128), p.mask_back >= 1.f);
 
   cv::Mat crop, crop_rgb;
   cv::warpAffine(context, crop, M_roi, cv::Size(R, R), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
   cv::cvtColor(crop, crop_rgb, cv::COLOR_BGR2RGB);
   std::vector<cv::Point2f> kp;
   for (const auto& set : spec_.keypoint_sets) {
-    cv::Point2f p(0, 0);
-    for (int i : set) p += face.landmarks68[static_cast<size_t>(i)];
-    p *= 1.f / static_cast<float>(set.size());
-    kp.emplace_back(static_cast<float>(M.at<double>(0, 0) * p.x + M.at<double>(0, 1) * p.y +
+    cv::Point2f q(0, 0);
+    for (int i : set) q += face.landmarks68[static_cast<size_t>(i)];
+    q *= 1.f / static_cast<float>(set.size());
+    kp.emplace_back(static_cast<float>(M.at<double>(0, 0) * q.x + M.at<double>(0, 1) * q.y +
                                        M.at<double>(0, 2)),
-                    static_cast<float>(M.at<double>(1, 0) * p.x + M.at<double>(1, 1) * p.y +
+                    static_cast<float>(M.at<double>(1, 0) * q.x + M.at<double>(1, 1) * q.y +
                                        M.at<double>(1, 2)));
   }
-  auto out = Run(BuildCondition(crop_rgb, kp), Latent(key));
+  p.condition = BuildCondition(crop_rgb, kp);
+  return std::optional<Prepared>(std::move(p));
+}
+
+Status FaceGenerator::Paint(cv::Mat& target, cv::Point origin, const Prepared& p,
+                            const cv::Mat& z) {
+  const cv::Rect where = p.roi - origin;
+  if (p.roi.empty()) return Status::Ok();
+  if ((where & cv::Rect(0, 0, target.cols, target.rows)) != where) {
+    return {ErrorCode::kProcessingFailed, "generator: paint target does not hold the face"};
+  }
+  auto out = Run(p.condition, z);
   if (!out.ok()) return out.status();
   // [1, 3, R, R] RGB in [-1, 1] -> BGR u8.
+  const int R = spec_.resolution;
   std::vector<cv::Mat> planes;
   for (int c = 2; c >= 0; --c) {
-    cv::Mat p(R, R, CV_32F, out->ptr<float>(0, c));
+    cv::Mat plane(R, R, CV_32F, out->ptr<float>(0, c));
     cv::Mat u8;
-    p.convertTo(u8, CV_8U, 127.5, 127.5);
+    plane.convertTo(u8, CV_8U, 127.5, 127.5);
     planes.push_back(u8);
   }
   cv::Mat generated;
   cv::merge(planes, generated);
   cv::Mat generated_back;
-  cv::warpAffine(generated, generated_back, Minv_roi, roi.size(), cv::INTER_LINEAR,
+  cv::warpAffine(generated, generated_back, p.Minv_roi, p.roi.size(), cv::INTER_LINEAR,
                  cv::BORDER_REPLICATE);
   // Feathered blend through the soft mask: no seam, no box.
-  cv::Mat target = bgr(roi);
-  blend::AlphaBlend(target, generated_back, mask_back);
+  cv::Mat region = target(where);
+  blend::AlphaBlend(region, generated_back, p.mask_back);
+  return Status::Ok();
+}
+
+Status FaceGenerator::Replace(cv::Mat& bgr, Face& face, std::uint64_t key) {
+  auto prepared = Prepare(bgr, face);
+  if (!prepared.ok()) return prepared.status();
+  if (!prepared->has_value()) {
+    // Too small (or degenerate) to paint: pixelate it, and say so.
+    std::vector<Face> one{face};
+    if (Status s = MakeMethod({.kind = MethodKind::kPixelate})->Apply(bgr, one); !s.ok()) return s;
+    face.method = "pixelate";
+    return Status::Ok();
+  }
+  if (Status s = Paint(bgr, {0, 0}, **prepared, Latent(key)); !s.ok()) return s;
   face.method = "generate";
   return Status::Ok();
 }

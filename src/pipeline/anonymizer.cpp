@@ -4,6 +4,8 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "standin/analysis.hpp"
+
 namespace standin {
 
 Expected<Anonymizer> Anonymizer::Create(const AnonymizerOptions& options) {
@@ -31,7 +33,24 @@ Expected<Anonymizer> Anonymizer::Create(const AnonymizerOptions& options) {
     }
     auto generator = FaceGenerator::Create(*models, options.generator);
     if (!generator.ok()) return generator.status();
-    a.method_ = MakeGenerateMethod(std::move(generator).value());
+    const IdentityGuardOptions& guard = options.generator.guard;
+    if (!guard.enabled) {
+      a.method_ = MakeGenerateMethod(std::move(generator).value());
+    } else {
+      if (guard.candidates < 1 || guard.candidates > 64) {
+        return Status(ErrorCode::kInvalidArgument, "identity guard: candidates must be in [1, 64]");
+      }
+      if (guard.fallback == MethodKind::kGenerate) {
+        return Status(ErrorCode::kInvalidArgument,
+                      "identity guard: the fallback must be blur, pixelate or solid");
+      }
+      auto embedder = MakeIdentityEmbedder(guard.recogniser, *models);
+      if (!embedder.ok()) return embedder.status();
+      auto attributes = AttributeEstimator::Create(*models);
+      if (!attributes.ok()) return attributes.status();
+      a.method_ = MakeGenerateMethod(std::move(generator).value(), guard,
+                                     std::move(embedder).value(), std::move(attributes).value());
+    }
   } else {
     a.method_ = MakeMethod(options.method);
   }

@@ -343,6 +343,28 @@ nlohmann::json FaceJson(const Face& f) {
     for (const auto& p : f.landmarks68) j["landmarks68"].push_back(PointJson(p));
   }
   if (!f.method.empty()) j["method"] = f.method;
+  if (f.receipt) {
+    const IdentityReceipt& r = *f.receipt;
+    auto round3 = [](float v) { return std::round(static_cast<double>(v) * 1000) / 1000; };
+    nlohmann::json g;
+    g["recogniser"] = r.recogniser;
+    g["margin"] = round3(r.margin);
+    g["passed"] = r.passed;
+    if (r.passed) g["similarity"] = round3(r.similarity);
+    g["candidates_drawn"] = r.drawn;
+    g["candidates_rejected"] = r.rejected;
+    nlohmann::json before = {{"age", std::round(static_cast<double>(r.age_before) * 10) / 10},
+                             {"p_female", round3(r.female_before)}};
+    if (!r.expression_before.empty()) before["expression"] = r.expression_before;
+    g["attributes_before"] = before;
+    if (r.passed) {
+      nlohmann::json after = {{"age", std::round(static_cast<double>(r.age_after) * 10) / 10},
+                              {"p_female", round3(r.female_after)}};
+      if (!r.expression_after.empty()) after["expression"] = r.expression_after;
+      g["attributes_after"] = after;
+    }
+    j["identity_guard"] = std::move(g);
+  }
   if (f.track_id >= 0) {
     j["track"] = f.track_id;
     j["origin"] = f.origin;
@@ -362,7 +384,24 @@ std::string ReportsToJson(const std::vector<FileReport>& reports,
                      {"threshold", options.detector.threshold},
                      {"min_face", options.detector.min_face}};
   doc["method"] = MethodName(options.method.kind);
-  if (options.method.kind == MethodKind::kGenerate) doc["seed"] = options.generator.seed;
+  if (options.method.kind == MethodKind::kGenerate) {
+    doc["seed"] = options.generator.seed;
+    const IdentityGuardOptions& g = options.generator.guard;
+    doc["identity_guard"] = {{"enabled", g.enabled}};
+    if (g.enabled) {
+      doc["identity_guard"].update(
+          {{"recogniser", g.recogniser},
+           {"margin", std::round(static_cast<double>(g.margin) * 1000) / 1000},
+           {"candidates", g.candidates},
+           {"attribute_weight", g.attribute_weight},
+           {"expression_weight", g.expression_weight},
+           {"identity_weight", g.identity_weight},
+           {"fallback", MethodName(g.fallback)},
+           {"note",
+            "similarity = cosine similarity of the stand-in to the "
+            "original face; the original's embedding is never written"}});
+    }
+  }
   doc["files"] = nlohmann::json::array();
   for (const auto& r : reports) {
     nlohmann::json f;

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 
@@ -48,6 +49,46 @@ TEST(Cli, AnonymizesAnImageAndWritesJson) {
     EXPECT_GT(cv::mean(diff)[0] + cv::mean(diff)[1] + cv::mean(diff)[2], 15.0);
   }
   EXPECT_EQ(test::ReadBytes(dir / "p.jpg"), test::ReadBytes(test::SamplePhoto("2008_002470.jpg")));
+}
+
+TEST(Cli, GenerateWritesAPrivacyReceiptPerFace) {
+  test::TempDir dir;
+  const std::string in = test::SamplePhoto("2008_002506.jpg").string();
+  for (const bool guard : {true, false}) {
+    std::vector<std::string> args = {
+        in,  "-o",     (dir / "g.jpg").string(),  "-m", "generate", "--seed",
+        "3", "--json", (dir / "g.json").string(), "-q"};
+    if (!guard) args.push_back("--no-identity-guard");
+    fs::remove(dir / "g.jpg");
+    const auto r = Standin(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto json = nlohmann::json::parse(test::ReadBytes(dir / "g.json"));
+    EXPECT_EQ(json["identity_guard"]["enabled"], guard);
+    const auto& faces = json["files"][0]["faces"];
+    ASSERT_EQ(faces.size(), 3u);
+    for (const auto& f : faces) {
+      EXPECT_EQ(f.contains("identity_guard"), guard);
+      if (!guard) continue;
+      const auto& g = f["identity_guard"];
+      EXPECT_EQ(g["recogniser"], "arcface");
+      EXPECT_EQ(g["candidates_drawn"], json["identity_guard"]["candidates"]);
+      if (g["passed"]) {
+        EXPECT_LT(g["similarity"].get<double>(), g["margin"].get<double>());
+        EXPECT_TRUE(g["attributes_after"].contains("age"));
+      }
+      EXPECT_TRUE(g["attributes_before"].contains("p_female"));
+    }
+    // The original face's embedding (128 or 512 numbers) is never written: the longest array in
+    // the JSON is a face's 68 landmarks.
+    std::function<size_t(const nlohmann::json&)> longest = [&](const nlohmann::json& j) {
+      size_t n = j.is_array() ? j.size() : 0;
+      if (j.is_structured()) {
+        for (const auto& v : j) n = std::max(n, longest(v));
+      }
+      return n;
+    };
+    EXPECT_EQ(longest(json), 68u);
+  }
 }
 
 TEST(Cli, DetectWritesJsonOnly) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "progress.hpp"
+#include "standin/analysis.hpp"
 #include "standin/anonymizer.hpp"
 #include "standin/evaluation.hpp"
 #include "standin/files.hpp"
@@ -81,6 +82,8 @@ struct Args {
   int jpeg_quality = 95;
   int detect_every = standin::VideoTrackOptions{}.detect_every;
   std::optional<std::uint64_t> seed;
+  bool no_identity_guard = false;
+  std::string guard_fallback = "solid";
   standin::AnonymizerOptions opts;
 };
 
@@ -106,12 +109,60 @@ void AddDetectionOptions(CLI::App& app, Args& a) {
   app.add_flag("-q,--quiet", a.quiet, "No progress bar");
 }
 
+void AddIdentityGuardOptions(CLI::App& app, Args& a) {
+  standin::IdentityGuardOptions& g = a.opts.generator.guard;
+  const char* group = "Identity guard (generate)";
+  app.add_flag("--no-identity-guard", a.no_identity_guard,
+               "Generate: paint one stand-in per face without checking its identity distance "
+               "(faster; no privacy receipt)")
+      ->group(group);
+  app.add_option("--candidates", g.candidates,
+                 "Generate: stand-ins drawn per face; the best one below the identity margin is "
+                 "kept")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str()
+      ->group(group);
+  app.add_option("--identity-margin", g.margin,
+                 "Generate: reject stand-ins whose cosine similarity to the original face (by the "
+                 "recogniser) is at or above this; default = arcface at 1% false accepts")
+      ->check(CLI::Range(-1.f, 1.f))
+      ->capture_default_str()
+      ->group(group);
+  app.add_option("--recogniser", g.recogniser, "Generate: identity network of the guard")
+      ->check(CLI::IsMember(standin::IdentityEmbedderNames()))
+      ->capture_default_str()
+      ->group(group);
+  app.add_option("--attribute-weight", g.attribute_weight,
+                 "Generate: weight of keeping age and gender when choosing among stand-ins")
+      ->check(CLI::Range(0.f, 100.f))
+      ->capture_default_str()
+      ->group(group);
+  app.add_option("--expression-weight", g.expression_weight,
+                 "Generate: weight of keeping the expression (above 0 runs the expression "
+                 "network, ~90 ms per stand-in)")
+      ->check(CLI::Range(0.f, 100.f))
+      ->capture_default_str()
+      ->group(group);
+  app.add_option("--identity-weight", g.identity_weight,
+                 "Generate: weight of distance from the original when choosing among stand-ins")
+      ->check(CLI::Range(0.f, 100.f))
+      ->capture_default_str()
+      ->group(group);
+  app.add_option("--guard-fallback", a.guard_fallback,
+                 "Generate: method for a face none of whose stand-ins passes the margin")
+      ->check(CLI::IsMember({"blur", "pixelate", "solid"}))
+      ->capture_default_str()
+      ->group(group);
+}
+
 int Run(Args& a, standin::FileMode mode) {
   a.opts.detector.threads = a.threads;
   auto kind = standin::ParseMethod(a.method);
   if (!kind.ok()) return Fail(kind.status());
   a.opts.method.kind = *kind;
   a.opts.method.boxes = a.boxes;
+  a.opts.generator.guard.enabled = !a.no_identity_guard;
+  a.opts.generator.guard.fallback = *standin::ParseMethod(a.guard_fallback);
   a.opts.generator.seed =
       a.seed ? *a.seed
              : (static_cast<std::uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
@@ -212,7 +263,7 @@ int RunEval(const EvalArgs& e) {
     const std::size_t comma = std::min(e.methods.find(',', start), e.methods.size());
     const std::string m = e.methods.substr(start, comma - start);
     if (!m.empty()) {
-      if (auto k = standin::ParseMethod(m); !k.ok()) return Fail(k.status());
+      if (auto k = standin::eval::MethodVariant(m, {}); !k.ok()) return Fail(k.status());
       o.methods.push_back(m);
     }
     start = comma + 1;
@@ -289,6 +340,7 @@ int main(int argc, char** argv) {
   app.add_option("--seed", a.seed,
                  "Seed for generated faces: the same seed gives the same stand-ins (default: a new "
                  "random seed each run)");
+  AddIdentityGuardOptions(app, a);
   app.add_flag("--boxes", a.boxes, "Cover rectangles instead of soft-edged ellipses");
   app.add_option("--mask-scale", a.opts.method.mask_scale,
                  "Size of the covered region relative to the face")
@@ -320,7 +372,10 @@ int main(int argc, char** argv) {
       "Measure what each method keeps and removes, side by side: detection retention, "
       "re-identification by two recognisers, pose, attributes, realism, memorisation and speed. "
       "Writes eval.json, report.md, montage.png and charts/");
-  eval->add_option("--methods", ev.methods, "Comma-separated methods to compare")
+  eval->add_option("--methods", ev.methods,
+                   "Comma-separated methods to compare; generate variants: generate-unguarded "
+                   "(no identity guard), generate-noattr (no attribute-guided choice), "
+                   "generate-kN (N candidates), combinable: generate-k2-noattr")
       ->capture_default_str();
   eval->add_option("-o,--out", ev.out, "Output folder")->capture_default_str();
   eval->add_option("--data", ev.data,

@@ -1,0 +1,151 @@
+// The identity guard of the generate method: the margin is honoured and checked independently,
+// a face with no passing candidate fails closed to the fallback, receipts say what happened,
+// and a video track keeps its stand-in.
+#include <gtest/gtest.h>
+
+#include <opencv2/imgproc.hpp>
+
+#include "standin/analysis.hpp"
+#include "standin/anonymizer.hpp"
+#include "standin/generator.hpp"
+#include "support/test_support.hpp"
+
+namespace standin {
+namespace {
+
+struct Scene {
+  cv::Mat image = test::LoadSample("2008_002506.jpg");
+  std::vector<Face> faces;
+  Scene() {
+    auto a = Anonymizer::Create({});
+    EXPECT_TRUE(a.ok());
+    faces = *a->Detect(image);
+  }
+};
+
+Anonymizer Guarded(const IdentityGuardOptions& guard, std::uint64_t seed = 7) {
+  AnonymizerOptions o;
+  o.method.kind = MethodKind::kGenerate;
+  o.generator.seed = seed;
+  o.generator.guard = guard;
+  auto a = Anonymizer::Create(o);
+  EXPECT_TRUE(a.ok()) << a.status().message();
+  return std::move(a).value();
+}
+
+TEST(IdentityGuard, ReceiptsMatchAnIndependentMeasurementOfTheOutput) {
+  const Scene s;
+  ASSERT_EQ(s.faces.size(), 3u);
+  IdentityGuardOptions g;
+  auto a = Guarded(g);
+  auto faces = s.faces;
+  auto out = a.Apply(s.image, faces);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  auto store = ModelStore::Open();
+  ASSERT_TRUE(store.ok());
+  auto arcface = MakeIdentityEmbedder("arcface", *store);
+  ASSERT_TRUE(arcface.ok());
+  for (const auto& f : faces) {
+    ASSERT_TRUE(f.receipt.has_value());
+    const IdentityReceipt& r = *f.receipt;
+    EXPECT_EQ(r.recogniser, "arcface");
+    EXPECT_FLOAT_EQ(r.margin, g.margin);
+    EXPECT_EQ(r.drawn, g.candidates);
+    EXPECT_LE(r.rejected, r.drawn);
+    ASSERT_TRUE(r.passed);
+    EXPECT_EQ(f.method, "generate");
+    EXPECT_LT(r.similarity, g.margin);
+    EXPECT_GT(r.age_before, 0.f);
+    EXPECT_GT(r.age_after, 0.f);
+    // The similarity of the stand-in in the final image to the original face, measured again
+    // from the two images (the faces of this photo do not overlap).
+    auto e0 = (*arcface)->Embed(s.image, f.kps5);
+    auto e1 = (*arcface)->Embed(*out, f.kps5);
+    ASSERT_TRUE(e0.ok() && e1.ok());
+    EXPECT_NEAR(e0->dot(*e1), r.similarity, 2e-3);
+  }
+}
+
+TEST(IdentityGuard, NoPassingCandidateFailsClosedToTheFallback) {
+  const Scene s;
+  IdentityGuardOptions g;
+  g.margin = -1.f;  // no cosine similarity is below -1: every candidate is rejected
+  g.candidates = 2;
+  g.fallback = MethodKind::kSolid;
+  auto a = Guarded(g);
+  auto faces = s.faces;
+  auto out = a.Apply(s.image, faces);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  for (const auto& f : faces) {
+    ASSERT_TRUE(f.receipt.has_value());
+    EXPECT_FALSE(f.receipt->passed);
+    EXPECT_EQ(f.receipt->drawn, 2);
+    EXPECT_EQ(f.receipt->rejected, 2);
+    EXPECT_EQ(f.method, "solid");
+    // The face's centre is the solid fill, not a rejected stand-in.
+    const cv::Point c(cvRound(f.box.x + f.box.width / 2), cvRound(f.box.y + f.box.height / 2));
+    EXPECT_EQ(out->at<cv::Vec3b>(c), cv::Vec3b(0, 0, 0));
+  }
+}
+
+TEST(IdentityGuard, ATighterMarginRejectsMoreAndNeverKeepsACandidateAboveIt) {
+  const Scene s;
+  IdentityGuardOptions loose, tight;
+  loose.candidates = tight.candidates = 6;
+  loose.margin = 0.9f;
+  tight.margin = 0.05f;
+  int rejected_loose = 0, rejected_tight = 0;
+  for (auto [opts, rejected] : {std::pair{loose, &rejected_loose}, {tight, &rejected_tight}}) {
+    auto a = Guarded(opts);
+    auto faces = s.faces;
+    ASSERT_TRUE(a.Apply(s.image, faces).ok());
+    for (const auto& f : faces) {
+      ASSERT_TRUE(f.receipt.has_value());
+      *rejected += f.receipt->rejected;
+      if (f.receipt->passed) {
+        EXPECT_LT(f.receipt->similarity, opts.margin);
+      } else {
+        EXPECT_EQ(f.method, "solid");
+      }
+    }
+  }
+  EXPECT_EQ(rejected_loose, 0);  // stand-ins of strangers are far below 0.9
+  EXPECT_GT(rejected_tight, rejected_loose);
+}
+
+TEST(IdentityGuard, AVideoTrackKeepsItsStandInFromFrameToFrame) {
+  const Scene s;
+  IdentityGuardOptions g;
+  auto a = Guarded(g);
+  auto frame = s.faces;
+  for (size_t i = 0; i < frame.size(); ++i) frame[i].track_id = static_cast<int>(i);
+  auto first_faces = frame;
+  auto first = a.Apply(s.image, first_faces);
+  auto second_faces = frame;
+  auto second = a.Apply(s.image, second_faces);
+  ASSERT_TRUE(first.ok() && second.ok());
+  cv::Mat d;
+  cv::absdiff(*first, *second, d);
+  EXPECT_EQ(cv::countNonZero(d.reshape(1)), 0);
+  for (size_t i = 0; i < frame.size(); ++i) {
+    EXPECT_EQ(first_faces[i].receipt->drawn, g.candidates);
+    EXPECT_EQ(second_faces[i].receipt->drawn, 1);  // the kept candidate, judged again
+    EXPECT_FLOAT_EQ(second_faces[i].receipt->similarity, first_faces[i].receipt->similarity);
+  }
+}
+
+TEST(IdentityGuard, RejectsSettingsThatCannotWork) {
+  AnonymizerOptions o;
+  o.method.kind = MethodKind::kGenerate;
+  o.generator.guard.candidates = 0;
+  EXPECT_EQ(Anonymizer::Create(o).status().code(), ErrorCode::kInvalidArgument);
+  o.generator.guard.candidates = 2;
+  o.generator.guard.fallback = MethodKind::kGenerate;
+  EXPECT_EQ(Anonymizer::Create(o).status().code(), ErrorCode::kInvalidArgument);
+  o.generator.guard.fallback = MethodKind::kPixelate;
+  o.generator.guard.recogniser = "nobody";
+  EXPECT_EQ(Anonymizer::Create(o).status().code(), ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace standin
