@@ -25,6 +25,18 @@ print(f"tiled detection vs one pass over the whole image: {runs['BM_Detect']:.1f
       f"{runs['BM_DetectSinglePass']:.1f} ms = {runs['BM_Detect'] / runs['BM_DetectSinglePass']:.2f}x")
 print(f"generate: {runs['BM_GenerateOneFace']:.1f} ms per face; whole photo "
       f"{runs['BM_EndToEndGenerate']:.1f} ms = {runs['BM_EndToEndGenerate'] / e2e:.2f}x the blur pipeline")
+bench = json.load(open(sys.argv[1]))["benchmarks"]
+base = next(b["real_time"] for b in bench if b["name"].startswith("BM_GenerateFaces/0/"))
+print("identity guard, the generate method alone on the 10 faces (baseline: no guard, "
+      f"{base:.0f} ms):")
+for b in bench:
+    if b["name"].startswith("BM_GenerateFaces/") and not b["name"].startswith("BM_GenerateFaces/0/"):
+        k = int(b["name"].split("/")[1])
+        print(f"  K = {k}: {b['real_time']:.0f} ms = {b['real_time'] / base:.2f}x")
+print(f"photo end to end with the guard (default K): {runs['BM_EndToEndGenerateGuarded']:.0f} ms = "
+      f"{runs['BM_EndToEndGenerateGuarded'] / runs['BM_EndToEndGenerate']:.2f}x generate without it")
+print(f"per candidate: arcface embedding {runs['BM_IdentityEmbed']:.1f} ms, age + gender "
+      f"{runs['BM_AgeGender']:.1f} ms, generator {runs['BM_GenerateOneFace']:.1f} ms")
 PY
 
 echo "== photo through the CLI (1920x1080, 10 faces)"
@@ -70,9 +82,12 @@ t2=$(date +%s.%N)
 t3=$(date +%s.%N)
 "$standin" "$work/clip.mp4" -o "$work/clip_gen.mp4" -q --method generate --seed 1
 t4=$(date +%s.%N)
+"$standin" "$work/clip.mp4" -o "$work/clip_gen0.mp4" -q --method generate --seed 1 --no-identity-guard
+t5=$(date +%s.%N)
 /usr/bin/python3 -c "
-base=$t1-$t0; blur=$t2-$t1; pix=$t3-$t2; gen=$t4-$t3
+base=$t1-$t0; blur=$t2-$t1; pix=$t3-$t2; gen=$t4-$t3; gen0=$t5-$t4
 print(f'ffmpeg decode+encode only: {250/base:6.1f} fps')
 print(f'standin blur:              {250/blur:6.1f} fps  ({blur/base:.2f}x the time of ffmpeg alone)')
 print(f'standin pixelate:          {250/pix:6.1f} fps  ({pix/base:.2f}x)')
-print(f'standin generate (6 faces): {250/gen:5.1f} fps  ({gen/base:.2f}x)')"
+print(f'standin generate (6 faces): {250/gen:5.1f} fps  ({gen/base:.2f}x; identity guard on, default)')
+print(f'  without the identity guard: {250/gen0:5.1f} fps  (the guard costs {gen/gen0:.2f}x)')"

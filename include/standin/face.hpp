@@ -27,6 +27,7 @@ struct IdentityReceipt {
   float age_before = 0, age_after = 0;
   float female_before = 0, female_after = 0;
   std::string expression_before, expression_after;
+  int frames_since_check = 0;  // videos: the verdict is that of a check this many frames ago
 };
 
 struct Face {

@@ -61,6 +61,10 @@ struct IdentityGuardOptions {
   float identity_weight = 0.5f;
   // When no candidate passes, the face gets this method instead (never the too-similar face).
   MethodKind fallback = MethodKind::kSolid;
+  // Videos: a track keeps its stand-in (the same latent) and is judged again every N frames; in
+  // between, the verdict of the last check stands (its receipt says how many frames ago).
+  // 1 = judge every frame.
+  int recheck_every = 10;
 };
 
 struct GeneratorOptions {

@@ -54,11 +54,21 @@ class GuardedGenerateMethod final : public FaceMethod {
         attributes_(std::move(attributes)) {}
 
   Status Apply(cv::Mat& bgr, std::vector<Face>& faces) override {
+    // A video track judged less than `recheck_every` frames ago keeps its verdict.
+    std::vector<const TrackState*> reuse(faces.size(), nullptr);
+    for (size_t i = 0; i < faces.size(); ++i) {
+      const auto it = tracks_.find(faces[i].track_id);
+      if (faces[i].track_id >= 0 && it != tracks_.end() &&
+          it->second.since + 1 < o_.recheck_every) {
+        reuse[i] = &it->second;
+      }
+    }
     // The originals are judged first, on the untouched image. Their embeddings stay in this
     // function's memory: they are never stored, returned or written.
     std::vector<cv::Mat1f> original(faces.size());
     std::vector<FaceAttributes> before(faces.size());
     for (size_t i = 0; i < faces.size(); ++i) {
+      if (reuse[i]) continue;
       auto e = embedder_->Embed(bgr, faces[i].kps5);
       if (!e.ok()) return e.status();
       original[i] = std::move(e).value();
@@ -69,7 +79,9 @@ class GuardedGenerateMethod final : public FaceMethod {
       }
     }
     for (size_t i : PaintOrder(faces)) {
-      if (Status s = Guard(bgr, faces[i], LatentKey(faces[i], i), original[i], before[i]);
+      const std::uint64_t key = LatentKey(faces[i], i);
+      if (Status s = reuse[i] ? Reuse(bgr, faces[i], key, tracks_.at(faces[i].track_id))
+                              : Guard(bgr, faces[i], key, original[i], before[i]);
           !s.ok()) {
         return s;
       }
@@ -78,6 +90,39 @@ class GuardedGenerateMethod final : public FaceMethod {
   }
 
  private:
+  // A video track's verdict: its stand-in (candidate index; -1: the fallback) and receipt, and the
+  // frames since it was judged.
+  struct TrackState {
+    int candidate = -1;
+    int since = 0;
+    IdentityReceipt receipt;
+  };
+
+  // Paints a track's kept stand-in (or fallback) without judging it again.
+  Status Reuse(cv::Mat& bgr, Face& face, std::uint64_t key, TrackState& t) {
+    ++t.since;
+    face.receipt = t.receipt;
+    face.receipt->frames_since_check = t.since;
+    if (t.candidate < 0) return Fallback(bgr, face);
+    auto prepared = generator_->Prepare(bgr, face);
+    if (!prepared.ok()) return prepared.status();
+    if (!prepared->has_value()) return generator_->Replace(bgr, face, key);  // too small: pixelate
+    if (Status s = generator_->Paint(bgr, {0, 0}, **prepared, generator_->Latent(key, t.candidate));
+        !s.ok()) {
+      return s;
+    }
+    face.method = "generate";
+    return Status::Ok();
+  }
+
+  // Fail closed: the fallback method, never a too-similar candidate.
+  Status Fallback(cv::Mat& bgr, Face& face) const {
+    std::vector<Face> one{face};
+    if (Status s = MakeMethod({.kind = o_.fallback})->Apply(bgr, one); !s.ok()) return s;
+    face.method = MethodName(o_.fallback);
+    return Status::Ok();
+  }
+
   struct Candidate {
     int index = -1;
     float similarity = 0;
@@ -150,15 +195,17 @@ class GuardedGenerateMethod final : public FaceMethod {
       return Status::Ok();
     };
     // In videos a track keeps the candidate chosen when it first appeared (one stable stand-in
-    // per person); it is still judged in every frame, and all are judged anew only if it fails.
+    // per person); it is judged again every `recheck_every` frames, and all candidates are judged
+    // anew only if it fails.
     const bool tracked = face.track_id >= 0;
-    const auto kept = tracked ? chosen_.find(face.track_id) : chosen_.end();
-    if (kept != chosen_.end()) {
-      if (Status s = judge(kept->second); !s.ok()) return s;
+    const auto it = tracks_.find(face.track_id);
+    const int kept = tracked && it != tracks_.end() ? it->second.candidate : -1;
+    if (kept >= 0) {
+      if (Status s = judge(kept); !s.ok()) return s;
     }
-    const bool kept_passed = kept != chosen_.end() && best.index >= 0;
+    const bool kept_passed = kept >= 0 && best.index >= 0;
     for (int k = 0; !kept_passed && k < o_.candidates; ++k) {
-      if (kept != chosen_.end() && k == kept->second) continue;
+      if (k == kept) continue;
       if (Status s = judge(k); !s.ok()) return s;
     }
     r.passed = best.index >= 0;
@@ -171,13 +218,10 @@ class GuardedGenerateMethod final : public FaceMethod {
       if (best.attributes.expression >= 0) {
         r.expression_after = ExpressionNames()[static_cast<size_t>(best.attributes.expression)];
       }
-      if (tracked) chosen_[face.track_id] = best.index;
-    } else {
-      // Fail closed: never the too-similar candidate.
-      std::vector<Face> one{face};
-      if (Status s = MakeMethod({.kind = o_.fallback})->Apply(bgr, one); !s.ok()) return s;
-      face.method = MethodName(o_.fallback);
+    } else if (Status s = Fallback(bgr, face); !s.ok()) {
+      return s;
     }
+    if (tracked) tracks_[face.track_id] = {best.index, 0, r};
     face.receipt = std::move(r);
     return Status::Ok();
   }
@@ -186,7 +230,7 @@ class GuardedGenerateMethod final : public FaceMethod {
   IdentityGuardOptions o_;
   std::shared_ptr<IdentityEmbedder> embedder_;
   std::shared_ptr<AttributeEstimator> attributes_;
-  std::map<int, int> chosen_;  // track id -> candidate index
+  std::map<int, TrackState> tracks_;  // by track id
 };
 
 }  // namespace

@@ -40,6 +40,9 @@ Expected<Anonymizer> Anonymizer::Create(const AnonymizerOptions& options) {
       if (guard.candidates < 1 || guard.candidates > 64) {
         return Status(ErrorCode::kInvalidArgument, "identity guard: candidates must be in [1, 64]");
       }
+      if (guard.recheck_every < 1) {
+        return Status(ErrorCode::kInvalidArgument, "identity guard: recheck_every must be >= 1");
+      }
       if (guard.fallback == MethodKind::kGenerate) {
         return Status(ErrorCode::kInvalidArgument,
                       "identity guard: the fallback must be blur, pixelate or solid");

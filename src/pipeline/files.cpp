@@ -353,6 +353,7 @@ nlohmann::json FaceJson(const Face& f) {
     if (r.passed) g["similarity"] = round3(r.similarity);
     g["candidates_drawn"] = r.drawn;
     g["candidates_rejected"] = r.rejected;
+    if (r.frames_since_check > 0) g["checked_frames_ago"] = r.frames_since_check;
     nlohmann::json before = {{"age", std::round(static_cast<double>(r.age_before) * 10) / 10},
                              {"p_female", round3(r.female_before)}};
     if (!r.expression_before.empty()) before["expression"] = r.expression_before;

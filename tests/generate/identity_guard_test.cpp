@@ -115,22 +115,37 @@ TEST(IdentityGuard, ATighterMarginRejectsMoreAndNeverKeepsACandidateAboveIt) {
 
 TEST(IdentityGuard, AVideoTrackKeepsItsStandInFromFrameToFrame) {
   const Scene s;
-  IdentityGuardOptions g;
-  auto a = Guarded(g);
-  auto frame = s.faces;
-  for (size_t i = 0; i < frame.size(); ++i) frame[i].track_id = static_cast<int>(i);
-  auto first_faces = frame;
-  auto first = a.Apply(s.image, first_faces);
-  auto second_faces = frame;
-  auto second = a.Apply(s.image, second_faces);
-  ASSERT_TRUE(first.ok() && second.ok());
-  cv::Mat d;
-  cv::absdiff(*first, *second, d);
-  EXPECT_EQ(cv::countNonZero(d.reshape(1)), 0);
-  for (size_t i = 0; i < frame.size(); ++i) {
-    EXPECT_EQ(first_faces[i].receipt->drawn, g.candidates);
-    EXPECT_EQ(second_faces[i].receipt->drawn, 1);  // the kept candidate, judged again
-    EXPECT_FLOAT_EQ(second_faces[i].receipt->similarity, first_faces[i].receipt->similarity);
+  for (const int recheck : {1, 3}) {
+    IdentityGuardOptions g;
+    g.recheck_every = recheck;
+    auto a = Guarded(g);
+    auto frame = s.faces;
+    for (size_t i = 0; i < frame.size(); ++i) frame[i].track_id = static_cast<int>(i);
+    std::vector<cv::Mat> outputs;
+    std::vector<std::vector<Face>> results;
+    for (int f = 0; f < 4; ++f) {
+      auto faces = frame;
+      auto out = a.Apply(s.image, faces);
+      ASSERT_TRUE(out.ok());
+      outputs.push_back(*out);
+      results.push_back(faces);
+    }
+    for (int f = 1; f < 4; ++f) {
+      cv::Mat d;
+      cv::absdiff(outputs[0], outputs[static_cast<size_t>(f)], d);
+      EXPECT_EQ(cv::countNonZero(d.reshape(1)), 0) << "frame " << f << ", recheck " << recheck;
+      for (size_t i = 0; i < frame.size(); ++i) {
+        const IdentityReceipt& r = *results[static_cast<size_t>(f)][i].receipt;
+        EXPECT_FLOAT_EQ(r.similarity, results[0][i].receipt->similarity);
+        if (f % recheck == 0) {
+          EXPECT_EQ(r.drawn, 1);  // the kept candidate, judged again
+          EXPECT_EQ(r.frames_since_check, 0);
+        } else {
+          EXPECT_EQ(r.frames_since_check, f % recheck);  // the verdict of the last check
+        }
+      }
+    }
+    for (size_t i = 0; i < frame.size(); ++i) EXPECT_EQ(results[0][i].receipt->drawn, g.candidates);
   }
 }
 
@@ -143,6 +158,9 @@ TEST(IdentityGuard, RejectsSettingsThatCannotWork) {
   o.generator.guard.fallback = MethodKind::kGenerate;
   EXPECT_EQ(Anonymizer::Create(o).status().code(), ErrorCode::kInvalidArgument);
   o.generator.guard.fallback = MethodKind::kPixelate;
+  o.generator.guard.recheck_every = 0;
+  EXPECT_EQ(Anonymizer::Create(o).status().code(), ErrorCode::kInvalidArgument);
+  o.generator.guard.recheck_every = 5;
   o.generator.guard.recogniser = "nobody";
   EXPECT_EQ(Anonymizer::Create(o).status().code(), ErrorCode::kInvalidArgument);
 }

@@ -148,6 +148,12 @@ void AddIdentityGuardOptions(CLI::App& app, Args& a) {
       ->check(CLI::Range(0.f, 100.f))
       ->capture_default_str()
       ->group(group);
+  app.add_option("--recheck-every", g.recheck_every,
+                 "Generate, videos: judge each person's stand-in again every N frames (1 = every "
+                 "frame); in between the last verdict stands")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str()
+      ->group(group);
   app.add_option("--guard-fallback", a.guard_fallback,
                  "Generate: method for a face none of whose stand-ins passes the margin")
       ->check(CLI::IsMember({"blur", "pixelate", "solid"}))
