@@ -72,6 +72,12 @@ struct GeneratorOptions {
   float min_eye_distance = 6.f;
   // Seed of the latent vectors; each face draws from (seed, face key). Same seed, same faces.
   std::uint64_t seed = 0;
+  // Low-pass of the generated crop before it is warped back (Gaussian sigma in crop pixels, 3x3;
+  // 0 = off): removes the generator's pixel-period checkerboard, which upscaling magnifies.
+  float smooth_sigma = 0.8f;
+  // Shift the stand-in's colour (CIE Lab mean) to continue the surroundings at the mask's soft
+  // edge, so skin tone and light match the neck and the scene.
+  bool match_colour = true;
   // Only used by the generate method (MakeGenerateMethod with an embedder; the Anonymizer builds
   // it from these options).
   IdentityGuardOptions guard;

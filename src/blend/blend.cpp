@@ -1,5 +1,8 @@
 #include "blend/blend.hpp"
 
+#include <algorithm>
+#include <opencv2/imgproc.hpp>
+
 namespace standin::blend {
 
 void AlphaBlend(cv::Mat& dst, const cv::Mat& src, const cv::Mat1f& alpha) {
@@ -21,6 +24,30 @@ void AlphaBlend(cv::Mat& dst, const cv::Mat& src, const cv::Mat1f& alpha) {
       }
     }
   }
+}
+
+cv::Scalar MatchEdgeColour(cv::Mat& src, const cv::Mat& dst, const cv::Mat1f& alpha,
+                           double max_shift) {
+  CV_Assert(dst.size() == src.size() && dst.size() == alpha.size() && dst.type() == CV_8UC3 &&
+            src.type() == CV_8UC3);
+  cv::Mat1f w = alpha.mul(1.f - alpha);
+  w.setTo(0, (alpha <= 0.f) | (alpha >= 1.f));
+  const double total = cv::sum(w)[0];
+  if (total <= 1e-6) return {};
+  cv::Mat src_lab, dst_lab, f;
+  src.convertTo(f, CV_32F, 1.0 / 255);
+  cv::cvtColor(f, src_lab, cv::COLOR_BGR2Lab);
+  dst.convertTo(f, CV_32F, 1.0 / 255);
+  cv::cvtColor(f, dst_lab, cv::COLOR_BGR2Lab);
+  cv::Mat w3;
+  cv::merge(std::vector<cv::Mat>{w, w, w}, w3);
+  const cv::Scalar ms = cv::sum(src_lab.mul(w3)), md = cv::sum(dst_lab.mul(w3));
+  cv::Scalar shift;
+  for (int c = 0; c < 3; ++c) shift[c] = std::clamp((md[c] - ms[c]) / total, -max_shift, max_shift);
+  src_lab += shift;
+  cv::cvtColor(src_lab, f, cv::COLOR_Lab2BGR);
+  f.convertTo(src, CV_8U, 255);
+  return shift;
 }
 
 }  // namespace standin::blend

@@ -9,4 +9,11 @@ namespace standin::blend {
 // alpha in [0, 1]). Where alpha is exactly 1, dst becomes src exactly.
 void AlphaBlend(cv::Mat& dst, const cv::Mat& src, const cv::Mat1f& alpha);
 
+// Shifts the colour of `src` (in CIE Lab, by at most `max_shift` per channel) so that its mean over
+// the soft edge of `alpha` (pixels with 0 < alpha < 1, weighted by alpha (1 - alpha)) equals
+// `dst`'s there: what is laid over `dst` then continues its colour and light without a seam.
+// Returns the shift (L, a, b); zero when there is no soft edge.
+cv::Scalar MatchEdgeColour(cv::Mat& src, const cv::Mat& dst, const cv::Mat1f& alpha,
+                           double max_shift);
+
 }  // namespace standin::blend

@@ -123,13 +123,19 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
       g.enabled = false;
     } else if (p == "noattr") {
       g.attribute_weight = 0;
+    } else if (p == "nosmooth") {
+      opts.generator.smooth_sigma = 0;
+    } else if (p == "nocolour") {
+      opts.generator.match_colour = false;
     } else if (p.size() > 1 && p[0] == 'k' &&
                p.find_first_not_of("0123456789", 1) == std::string::npos) {
       g.candidates = std::atoi(p.c_str() + 1);
     } else {
       return Status(
           ErrorCode::kInvalidArgument,
-          fmt::format("unknown generate variant '{}' in '{}' (unguarded, noattr, kN)", p, name));
+          fmt::format(
+              "unknown generate variant '{}' in '{}' (unguarded, noattr, kN, nosmooth, nocolour)",
+              p, name));
     }
   }
   return opts;

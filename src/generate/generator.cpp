@@ -16,6 +16,9 @@
 namespace standin {
 namespace fs = std::filesystem;
 
+// Largest colour correction of a stand-in, in CIE Lab units (L 0..100).
+constexpr double kMaxColourShift = 25.0;
+
 Expected<GeneratorSpec> LoadGeneratorSpec(const fs::path& manifest) {
   GeneratorSpec s;
   try {
@@ -245,11 +248,17 @@ Status FaceGenerator::Paint(cv::Mat& target, cv::Point origin, const Prepared& p
   }
   cv::Mat generated;
   cv::merge(planes, generated);
+  if (options_.smooth_sigma > 0) {
+    cv::GaussianBlur(generated, generated, {3, 3}, options_.smooth_sigma);
+  }
   cv::Mat generated_back;
   cv::warpAffine(generated, generated_back, p.Minv_roi, p.roi.size(), cv::INTER_LINEAR,
                  cv::BORDER_REPLICATE);
-  // Feathered blend through the soft mask: no seam, no box.
   cv::Mat region = target(where);
+  if (options_.match_colour) {
+    blend::MatchEdgeColour(generated_back, region, p.mask_back, kMaxColourShift);
+  }
+  // Feathered blend through the soft mask: no seam, no box.
   blend::AlphaBlend(region, generated_back, p.mask_back);
   return Status::Ok();
 }

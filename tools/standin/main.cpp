@@ -84,6 +84,7 @@ struct Args {
   std::optional<std::uint64_t> seed;
   bool no_identity_guard = false;
   std::string guard_fallback = "solid";
+  bool no_colour_match = false;
   standin::AnonymizerOptions opts;
 };
 
@@ -111,7 +112,16 @@ void AddDetectionOptions(CLI::App& app, Args& a) {
 
 void AddIdentityGuardOptions(CLI::App& app, Args& a) {
   standin::IdentityGuardOptions& g = a.opts.generator.guard;
-  const char* group = "Identity guard (generate)";
+  const char* group = "Generate";
+  app.add_option("--smooth", a.opts.generator.smooth_sigma,
+                 "Generate: low-pass sigma of the generated crop against pixel-level artefacts "
+                 "(0 = off)")
+      ->check(CLI::Range(0.f, 3.f))
+      ->capture_default_str()
+      ->group(group);
+  app.add_flag("--no-colour-match", a.no_colour_match,
+               "Generate: do not shift each stand-in's colour to continue its surroundings")
+      ->group(group);
   app.add_flag("--no-identity-guard", a.no_identity_guard,
                "Generate: paint one stand-in per face without checking its identity distance "
                "(faster; no privacy receipt)")
@@ -168,6 +178,7 @@ int Run(Args& a, standin::FileMode mode) {
   a.opts.method.kind = *kind;
   a.opts.method.boxes = a.boxes;
   a.opts.generator.guard.enabled = !a.no_identity_guard;
+  a.opts.generator.match_colour = !a.no_colour_match;
   a.opts.generator.guard.fallback = *standin::ParseMethod(a.guard_fallback);
   a.opts.generator.seed =
       a.seed ? *a.seed
@@ -381,7 +392,8 @@ int main(int argc, char** argv) {
   eval->add_option("--methods", ev.methods,
                    "Comma-separated methods to compare; generate variants: generate-unguarded "
                    "(no identity guard), generate-noattr (no attribute-guided choice), "
-                   "generate-kN (N candidates), combinable: generate-k2-noattr")
+                   "generate-kN (N candidates), generate-nosmooth, generate-nocolour, combinable: "
+                   "generate-k2-noattr")
       ->capture_default_str();
   eval->add_option("-o,--out", ev.out, "Output folder")->capture_default_str();
   eval->add_option("--data", ev.data,

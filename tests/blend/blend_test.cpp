@@ -1,0 +1,73 @@
+// Compositing: the alpha blend and the colour matching at the soft edge.
+#include "blend/blend.hpp"
+
+#include <gtest/gtest.h>
+
+#include <opencv2/imgproc.hpp>
+
+namespace standin {
+namespace {
+
+// A disc of alpha 1 with a soft edge, on a 64 x 64 square.
+cv::Mat1f SoftDisc() {
+  cv::Mat1f a(64, 64);
+  for (int y = 0; y < 64; ++y) {
+    for (int x = 0; x < 64; ++x) {
+      const float r = std::hypot(static_cast<float>(x) - 32.f, static_cast<float>(y) - 32.f);
+      a(y, x) = std::clamp((24.f - r) / 6.f, 0.f, 1.f);
+    }
+  }
+  return a;
+}
+
+cv::Scalar EdgeMeanLab(const cv::Mat& bgr, const cv::Mat1f& alpha) {
+  cv::Mat f, lab;
+  bgr.convertTo(f, CV_32F, 1.0 / 255);
+  cv::cvtColor(f, lab, cv::COLOR_BGR2Lab);
+  return cv::mean(lab, (alpha > 0.f) & (alpha < 1.f));
+}
+
+TEST(Blend, AlphaOneReplacesExactlyAndZeroKeeps) {
+  cv::Mat dst(64, 64, CV_8UC3, cv::Scalar(10, 20, 30));
+  const cv::Mat src(64, 64, CV_8UC3, cv::Scalar(200, 100, 50));
+  const cv::Mat1f a = SoftDisc();
+  blend::AlphaBlend(dst, src, a);
+  EXPECT_EQ(dst.at<cv::Vec3b>(32, 32), cv::Vec3b(200, 100, 50));
+  EXPECT_EQ(dst.at<cv::Vec3b>(0, 0), cv::Vec3b(10, 20, 30));
+}
+
+TEST(Blend, EdgeColourOfTheReplacementMatchesItsSurroundings) {
+  // The surroundings: a warm gradient; the replacement: the same gradient, darker and greener.
+  cv::Mat dst(64, 64, CV_8UC3), src(64, 64, CV_8UC3);
+  for (int y = 0; y < 64; ++y) {
+    for (int x = 0; x < 64; ++x) {
+      dst.at<cv::Vec3b>(y, x) =
+          cv::Vec3b(static_cast<uchar>(60 + x), 90, static_cast<uchar>(150 + y));
+      src.at<cv::Vec3b>(y, x) =
+          cv::Vec3b(static_cast<uchar>(20 + x), 70, static_cast<uchar>(80 + y));
+    }
+  }
+  const cv::Mat1f a = SoftDisc();
+  const cv::Scalar before = EdgeMeanLab(src, a), target = EdgeMeanLab(dst, a);
+  ASSERT_GT(std::abs(before[0] - target[0]), 5.0);
+  cv::Mat matched = src.clone();
+  const cv::Scalar shift = blend::MatchEdgeColour(matched, dst, a, 50.0);
+  const cv::Scalar after = EdgeMeanLab(matched, a);
+  for (int c = 0; c < 3; ++c) {
+    EXPECT_NEAR(after[c], target[c], 1.0) << "channel " << c;  // 8-bit rounding aside
+    EXPECT_GT(std::abs(shift[c]), 0.5) << "channel " << c;
+  }
+  // The shift is bounded.
+  cv::Mat capped = src.clone();
+  const cv::Scalar small = blend::MatchEdgeColour(capped, dst, a, 2.0);
+  for (int c = 0; c < 3; ++c) EXPECT_LE(std::abs(small[c]), 2.0 + 1e-9);
+  // No soft edge (a hard mask): nothing to match, nothing changes.
+  cv::Mat1f hard = a.clone();
+  hard.setTo(1.f, hard > 0.f);
+  cv::Mat same = src.clone();
+  EXPECT_EQ(blend::MatchEdgeColour(same, dst, hard, 50.0), cv::Scalar());
+  EXPECT_EQ(cv::norm(same, src, cv::NORM_INF), 0.0);
+}
+
+}  // namespace
+}  // namespace standin
