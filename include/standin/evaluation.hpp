@@ -19,9 +19,9 @@ namespace standin::eval {
 struct EvalOptions {
   // Methods compared (each with the anonymizer settings below). "generate" runs with the identity
   // guard as configured in `anonymizer`; variants change it: "generate-unguarded" (no guard),
-  // "generate-noattr" (attribute weight 0), "generate-kN" (N candidates), "generate-nosmooth"
-  // (no low-pass of the generated crop), "generate-nocolour" (no colour matching), combinable in
-  // that syntax, e.g. "generate-k1-noattr".
+  // "generate-noattr" (attribute weight 0), "generate-kN" (N candidates), "generate-all" (no early
+  // stop: always all N), "generate-nosmooth" (no low-pass of the generated crop),
+  // "generate-nocolour" (no colour matching), combinable in that syntax, e.g. "generate-k1-noattr".
   std::vector<std::string> methods = {"generate", "blur", "pixelate", "solid"};
   // The project's data (README there): utkface-crop (held-out faces, memorisation references)
   // and att-faces (identities). Sections whose data is missing are skipped and say so.

@@ -59,6 +59,9 @@ struct IdentityGuardOptions {
   float expression_weight = 0.f;
   // identity: the candidate's similarity to the original (further is better).
   float identity_weight = 0.5f;
+  // Candidates are drawn one by one; the search stops early at a passing candidate whose cost is
+  // at most this (0: always draw all `candidates`).
+  float good_enough = 0.25f;
   // When no candidate passes, the face gets this method instead (never the too-similar face).
   MethodKind fallback = MethodKind::kSolid;
   // Videos: a track keeps its stand-in (the same latent) and is judged again every N frames; in

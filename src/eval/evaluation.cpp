@@ -123,6 +123,8 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
       g.enabled = false;
     } else if (p == "noattr") {
       g.attribute_weight = 0;
+    } else if (p == "all") {
+      g.good_enough = 0;
     } else if (p == "nosmooth") {
       opts.generator.smooth_sigma = 0;
     } else if (p == "nocolour") {
@@ -131,11 +133,10 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
                p.find_first_not_of("0123456789", 1) == std::string::npos) {
       g.candidates = std::atoi(p.c_str() + 1);
     } else {
-      return Status(
-          ErrorCode::kInvalidArgument,
-          fmt::format(
-              "unknown generate variant '{}' in '{}' (unguarded, noattr, kN, nosmooth, nocolour)",
-              p, name));
+      return Status(ErrorCode::kInvalidArgument,
+                    fmt::format("unknown generate variant '{}' in '{}' (unguarded, noattr, kN, "
+                                "all, nosmooth, nocolour)",
+                                p, name));
     }
   }
   return opts;
@@ -723,9 +724,15 @@ class Runner {
   }
 
   cv::Mat Montage(const std::vector<std::vector<cv::Mat>>& cells) const {
-    constexpr int kLabel = 110;
+    // The label column fits the longest method name.
+    int label = 110;
+    for (const auto& row : report_.rows) {
+      int base = 0;
+      const cv::Size t = cv::getTextSize(row.method, cv::FONT_HERSHEY_SIMPLEX, 0.55, 1, &base);
+      label = std::max(label, t.width + 12);
+    }
     const int cols = static_cast<int>(cells[0].size());
-    cv::Mat m(kMontageCell * static_cast<int>(cells.size()), kLabel + kMontageCell * cols, CV_8UC3,
+    cv::Mat m(kMontageCell * static_cast<int>(cells.size()), label + kMontageCell * cols, CV_8UC3,
               cv::Scalar::all(255));
     for (std::size_t r = 0; r < cells.size(); ++r) {
       const int y = static_cast<int>(r) * kMontageCell;
@@ -733,7 +740,7 @@ class Runner {
                   cv::FONT_HERSHEY_SIMPLEX, 0.55, cv::Scalar::all(0), 1, cv::LINE_AA);
       for (int c = 0; c < cols && c < static_cast<int>(cells[r].size()); ++c) {
         cells[r][static_cast<std::size_t>(c)].copyTo(
-            m(cv::Rect(kLabel + c * kMontageCell, y, kMontageCell, kMontageCell)));
+            m(cv::Rect(label + c * kMontageCell, y, kMontageCell, kMontageCell)));
       }
     }
     return m;

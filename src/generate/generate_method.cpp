@@ -207,6 +207,7 @@ class GuardedGenerateMethod final : public FaceMethod {
     for (int k = 0; !kept_passed && k < o_.candidates; ++k) {
       if (k == kept) continue;
       if (Status s = judge(k); !s.ok()) return s;
+      if (best.index >= 0 && best.cost <= o_.good_enough) break;  // no need to look further
     }
     r.passed = best.index >= 0;
     if (r.passed) {

@@ -71,7 +71,8 @@ TEST(Cli, GenerateWritesAPrivacyReceiptPerFace) {
       if (!guard) continue;
       const auto& g = f["identity_guard"];
       EXPECT_EQ(g["recogniser"], "arcface");
-      EXPECT_EQ(g["candidates_drawn"], json["identity_guard"]["candidates"]);
+      EXPECT_LE(g["candidates_drawn"].get<int>(), json["identity_guard"]["candidates"].get<int>());
+      EXPECT_GE(g["candidates_drawn"].get<int>(), 1);
       if (g["passed"]) {
         EXPECT_LT(g["similarity"].get<double>(), g["margin"].get<double>());
         EXPECT_TRUE(g["attributes_after"].contains("age"));

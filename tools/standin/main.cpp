@@ -158,6 +158,12 @@ void AddIdentityGuardOptions(CLI::App& app, Args& a) {
       ->check(CLI::Range(0.f, 100.f))
       ->capture_default_str()
       ->group(group);
+  app.add_option("--good-enough", g.good_enough,
+                 "Generate: stop drawing stand-ins at the first one below the margin whose choice "
+                 "cost (attributes, similarity) is at most this (0 = always draw all)")
+      ->check(CLI::Range(0.f, 100.f))
+      ->capture_default_str()
+      ->group(group);
   app.add_option("--recheck-every", g.recheck_every,
                  "Generate, videos: judge each person's stand-in again every N frames (1 = every "
                  "frame); in between the last verdict stands")
@@ -392,7 +398,8 @@ int main(int argc, char** argv) {
   eval->add_option("--methods", ev.methods,
                    "Comma-separated methods to compare; generate variants: generate-unguarded "
                    "(no identity guard), generate-noattr (no attribute-guided choice), "
-                   "generate-kN (N candidates), generate-nosmooth, generate-nocolour, combinable: "
+                   "generate-kN (N candidates), generate-all (no early stop), generate-nosmooth, "
+                   "generate-nocolour, combinable: "
                    "generate-k2-noattr")
       ->capture_default_str();
   eval->add_option("-o,--out", ev.out, "Output folder")->capture_default_str();
