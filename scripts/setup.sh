@@ -16,7 +16,7 @@ packages=(
   libopencv-dev libdlib-dev libdlib-data
   nlohmann-json3-dev libcli11-dev libfmt-dev libssl-dev libexiv2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  ffmpeg python3 python3-numpy python3-onnx python3-matplotlib
+  ffmpeg mkvtoolnix python3 python3-numpy python3-onnx python3-matplotlib
 )
 # npm fetches the pinned model packages; a machine that already has Node.js and npm from
 # elsewhere keeps them (Debian's npm package would conflict with that Node.js).

@@ -54,7 +54,8 @@ struct FileReport {
   FileJob job;
   int width = 0;
   int height = 0;
-  double fps = 0;                         // videos only
+  double fps = 0;                         // videos only: the average frame rate
+  std::vector<double> frame_times;        // variable-rate videos: each frame's time (s)
   std::vector<std::vector<Face>> frames;  // one entry for an image
 };
 

@@ -56,6 +56,9 @@ struct VideoInfo {
   int rotation = 0;         // degrees the player rotates the stored frames
   bool has_audio = false;
   std::string fps_rational;  // e.g. "30000/1001", passed on to the encoder unchanged
+  // Variable frame rate (phones, screen recordings): the presentation time in seconds of every
+  // frame, in order; the output keeps them (through mkvmerge). Empty for constant-rate video.
+  std::vector<double> timestamps;
 };
 
 Expected<VideoInfo> ProbeVideo(const std::filesystem::path& path);

@@ -6,10 +6,13 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "io/subprocess.hpp"
 #include "standin/io.hpp"
@@ -30,6 +33,45 @@ std::string LastLine(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
   const auto nl = text.rfind('\n');
   return nl == std::string::npos ? text : text.substr(nl + 1);
+}
+
+// Presentation times of the video packets (demuxing only, no decoding), sorted: the order in
+// which the decoder emits the frames.
+Expected<std::vector<double>> FrameTimestamps(const fs::path& path) {
+  auto out = RunCapture({"ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+                         "packet=pts_time", "-of", "csv=p=0", path.string()});
+  if (!out.ok()) {
+    return Status(ErrorCode::kCorruptInput, fmt::format("{}: cannot read the frame times ({})",
+                                                        path.string(), out.status().message()));
+  }
+  std::vector<double> t;
+  std::size_t start = 0;
+  while (start < out->size()) {
+    std::size_t end = out->find('\n', start);
+    if (end == std::string::npos) end = out->size();
+    const std::string line = out->substr(start, end - start);
+    char* stop = nullptr;
+    const double v = std::strtod(line.c_str(), &stop);
+    if (stop != line.c_str()) t.push_back(v);  // "N/A" and empty lines are skipped
+    start = end + 1;
+  }
+  std::sort(t.begin(), t.end());
+  return t;
+}
+
+// Whether frame intervals differ by more than 1% of the typical one (and 1 ms): timestamps
+// rounded to a container's time base stay constant-rate.
+bool VariableRate(const std::vector<double>& t) {
+  if (t.size() < 3) return false;
+  std::vector<double> d;
+  for (std::size_t i = 1; i < t.size(); ++i) d.push_back(t[i] - t[i - 1]);
+  std::vector<double> sorted = d;
+  std::nth_element(sorted.begin(), sorted.begin() + static_cast<long>(sorted.size() / 2),
+                   sorted.end());
+  const double median = sorted[sorted.size() / 2];
+  const double tolerance = std::max(0.001, 0.01 * median);
+  return std::any_of(d.begin(), d.end(),
+                     [&](double x) { return std::abs(x - median) > tolerance; });
 }
 
 class FfmpegReader final : public VideoReader {
@@ -84,19 +126,42 @@ Container ContainerFor(const fs::path& out) {
   return {"mp4", {"aac", "mp3", "alac", "ac3", "eac3", "opus"}, "aac"};
 }
 
+// Variable frame rate output: the encoder writes a constant-rate Matroska file, mkvmerge gives
+// its frames their original times, and ffmpeg remuxes the result with the source's audio into
+// the output container (`remux` is that command without its input file).
+struct VariableRateSteps {
+  std::vector<double> timestamps;
+  fs::path encoded, timed, times;  // temporary files beside the output
+  std::vector<std::string> remux;
+};
+
+// Runs a tool to completion, its output discarded; its exit status and stderr.
+std::pair<int, std::string> RunTool(const std::vector<std::string>& argv) {
+  auto proc = Subprocess::Start(argv, Subprocess::kStdout);
+  if (!proc.ok()) return {-1, proc.status().message()};
+  char buf[4096];
+  while (proc->ReadFull(buf, sizeof buf) > 0) {
+  }
+  const int rc = proc->Wait();
+  return {rc, LastLine(proc->Stderr())};
+}
+
 class FfmpegWriter final : public VideoWriter {
  public:
-  FfmpegWriter(Subprocess proc, fs::path tmp, fs::path path, VideoInfo info)
+  FfmpegWriter(Subprocess proc, fs::path tmp, fs::path path, VideoInfo info,
+               std::optional<VariableRateSteps> vfr)
       : proc_(std::move(proc)),
         tmp_(std::move(tmp)),
         path_(std::move(path)),
-        info_(std::move(info)) {}
+        info_(std::move(info)),
+        vfr_(std::move(vfr)) {}
 
   ~FfmpegWriter() override {
     if (!finished_) {
       proc_.Kill();
       unlink(tmp_.c_str());
     }
+    RemoveIntermediates();
   }
 
   Status Write(const cv::Mat& bgr) override {
@@ -112,20 +177,12 @@ class FfmpegWriter final : public VideoWriter {
   Status Finish() override {
     const int rc = proc_.Wait();
     if (rc != 0) return Fail();
-    // ffmpeg can exit 0 after a failed write (e.g. past a file size limit), so count what
-    // actually landed in the file before it may take the output's name.
-    auto packets =
-        RunCapture({"ffprobe", "-v", "error", "-count_packets", "-select_streams", "v:0",
-                    "-show_entries", "stream=nb_read_packets", "-of", "csv=p=0", tmp_.string()});
-    if (!packets.ok() || std::atoll(packets->c_str()) != frames_) {
-      const bool full = OutOfSpace(tmp_);
-      unlink(tmp_.c_str());
-      finished_ = true;
-      if (full) return WriteError(path_, ENOSPC);
-      return {ErrorCode::kExternalTool,
-              fmt::format("{}: the encoder wrote an incomplete video ({} frames expected)",
-                          path_.string(), frames_)};
+    if (vfr_) {
+      if (Status s = Complete(vfr_->encoded); !s.ok()) return s;
+      if (Status s = Retime(); !s.ok()) return s;
     }
+    if (Status s = Complete(tmp_); !s.ok()) return s;
+    RemoveIntermediates();
     if (rename(tmp_.c_str(), path_.c_str()) != 0) {
       const int err = errno;
       unlink(tmp_.c_str());
@@ -137,6 +194,61 @@ class FfmpegWriter final : public VideoWriter {
   }
 
  private:
+  // ffmpeg can exit 0 after a failed write (e.g. past a file size limit), so count what actually
+  // landed in `file` before the output may take its name.
+  Status Complete(const fs::path& file) {
+    auto packets =
+        RunCapture({"ffprobe", "-v", "error", "-count_packets", "-select_streams", "v:0",
+                    "-show_entries", "stream=nb_read_packets", "-of", "csv=p=0", file.string()});
+    if (packets.ok() && std::atoll(packets->c_str()) == frames_) return Status::Ok();
+    const bool full = OutOfSpace(file);
+    unlink(tmp_.c_str());
+    RemoveIntermediates();
+    finished_ = true;
+    if (full) return WriteError(path_, ENOSPC);
+    return {ErrorCode::kExternalTool,
+            fmt::format("{}: the encoder wrote an incomplete video ({} frames expected)",
+                        path_.string(), frames_)};
+  }
+
+  // Variable frame rate: the original frame times onto the encoded frames, then the final
+  // container with the audio.
+  Status Retime() {
+    auto fail = [&](const std::string& what) {
+      unlink(tmp_.c_str());
+      RemoveIntermediates();
+      finished_ = true;
+      const bool full = OutOfSpace(vfr_->timed) || OutOfSpace(tmp_);
+      if (full) return WriteError(path_, ENOSPC);
+      return Status(ErrorCode::kExternalTool, fmt::format("{}: {}", path_.string(), what));
+    };
+    {
+      std::ofstream times(vfr_->times);
+      times << "# timestamp format v2\n";
+      times.precision(12);
+      for (double t : vfr_->timestamps) times << t * 1000.0 << "\n";
+      if (!times.flush()) return fail("cannot write the frame times");
+    }
+    // mkvmerge: 0 = done, 1 = done with warnings, 2 = failed.
+    auto [rc, err] = RunTool({"mkvmerge", "-q", "-o", vfr_->timed.string(), "--timestamps",
+                              "0:" + vfr_->times.string(), vfr_->encoded.string()});
+    if (rc < 0) {
+      return fail("variable frame rate video needs mkvmerge (apt-get install mkvtoolnix): " + err);
+    }
+    if (rc > 1) return fail("mkvmerge failed (" + err + ")");
+    std::vector<std::string> remux = vfr_->remux;
+    remux.insert(remux.begin() + 5, {"-i", vfr_->timed.string()});
+    remux.push_back(tmp_.string());
+    auto [rc2, err2] = RunTool(remux);
+    if (rc2 != 0) return fail("remuxing failed (" + err2 + ")");
+    return Status::Ok();
+  }
+
+  void RemoveIntermediates() {
+    if (!vfr_) return;
+    for (const auto& f : {vfr_->encoded, vfr_->timed, vfr_->times}) unlink(f.c_str());
+  }
+
   // Whether a failed write of `file` ran out of room: little space left on its filesystem, or
   // the file reached the process's file size limit.
   static bool OutOfSpace(const fs::path& file) {
@@ -170,6 +282,7 @@ class FfmpegWriter final : public VideoWriter {
   fs::path tmp_;
   fs::path path_;
   VideoInfo info_;
+  std::optional<VariableRateSteps> vfr_;
   std::int64_t frames_ = 0;
   bool finished_ = false;
 };
@@ -231,6 +344,9 @@ Expected<VideoInfo> ProbeVideo(const fs::path& path) {
                   fmt::format("{}: unexpected ffprobe output ({})", path.string(), e.what()));
   }
   if (info.rotation == 90 || info.rotation == 270) std::swap(info.width, info.height);
+  auto timestamps = FrameTimestamps(path);
+  if (!timestamps.ok()) return timestamps.status();
+  if (VariableRate(*timestamps)) info.timestamps = std::move(timestamps).value();
   return info;
 }
 
@@ -273,6 +389,12 @@ Expected<std::unique_ptr<VideoWriter>> VideoWriter::Open(const fs::path& path,
                                    info.fps_rational,
                                    "-i",
                                    "pipe:0"};
+  const std::vector<std::string> video_codec = {"-c:v",      "libx264",
+                                                "-preset",   options.preset,
+                                                "-crf",      std::to_string(options.crf),
+                                                "-pix_fmt",  "yuv420p",
+                                                "-threads",  "1",
+                                                "-fps_mode", "passthrough"};
   // Audio and metadata come from the source; its video stream is not used.
   std::string audio_codec;
   if (options.keep_audio && info.has_audio) {
@@ -286,34 +408,56 @@ Expected<std::unique_ptr<VideoWriter>> VideoWriter::Open(const fs::path& path,
     }
   }
   const bool with_audio = !audio_codec.empty();
+  // The part of the final command that takes the video from input 0 and the rest from the source.
+  std::vector<std::string> final_args;
   if (with_audio || options.keep_metadata) {
-    args.insert(args.end(), {"-i", source.string()});
+    final_args.insert(final_args.end(), {"-i", source.string()});
   }
-  args.insert(args.end(), {"-map", "0:v:0"});
+  final_args.insert(final_args.end(), {"-map", "0:v:0"});
   if (with_audio) {
-    args.insert(args.end(), {"-map", "1:a:0"});
+    final_args.insert(final_args.end(), {"-map", "1:a:0"});
     const bool copy =
         std::find(c.audio_copy.begin(), c.audio_copy.end(), "*") != c.audio_copy.end() ||
         std::find(c.audio_copy.begin(), c.audio_copy.end(), audio_codec) != c.audio_copy.end();
     if (copy) {
-      args.insert(args.end(), {"-c:a", "copy"});
+      final_args.insert(final_args.end(), {"-c:a", "copy"});
     } else {
-      args.insert(args.end(), {"-c:a", c.audio_encoder, "-b:a", "192k"});
+      final_args.insert(final_args.end(), {"-c:a", c.audio_encoder, "-b:a", "192k"});
     }
   }
-  args.insert(args.end(),
-              {"-map_metadata", options.keep_metadata ? "1" : "-1", "-map_chapters", "-1", "-c:v",
-               "libx264", "-preset", options.preset, "-crf", std::to_string(options.crf),
-               "-pix_fmt", "yuv420p", "-threads", "1", "-fps_mode", "passthrough"});
-  if (c.muxer == "mp4" || c.muxer == "mov") args.insert(args.end(), {"-movflags", "+faststart"});
-  args.insert(args.end(), {"-f", c.muxer, tmpl});
+  final_args.insert(final_args.end(),
+                    {"-map_metadata", options.keep_metadata ? "1" : "-1", "-map_chapters", "-1"});
+  std::optional<VariableRateSteps> vfr;
+  if (info.timestamps.empty()) {
+    args.insert(args.end(), final_args.begin(), final_args.end());
+    args.insert(args.end(), video_codec.begin(), video_codec.end());
+    if (c.muxer == "mp4" || c.muxer == "mov") args.insert(args.end(), {"-movflags", "+faststart"});
+    args.insert(args.end(), {"-f", c.muxer, tmpl});
+  } else {
+    vfr.emplace();
+    vfr->timestamps = info.timestamps;
+    vfr->encoded = tmpl + ".video.mkv";
+    vfr->timed = tmpl + ".timed.mkv";
+    vfr->times = tmpl + ".times.txt";
+    args.insert(args.end(), {"-map", "0:v:0"});
+    args.insert(args.end(), video_codec.begin(), video_codec.end());
+    args.insert(args.end(), {"-f", "matroska", vfr->encoded.string()});
+    // The input file is inserted after "-y" when the timed file exists (Retime()).
+    vfr->remux = {"ffmpeg", "-v", "error", "-nostdin", "-y"};
+    vfr->remux.insert(vfr->remux.end(), final_args.begin(), final_args.end());
+    vfr->remux.insert(vfr->remux.end(), {"-c:v", "copy"});
+    if (c.muxer == "mp4" || c.muxer == "mov") {
+      vfr->remux.insert(vfr->remux.end(), {"-movflags", "+faststart"});
+    }
+    vfr->remux.insert(vfr->remux.end(), {"-f", c.muxer});
+  }
   auto proc = Subprocess::Start(args, Subprocess::kStdin);
   if (!proc.ok()) {
     unlink(tmpl.c_str());
     return proc.status();
   }
   return std::unique_ptr<VideoWriter>(
-      std::make_unique<FfmpegWriter>(std::move(proc).value(), tmpl, path, info));
+      std::make_unique<FfmpegWriter>(std::move(proc).value(), tmpl, path, info, std::move(vfr)));
 }
 
 }  // namespace standin::io

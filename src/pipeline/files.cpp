@@ -243,6 +243,7 @@ Expected<FileReport> ProcessFile(Anonymizer& anonymizer, const FileJob& job,
   report.width = info.width;
   report.height = info.height;
   report.fps = info.fps;
+  report.frame_times = info.timestamps;
   std::unique_ptr<io::VideoWriter> writer;
   if (write) {
     io::VideoWriteOptions vw = options.video;
@@ -415,10 +416,12 @@ std::string ReportsToJson(const std::vector<FileReport>& reports,
       for (const auto& face : r.frames.at(0)) f["faces"].push_back(FaceJson(face));
     } else {
       f["fps"] = r.fps;
+      f["variable_frame_rate"] = !r.frame_times.empty();
       f["frames"] = nlohmann::json::array();
       for (size_t i = 0; i < r.frames.size(); ++i) {
         nlohmann::json fr;
         fr["index"] = i;
+        if (i < r.frame_times.size()) fr["time"] = std::round(r.frame_times[i] * 1e6) / 1e6;
         fr["faces"] = nlohmann::json::array();
         for (const auto& face : r.frames[i]) fr["faces"].push_back(FaceJson(face));
         f["frames"].push_back(std::move(fr));

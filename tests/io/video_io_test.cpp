@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <sstream>
+
 #include "standin/io.hpp"
 #include "support/test_support.hpp"
 
@@ -39,6 +42,69 @@ TEST(Video, RoundTripKeepsEveryFrameAndTheAudio) {
   EXPECT_EQ(out->frames, 10);
   EXPECT_TRUE(out->has_audio);
   EXPECT_EQ(test::ListFiles(dir.path()), (std::vector<std::string>{"a.mp4", "b.mp4"}));
+}
+
+// Presentation times of a file's video frames, in seconds, in order.
+std::vector<double> FrameTimes(const std::filesystem::path& file) {
+  const auto r = test::Run({"ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+                            "packet=pts_time", "-of", "csv=p=0", file.string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::vector<double> t;
+  std::istringstream in(r.out);
+  for (double v; in >> v;) t.push_back(v);
+  std::sort(t.begin(), t.end());
+  return t;
+}
+
+TEST(Video, ConstantRateVideoHasNoFrameTimes) {
+  test::TempDir dir;
+  const auto src = test::MakeVideo(dir, "a.mp4", 12, 30, false);
+  auto info = ProbeVideo(src);
+  ASSERT_TRUE(info.ok());
+  EXPECT_TRUE(info->timestamps.empty());
+}
+
+TEST(Video, VariableFrameRateKeepsEveryFramesTimeAndTheAudio) {
+  test::TempDir dir;
+  // 30 frames at 25 fps with a 0.6 s pause after frame 10 and slower frames from 20 on, as a
+  // phone writes them; audio beside.
+  const auto src = dir / "vfr.mp4";
+  const auto made =
+      test::Run({"ffmpeg",    "-v",
+                 "error",     "-y",
+                 "-f",        "lavfi",
+                 "-i",        "testsrc=size=320x240:rate=25",
+                 "-f",        "lavfi",
+                 "-i",        "sine=frequency=440:sample_rate=44100",
+                 "-vf",       "setpts='(N+if(gt(N,10),15,0)+if(gt(N,20),N-20,0))/25/TB'",
+                 "-frames:v", "30",
+                 "-fps_mode", "vfr",
+                 "-c:v",      "libx264",
+                 "-preset",   "veryfast",
+                 "-pix_fmt",  "yuv420p",
+                 "-c:a",      "aac",
+                 "-t",        "3",
+                 src.string()});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const std::vector<double> times = FrameTimes(src);
+  ASSERT_EQ(times.size(), 30u);
+  auto reader = VideoReader::Open(src);
+  ASSERT_TRUE(reader.ok()) << reader.status().message();
+  ASSERT_EQ((*reader)->info().timestamps.size(), 30u);
+  auto writer = VideoWriter::Open(dir / "out.mp4", src, (*reader)->info(), {});
+  ASSERT_TRUE(writer.ok()) << writer.status().message();
+  cv::Mat frame;
+  while (*(*reader)->Read(frame)) ASSERT_TRUE((*writer)->Write(frame).ok());
+  ASSERT_TRUE((*reader)->Finish().ok());
+  ASSERT_TRUE((*writer)->Finish().ok());
+  const std::vector<double> out = FrameTimes(dir / "out.mp4");
+  ASSERT_EQ(out.size(), times.size());
+  for (size_t i = 0; i < out.size(); ++i) EXPECT_NEAR(out[i], times[i], 0.0015) << "frame " << i;
+  auto info = ProbeVideo(dir / "out.mp4");
+  ASSERT_TRUE(info.ok());
+  EXPECT_TRUE(info->has_audio);
+  // Only the output is left: no intermediate files.
+  EXPECT_EQ(test::ListFiles(dir.path()), (std::vector<std::string>{"out.mp4", "vfr.mp4"}));
 }
 
 TEST(Video, AbandonedWriterLeavesNoFile) {
