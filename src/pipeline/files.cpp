@@ -94,7 +94,8 @@ Expected<std::vector<FileJob>> PlanJobs(const std::vector<fs::path>& inputs,
       std::sort(found.begin(), found.end());
       for (const auto& p : found) {
         FileJob job{p, {}, io::KindOf(p)};
-        if (!detect_only) job.output = InFolder(root, fs::relative(p, in, ec));
+        // Lexically: a symbolic link inside the folder keeps its own name and place in the output.
+        if (!detect_only) job.output = InFolder(root, p.lexically_relative(in));
         jobs.push_back(std::move(job));
       }
       continue;

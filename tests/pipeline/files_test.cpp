@@ -35,6 +35,20 @@ TEST(PlanJobs, FoldersKeepTheirStructure) {
   EXPECT_EQ((*default_jobs)[0].output, fs::path((dir / "in").string() + "_anonymized") / "a.png");
 }
 
+TEST(PlanJobs, LinkedFilesInAFolderKeepTheirPlaceInTheOutput) {
+  // A folder of symbolic links to photos kept elsewhere: each output lands in the output folder
+  // under the link's name, not beside the link's target.
+  test::TempDir dir;
+  fs::create_directories(dir / "store");
+  fs::create_directories(dir / "in");
+  test::WriteBytes(dir / "store" / "real.jpg", "x");
+  fs::create_symlink(dir / "store" / "real.jpg", dir / "in" / "link.jpg");
+  auto jobs = PlanJobs({dir / "in"}, {.output = dir / "out"});
+  ASSERT_TRUE(jobs.ok()) << jobs.status().message();
+  ASSERT_EQ(jobs->size(), 1u);
+  EXPECT_EQ((*jobs)[0].output, dir / "out" / "link.jpg");
+}
+
 TEST(PlanJobs, OutputFolderInsideInputIsNotReprocessed) {
   test::TempDir dir;
   fs::create_directories(dir / "in" / "out");
