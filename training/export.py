@@ -65,12 +65,14 @@ def main():
     ap.add_argument("run", help="RUN_DIR (uses RUN_DIR/checkpoint.pt) or a checkpoint / slim .pt file")
     ap.add_argument("--out", help="models/generator/NAME.onnx")
     ap.add_argument("--slim", help="only write a small fp16 EMA-generator checkpoint here (to carry back from a GPU)")
+    ap.add_argument("--init-from", help="the checkpoint this run's G started from (train.py --init-g), for runs "
+                                        "whose checkpoint predates the recorded lineage")
     args = ap.parse_args()
 
     path = os.path.join(args.run, "checkpoint.pt") if os.path.isdir(args.run) else args.run
     ckpt = torch.load(path, map_location="cpu")
     if args.slim:
-        slim = {k: ckpt.get(k) for k in ["config", "step", "wall_s", "hardware"]}
+        slim = {k: ckpt.get(k) for k in ["config", "step", "wall_s", "hardware", "lineage"]}
         slim["G_ema"] = {k: v.half() if v.is_floating_point() else v for k, v in ckpt["G_ema"].items()}
         torch.save(slim, args.slim)
         print(f"wrote {args.slim} ({os.path.getsize(args.slim) / 1e6:.1f} MB), step {ckpt['step']}")
@@ -127,6 +129,11 @@ def main():
 
     sha = hashlib.sha256(open(out, "rb").read()).hexdigest()
     wall = ckpt["wall_s"]
+    lineage = list(ckpt.get("lineage") or [])
+    if not lineage and args.init_from:
+        src = torch.load(args.init_from, map_location="cpu")
+        lineage = list(src.get("lineage", [])) + [{"from": os.path.basename(args.init_from), "step": src["step"],
+                                                   "wall_s": src.get("wall_s", 0.0)}]
     manifest = {
         "name": name,
         "file": os.path.basename(out),
@@ -182,6 +189,8 @@ def main():
             "config": cfg,
             "steps": ckpt["step"],
             "wall_time_s": round(wall, 1),
+            "continues": lineage,
+            "steps_including_earlier_runs": ckpt["step"] + sum(r["step"] for r in lineage),
             "hardware": ckpt.get("hardware", "unknown"),
             "exported_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "export_host": f"{platform.node()} torch {torch.__version__}, cv2 {cv2.__version__}",

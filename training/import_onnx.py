@@ -137,6 +137,7 @@ def main():
 
     torch.save({"G_ema": G.state_dict(), "step": manifest["training"]["steps"], "config": cfg,
                 "wall_s": manifest["training"]["wall_time_s"], "hardware": manifest["training"]["hardware"],
+                "lineage": manifest["training"].get("continues", []),
                 "imported_from": os.path.basename(args.onnx), "onnx_sha256": manifest["sha256"]}, args.out)
     print(f"wrote {args.out} (step {manifest['training']['steps']})")
 

@@ -190,6 +190,7 @@ def main():
     c = cfg["r1_every"] / (cfg["r1_every"] + 1)
     opt_d = torch.optim.Adam(D.parameters(), lr=cfg["d_lr"] * c, betas=tuple(b ** c for b in cfg["betas"]))
     step, wall = 0, 0.0
+    lineage = []  # the runs this one continues: [{"from", "step", "wall_s"}], oldest first
     if args.init_g and not ckpt:
         src = torch.load(args.init_g, map_location="cpu")
         # A full checkpoint has G and G_ema; a slim one (export.py --slim, fp16) only G_ema,
@@ -197,6 +198,8 @@ def main():
         ema = {k: v.float() if v.is_floating_point() else v for k, v in src["G_ema"].items()}
         G.load_state_dict(src["G"] if "G" in src else ema)
         G_ema.load_state_dict(ema)
+        lineage = list(src.get("lineage", [])) + [{"from": os.path.basename(args.init_g), "step": src["step"],
+                                                   "wall_s": src.get("wall_s", 0.0)}]
         print(f"G initialised from {args.init_g} (step {src['step']})")
     if ckpt:
         G.load_state_dict(ckpt["G"])
@@ -205,6 +208,7 @@ def main():
         opt_g.load_state_dict(ckpt["opt_g"])
         opt_d.load_state_dict(ckpt["opt_d"])
         step, wall = ckpt["step"], ckpt["wall_s"]
+        lineage = ckpt.get("lineage", [])
         torch.manual_seed(args.seed + step)
         print(f"resumed at step {step}")
     print(f"device {device}, G {count_params(G) / 1e6:.2f} M, D {count_params(D) / 1e6:.2f} M, "
@@ -213,7 +217,7 @@ def main():
     def save():
         atomic_save({"G": G.state_dict(), "D": D.state_dict(), "G_ema": G_ema.state_dict(),
                      "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "step": step,
-                     "wall_s": wall, "config": cfg, "hardware": hardware(device)}, ckpt_path)
+                     "wall_s": wall, "config": cfg, "hardware": hardware(device), "lineage": lineage}, ckpt_path)
 
     log = open(os.path.join(args.out, "log.jsonl"), "a")
     t_start = time.time()
