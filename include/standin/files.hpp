@@ -2,6 +2,7 @@
 // the JSON report. Used by the CLI (and later the server).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -35,7 +36,8 @@ struct PlanOptions {
   std::optional<std::filesystem::path> output;
 };
 
-// Expands files and folders (recursively) into jobs with their output paths. Refuses outputs
+// Expands files and folders (recursively) into jobs with their output paths; a stream or camera
+// (io::IsStream) is one video job and needs `output` as a file. Refuses outputs
 // that would overwrite an input, unsupported files named explicitly, and folders with nothing
 // to process.
 Expected<std::vector<FileJob>> PlanJobs(const std::vector<std::filesystem::path>& inputs,
@@ -48,6 +50,9 @@ struct FileOptions {
   int jpeg_quality = 95;
   io::VideoWriteOptions video;
   VideoTrackOptions tracking;
+  // When set (e.g. by a Ctrl-C handler): a stream or camera stops reading and its output is
+  // finished and written; a file not yet done is abandoned (kInterrupted, nothing written).
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct FileReport {

@@ -20,6 +20,10 @@ namespace standin::io {
 enum class MediaKind { kImage, kVideo, kUnsupported };
 // By extension (case-insensitive): jpg/jpeg/png/webp/bmp/tif/tiff; mp4/mov/mkv/avi/webm.
 MediaKind KindOf(const std::filesystem::path& path);
+// A live or network source read through ffmpeg instead of a file: a URL (rtsp://, http://,
+// srt://, udp://, file:..., any "scheme://") or a V4L2 camera device (/dev/video*). Streams
+// are videos; they may not end on their own and their audio is not kept.
+bool IsStream(const std::filesystem::path& input);
 
 // Reads and decodes an image (EXIF orientation applied) into BGR 8-bit. Distinguishes missing,
 // unreadable, empty, corrupt/truncated and wrong-type files.
@@ -72,6 +76,8 @@ class VideoReader {
   virtual Expected<bool> Read(cv::Mat& frame) = 0;
   // After the last frame: whether the decoder exited cleanly.
   virtual Status Finish() = 0;
+  // Ends reading early (a stream that would go on): stops the decoder.
+  virtual void Stop() = 0;
   [[nodiscard]] virtual const VideoInfo& info() const = 0;
 };
 

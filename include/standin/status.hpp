@@ -23,6 +23,7 @@ enum class ErrorCode {
   kModelMissing,       // a model file is missing or fails its sha256 check
   kProcessingFailed,   // a pipeline step failed; no output was written (fail closed)
   kExternalTool,       // ffmpeg/ffprobe missing or failed
+  kInterrupted,        // stopped on request (Ctrl-C) before a file was done; nothing written
 };
 
 // A short, stable name for the code ("corrupt-input", ...).

@@ -30,6 +30,8 @@ const char* ErrorCodeName(ErrorCode code) {
       return "processing-failed";
     case ErrorCode::kExternalTool:
       return "external-tool";
+    case ErrorCode::kInterrupted:
+      return "interrupted";
   }
   return "unknown";
 }

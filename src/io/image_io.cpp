@@ -84,6 +84,16 @@ MediaKind KindOf(const fs::path& path) {
   return MediaKind::kUnsupported;
 }
 
+bool IsStream(const fs::path& input) {
+  const std::string s = input.string();
+  if (s.starts_with("/dev/video")) return true;
+  const auto colon = s.find("://");
+  if (colon == std::string::npos || colon == 0) return false;
+  return std::all_of(s.begin(), s.begin() + static_cast<long>(colon), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
+  });
+}
+
 Expected<cv::Mat> ReadImage(const fs::path& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) {

@@ -60,7 +60,10 @@ Expected<Subprocess> Subprocess::Start(const std::vector<std::string>& argv, int
   sigemptyset(&def);
   sigaddset(&def, SIGPIPE);
   posix_spawnattr_setsigdefault(&attr, &def);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+  // Its own process group: a Ctrl-C at the terminal reaches standin alone, which then ends its
+  // children in order (a stream's encoder must finish the file, not die with it).
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
   pid_t pid = -1;
   const int rc = posix_spawnp(&pid, args[0], &fa, &attr, args.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
@@ -72,8 +75,8 @@ Expected<Subprocess> Subprocess::Start(const std::vector<std::string>& argv, int
     if (pipes & kStdout) close(out_pipe[0]);
     close(err_fd);
     return Status(ErrorCode::kExternalTool,
-                  fmt::format("cannot run {} ({}); install it with: apt-get install ffmpeg",
-                              argv[0], std::strerror(rc)));
+                  fmt::format("cannot run {} ({}); install it with: apt-get install {}", argv[0],
+                              std::strerror(rc), argv[0] == "mkvmerge" ? "mkvtoolnix" : "ffmpeg"));
   }
   Subprocess p;
   p.pid_ = pid;

@@ -35,6 +35,13 @@ std::string LastLine(std::string text) {
   return nl == std::string::npos ? text : text.substr(nl + 1);
 }
 
+// How ffmpeg and ffprobe open an input: "-i PATH", with the V4L2 demuxer named for cameras
+// ("-f v4l2 -i /dev/video0"; ffprobe takes the same without "-i").
+std::vector<std::string> InputArgs(const fs::path& path) {
+  if (path.string().starts_with("/dev/video")) return {"-f", "v4l2", "-i", path.string()};
+  return {"-i", path.string()};
+}
+
 // Presentation times of the video packets (demuxing only, no decoding), sorted: the order in
 // which the decoder emits the frames.
 Expected<std::vector<double>> FrameTimestamps(const fs::path& path) {
@@ -97,6 +104,8 @@ class FfmpegReader final : public VideoReader {
     }
     return Status::Ok();
   }
+
+  void Stop() override { proc_.Kill(); }
 
   [[nodiscard]] const VideoInfo& info() const override { return info_; }
 
@@ -291,18 +300,24 @@ class FfmpegWriter final : public VideoWriter {
 
 Expected<VideoInfo> ProbeVideo(const fs::path& path) {
   std::error_code ec;
-  if (!fs::exists(path, ec)) {
+  // A stream has nothing to check on disk: ffprobe says whether the source answers.
+  const bool stream = IsStream(path);
+  if (!stream && !fs::exists(path, ec)) {
     return Status(ErrorCode::kNotFound, fmt::format("{}: no such file", path.string()));
   }
-  if (access(path.c_str(), R_OK) != 0) {
+  if (!stream && access(path.c_str(), R_OK) != 0) {
     return Status(ErrorCode::kUnreadable,
                   fmt::format("{}: cannot open (permission denied)", path.string()));
   }
-  if (fs::file_size(path, ec) == 0) {
+  if (!stream && fs::file_size(path, ec) == 0) {
     return Status(ErrorCode::kCorruptInput, fmt::format("{}: empty file (0 bytes)", path.string()));
   }
-  auto out = RunCapture({"ffprobe", "-v", "error", "-print_format", "json", "-show_streams",
-                         "-show_format", path.string()});
+  std::vector<std::string> probe = {
+      "ffprobe", "-v", "error", "-print_format", "json", "-show_streams", "-show_format"};
+  for (const auto& a : InputArgs(path)) {
+    if (a != "-i") probe.push_back(a);  // ffprobe takes the input without "-i"
+  }
+  auto out = RunCapture(probe);
   if (!out.ok()) {
     if (out.status().message().find("cannot run") != std::string::npos) return out.status();
     return Status(ErrorCode::kCorruptInput, fmt::format("{}: not a readable video ({})",
@@ -344,6 +359,10 @@ Expected<VideoInfo> ProbeVideo(const fs::path& path) {
                   fmt::format("{}: unexpected ffprobe output ({})", path.string(), e.what()));
   }
   if (info.rotation == 90 || info.rotation == 270) std::swap(info.width, info.height);
+  if (stream) {
+    info.frames = 0;  // unknown, maybe endless: its frame times cannot be read ahead either
+    return info;
+  }
   auto timestamps = FrameTimestamps(path);
   if (!timestamps.ok()) return timestamps.status();
   if (VariableRate(*timestamps)) info.timestamps = std::move(timestamps).value();
@@ -354,10 +373,12 @@ Expected<std::unique_ptr<VideoReader>> VideoReader::Open(const fs::path& path) {
   auto info = ProbeVideo(path);
   if (!info.ok()) return info.status();
   // -xerror: a decoding error ends the run with a failure instead of silently dropping frames.
-  auto proc = Subprocess::Start(
-      {"ffmpeg", "-v", "error", "-nostdin", "-xerror", "-i", path.string(), "-map", "0:v:0",
-       "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "bgr24", "pipe:1"},
-      Subprocess::kStdout);
+  std::vector<std::string> args = {"ffmpeg", "-v", "error", "-nostdin", "-xerror"};
+  const auto input = InputArgs(path);
+  args.insert(args.end(), input.begin(), input.end());
+  args.insert(args.end(), {"-map", "0:v:0", "-fps_mode", "passthrough", "-f", "rawvideo",
+                           "-pix_fmt", "bgr24", "pipe:1"});
+  auto proc = Subprocess::Start(args, Subprocess::kStdout);
   if (!proc.ok()) return proc.status();
   return std::unique_ptr<VideoReader>(
       std::make_unique<FfmpegReader>(std::move(proc).value(), std::move(info).value(), path));
@@ -397,7 +418,9 @@ Expected<std::unique_ptr<VideoWriter>> VideoWriter::Open(const fs::path& path,
                                                 "-fps_mode", "passthrough"};
   // Audio and metadata come from the source; its video stream is not used.
   std::string audio_codec;
-  if (options.keep_audio && info.has_audio) {
+  // A stream is not opened a second time (a camera is busy, a live source moves on).
+  const bool from_source = !IsStream(source);
+  if (from_source && options.keep_audio && info.has_audio) {
     auto probe = RunCapture({"ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries",
                              "stream=codec_name", "-of", "csv=p=0", source.string()});
     if (probe.ok()) {
@@ -410,9 +433,8 @@ Expected<std::unique_ptr<VideoWriter>> VideoWriter::Open(const fs::path& path,
   const bool with_audio = !audio_codec.empty();
   // The part of the final command that takes the video from input 0 and the rest from the source.
   std::vector<std::string> final_args;
-  if (with_audio || options.keep_metadata) {
-    final_args.insert(final_args.end(), {"-i", source.string()});
-  }
+  const bool metadata = from_source && options.keep_metadata;
+  if (with_audio || metadata) final_args.insert(final_args.end(), {"-i", source.string()});
   final_args.insert(final_args.end(), {"-map", "0:v:0"});
   if (with_audio) {
     final_args.insert(final_args.end(), {"-map", "1:a:0"});

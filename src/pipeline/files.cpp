@@ -53,7 +53,7 @@ Expected<std::vector<FileJob>> PlanJobs(const std::vector<fs::path>& inputs,
   std::error_code ec;
   bool any_folder = false;
   for (const auto& in : inputs) {
-    if (!fs::exists(in, ec))
+    if (!io::IsStream(in) && !fs::exists(in, ec))
       return Status(ErrorCode::kNotFound, fmt::format("{}: no such file or folder", in.string()));
     any_folder = any_folder || fs::is_directory(in, ec);
   }
@@ -63,6 +63,20 @@ Expected<std::vector<FileJob>> PlanJobs(const std::vector<fs::path>& inputs,
                          options.output->string().back() == '/');
   std::vector<FileJob> jobs;
   for (const auto& in : inputs) {
+    if (io::IsStream(in)) {
+      FileJob job{in, {}, io::MediaKind::kVideo};
+      if (!detect_only) {
+        if (!options.output || out_is_folder) {
+          return Status(ErrorCode::kInvalidArgument,
+                        fmt::format("{}: a stream or camera needs -o with an output video file "
+                                    "(and no other input)",
+                                    in.string()));
+        }
+        job.output = *options.output;
+      }
+      jobs.push_back(std::move(job));
+      continue;
+    }
     if (fs::is_directory(in, ec)) {
       const fs::path root =
           options.output ? (inputs.size() > 1 ? *options.output / in.filename() : *options.output)
@@ -293,6 +307,12 @@ Expected<FileReport> ProcessFile(Anonymizer& anonymizer, const FileJob& job,
     std::vector<VideoFrame> ready;
     cv::Mat frame;
     while (true) {
+      if (options.stop && options.stop->load()) {
+        // A stream or camera ends here and is written; a file left half done is not.
+        if (io::IsStream(job.input)) break;
+        return {ErrorCode::kInterrupted,
+                fmt::format("{}: interrupted; nothing written for it", job.input.string())};
+      }
       auto more = (*reader)->Read(frame);
       if (!more.ok()) return more.status();
       if (!*more) break;
@@ -316,7 +336,11 @@ Expected<FileReport> ProcessFile(Anonymizer& anonymizer, const FileJob& job,
   if (!read_status.ok()) return read_status;
   if (!render_status.ok()) return render_status;
   const std::int64_t n = written;
-  if (Status s = (*reader)->Finish(); !s.ok()) return s;
+  if (options.stop && options.stop->load() && io::IsStream(job.input)) {
+    (*reader)->Stop();  // the source would go on: end the decoder
+  } else if (Status s = (*reader)->Finish(); !s.ok()) {
+    return s;
+  }
   if (n == 0) {
     return Status(ErrorCode::kCorruptInput,
                   fmt::format("{}: video has no frames", job.input.string()));

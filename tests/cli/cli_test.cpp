@@ -92,6 +92,48 @@ TEST(Cli, GenerateWritesAPrivacyReceiptPerFace) {
   }
 }
 
+// Frames in a video file, by decoding it.
+int CountFrames(const fs::path& video) {
+  const auto r =
+      test::Run({"ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0",
+                 "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", video.string()});
+  return r.exit_code == 0 ? std::atoi(r.out.c_str()) : -1;
+}
+
+TEST(Cli, ReadsAStreamUrlAndNeedsAnOutputFile) {
+  test::TempDir dir;
+  const auto src = test::MakeVideo(dir, "v.mp4", 20, 25, true);
+  const std::string url = "file://" + src.string();
+  const auto no_output = Standin({url, "-q"});
+  EXPECT_EQ(no_output.exit_code, 2);
+  ExpectOneErrorLine(no_output);
+  const auto r = Standin({url, "-o", (dir / "out.mp4").string(), "-q"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(CountFrames(dir / "out.mp4"), 20);
+}
+
+// Ctrl-C (SIGINT after a few seconds, as `timeout` sends it): a stream is finished and written
+// with the frames read so far; a file in progress is abandoned and leaves nothing behind.
+TEST(Cli, InterruptFinishesAStreamAndAbandonsAFile) {
+  test::TempDir dir;
+  const auto src = dir / "long.mp4";
+  const auto made =
+      test::Run({"ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=640x360:rate=25",
+                 "-frames:v", "3000", "-c:v", "libx264", "-preset", "ultrafast", src.string()});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const auto stream = test::Run({"timeout", "--preserve-status", "-s", "INT", "3", STANDIN_CLI,
+                                 "file://" + src.string(), "-o", (dir / "s.mp4").string(), "-q"});
+  EXPECT_EQ(stream.exit_code, 0) << stream.err;
+  const int written = CountFrames(dir / "s.mp4");
+  EXPECT_GT(written, 0);
+  EXPECT_LT(written, 3000);  // stopped early, not run to the end
+  const auto file = test::Run({"timeout", "--preserve-status", "-s", "INT", "3", STANDIN_CLI,
+                               src.string(), "-o", (dir / "f.mp4").string(), "-q"});
+  EXPECT_EQ(file.exit_code, 130) << file.err;
+  ExpectOneErrorLine(file);
+  EXPECT_EQ(test::ListFiles(dir.path()), (std::vector<std::string>{"long.mp4", "s.mp4"}));
+}
+
 TEST(Cli, DetectWritesJsonOnly) {
   test::TempDir dir;
   const auto r = Standin({"detect", test::SamplePhoto("2008_002506.jpg").string(), "--json",

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -50,6 +51,8 @@ int ExitCode(ErrorCode code) {
       return 11;
     case ErrorCode::kProcessingFailed:
       return 12;
+    case ErrorCode::kInterrupted:
+      return 130;
     case ErrorCode::kExternalTool:
       return 13;
   }
@@ -60,7 +63,22 @@ constexpr const char* kExitCodes =
     "Exit status: 0 ok, 2 bad arguments, 3 input not found, 4 input unreadable, 5 corrupt or "
     "empty input, 6 unsupported file type, 7 folder without images or videos, 8 output would "
     "overwrite an input, 9 output not writable, 10 disk full, 11 model file missing or corrupt, "
-    "12 processing failed (nothing written), 13 ffmpeg missing or failed.";
+    "12 processing failed (nothing written), 13 ffmpeg missing or failed, 130 interrupted (Ctrl-C: "
+    "a stream or camera is finished and written, a file not yet done is not).";
+
+// Ctrl-C / SIGTERM: finish a stream or camera cleanly, abandon a file in progress (its temporary
+// output is removed), process no further inputs. A second signal ends the program at once.
+std::atomic<bool> g_stop{false};
+extern "C" void OnStopSignal(int sig) {
+  if (g_stop.exchange(true)) {
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
+  }
+}
+void InstallStopHandler() {
+  std::signal(SIGINT, OnStopSignal);
+  std::signal(SIGTERM, OnStopSignal);
+}
 
 int Fail(const standin::Status& s) {
   std::fprintf(stderr, "standin: error: %s\n", s.message().c_str());
@@ -216,6 +234,8 @@ int Run(Args& a, standin::FileMode mode) {
   fopts.jpeg_quality = a.jpeg_quality;
   fopts.tracking.detect_every = a.detect_every;
   fopts.tracking.smooth = !a.no_smoothing;
+  fopts.stop = &g_stop;
+  InstallStopHandler();
 
   std::vector<standin::FileReport> reports;
   standin::Status first_error;
@@ -223,6 +243,12 @@ int Run(Args& a, standin::FileMode mode) {
   standin::cli::Progress files_bar(!a.quiet && many, "files ");
   std::int64_t done = 0;
   for (const auto& job : *jobs) {
+    if (g_stop.load()) {
+      if (first_error.ok()) first_error = {ErrorCode::kInterrupted, "interrupted"};
+      std::fprintf(stderr, "standin: error: interrupted; %s and the rest not processed\n",
+                   job.input.string().c_str());
+      break;
+    }
     standin::cli::Progress frames_bar(!a.quiet && job.kind == standin::io::MediaKind::kVideo,
                                       job.input.filename().string());
     auto report = standin::ProcessFile(
@@ -351,7 +377,10 @@ int main(int argc, char** argv) {
   app.allow_extras(false);
 
   Args a;
-  app.add_option("inputs", a.inputs, "Images, folders or videos")->required(false);
+  app.add_option("inputs", a.inputs,
+                 "Images, folders or videos; or one stream URL (rtsp://, http://, srt://, ...) or "
+                 "camera (/dev/video0) with -o FILE.mp4: Ctrl-C ends it and writes the output")
+      ->required(false);
   app.add_option("-o,--output", a.output,
                  "Output file (one input) or folder; default: <stem>_anonymized.<ext> next to "
                  "each input, <folder>_anonymized for folders");
