@@ -81,15 +81,7 @@ TEST(Generator, BuildsTheConditionExactlyAsTraining) {
             1e-4);
 }
 
-struct Scene {
-  cv::Mat image = test::LoadSample("2008_002506.jpg");
-  std::vector<Face> faces;
-  Scene() {
-    auto a = Anonymizer::Create({});
-    EXPECT_TRUE(a.ok());
-    faces = *a->Detect(image);
-  }
-};
+using test::Scene;
 
 cv::Mat Replace(const cv::Mat& img, std::vector<Face> faces, std::uint64_t seed) {
   auto gen = FaceGenerator::Create(Spec(), {.seed = seed});

@@ -13,15 +13,7 @@
 namespace standin {
 namespace {
 
-struct Scene {
-  cv::Mat image = test::LoadSample("2008_002506.jpg");
-  std::vector<Face> faces;
-  Scene() {
-    auto a = Anonymizer::Create({});
-    EXPECT_TRUE(a.ok());
-    faces = *a->Detect(image);
-  }
-};
+using test::Scene;
 
 Anonymizer Guarded(const IdentityGuardOptions& guard, std::uint64_t seed = 7) {
   AnonymizerOptions o;

@@ -13,6 +13,8 @@
 #include <random>
 #include <sstream>
 
+#include "standin/anonymizer.hpp"
+
 namespace standin::test {
 namespace fs = std::filesystem;
 
@@ -29,6 +31,15 @@ TempDir::~TempDir() {
 }
 
 fs::path SamplePhoto(const std::string& name) { return fs::path(STANDIN_DLIB_FACES) / name; }
+
+Scene::Scene(const std::string& name) : image(LoadSample(name)) {
+  auto a = Anonymizer::Create({});
+  EXPECT_TRUE(a.ok()) << a.status().message();
+  if (!a.ok()) return;
+  auto found = a->Detect(image);
+  EXPECT_TRUE(found.ok()) << found.status().message();
+  if (found.ok()) faces = std::move(found).value();
+}
 
 cv::Mat LoadSample(const std::string& name) {
   cv::Mat img = cv::imread(SamplePhoto(name).string());

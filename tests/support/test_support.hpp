@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "standin/face.hpp"
+
 namespace standin::test {
 
 // A fresh folder removed when the object goes.
@@ -25,6 +27,13 @@ class TempDir {
 // A dlib sample photo (Debian libdlib19.1), e.g. "2008_002470.jpg".
 std::filesystem::path SamplePhoto(const std::string& name);
 cv::Mat LoadSample(const std::string& name);
+
+// A sample photo and the faces the default Anonymizer finds in it (landmarks included).
+struct Scene {
+  explicit Scene(const std::string& name = "2008_002506.jpg");
+  cv::Mat image;
+  std::vector<Face> faces;
+};
 
 void WriteBytes(const std::filesystem::path& path, const std::string& bytes);
 std::string ReadBytes(const std::filesystem::path& path);
