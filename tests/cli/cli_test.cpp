@@ -2,7 +2,9 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 
@@ -112,8 +114,9 @@ TEST(Cli, ReadsAStreamUrlAndNeedsAnOutputFile) {
   EXPECT_EQ(CountFrames(dir / "out.mp4"), 20);
 }
 
-// Ctrl-C (SIGINT after a few seconds, as `timeout` sends it): a stream is finished and written
-// with the frames read so far; a file in progress is abandoned and leaves nothing behind.
+// Ctrl-C (SIGINT once the output is being written and a second has passed): a stream is
+// finished and written with the frames read so far; a file in progress is abandoned and leaves
+// nothing behind.
 TEST(Cli, InterruptFinishesAStreamAndAbandonsAFile) {
   test::TempDir dir;
   const auto src = dir / "long.mp4";
@@ -121,14 +124,29 @@ TEST(Cli, InterruptFinishesAStreamAndAbandonsAFile) {
       test::Run({"ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=640x360:rate=25",
                  "-frames:v", "3000", "-c:v", "libx264", "-preset", "ultrafast", src.string()});
   ASSERT_EQ(made.exit_code, 0) << made.err;
-  const auto stream = test::Run({"timeout", "--preserve-status", "-s", "INT", "3", STANDIN_CLI,
-                                 "file://" + src.string(), "-o", (dir / "s.mp4").string(), "-q"});
+  // True a second after the hidden temporary output `name` is being written appeared.
+  auto writing = [&](const std::string& name) {
+    auto since = std::make_shared<std::chrono::steady_clock::time_point>();
+    return [&dir, name, since]() {
+      for (const auto& e : fs::directory_iterator(dir.path())) {
+        if (e.path().filename().string().starts_with("." + name + ".standin-")) {
+          const auto now = std::chrono::steady_clock::now();
+          if (*since == std::chrono::steady_clock::time_point()) *since = now;
+          return now - *since > std::chrono::seconds(1);
+        }
+      }
+      return false;
+    };
+  };
+  const auto stream =
+      test::Run({STANDIN_CLI, "file://" + src.string(), "-o", (dir / "s.mp4").string(), "-q"}, -1,
+                writing("s.mp4"));
   EXPECT_EQ(stream.exit_code, 0) << stream.err;
   const int written = CountFrames(dir / "s.mp4");
   EXPECT_GT(written, 0);
   EXPECT_LT(written, 3000);  // stopped early, not run to the end
-  const auto file = test::Run({"timeout", "--preserve-status", "-s", "INT", "3", STANDIN_CLI,
-                               src.string(), "-o", (dir / "f.mp4").string(), "-q"});
+  const auto file = test::Run({STANDIN_CLI, src.string(), "-o", (dir / "f.mp4").string(), "-q"}, -1,
+                              writing("f.mp4"));
   EXPECT_EQ(file.exit_code, 130) << file.err;
   ExpectOneErrorLine(file);
   EXPECT_EQ(test::ListFiles(dir.path()), (std::vector<std::string>{"long.mp4", "s.mp4"}));

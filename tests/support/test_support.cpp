@@ -69,7 +69,8 @@ std::string Slurp(int fd) {
 }
 }  // namespace
 
-RunResult Run(const std::vector<std::string>& argv, long fsize_limit) {
+RunResult Run(const std::vector<std::string>& argv, long fsize_limit,
+              const std::function<bool()>& interrupt_when) {
   TempDir tmp;
   const fs::path out = tmp / "out";
   const fs::path err = tmp / "err";
@@ -90,7 +91,18 @@ RunResult Run(const std::vector<std::string>& argv, long fsize_limit) {
     _exit(127);
   }
   int status = 0;
-  waitpid(pid, &status, 0);
+  if (interrupt_when) {
+    bool sent = false;
+    while (waitpid(pid, &status, WNOHANG) == 0) {
+      if (!sent && interrupt_when()) {
+        kill(pid, SIGINT);
+        sent = true;
+      }
+      usleep(50'000);
+    }
+  } else {
+    waitpid(pid, &status, 0);
+  }
   RunResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   r.out = ReadBytes(out);

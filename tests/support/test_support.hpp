@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <opencv2/core.hpp>
 #include <string>
 #include <vector>
@@ -43,8 +44,11 @@ struct RunResult {
   std::string out;
   std::string err;
 };
-// Runs a program with arguments (no shell); optional RLIMIT_FSIZE in bytes for the child.
-RunResult Run(const std::vector<std::string>& argv, long fsize_limit = -1);
+// Runs a program with arguments (no shell); optional RLIMIT_FSIZE in bytes for the child. With
+// `interrupt_when`, polled every 50 ms while the child runs: SIGINT is sent to the child once it
+// returns true (as Ctrl-C would).
+RunResult Run(const std::vector<std::string>& argv, long fsize_limit = -1,
+              const std::function<bool()>& interrupt_when = {});
 // Runs the standin CLI.
 RunResult Standin(const std::vector<std::string>& args, long fsize_limit = -1);
 

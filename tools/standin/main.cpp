@@ -196,6 +196,7 @@ void AddIdentityGuardOptions(CLI::App& app, Args& a) {
 }
 
 int Run(Args& a, standin::FileMode mode) {
+  InstallStopHandler();  // before the models load: a Ctrl-C then ends the run before any input
   a.opts.detector.threads = a.threads;
   auto kind = standin::ParseMethod(a.method);
   if (!kind.ok()) return Fail(kind.status());
@@ -235,7 +236,6 @@ int Run(Args& a, standin::FileMode mode) {
   fopts.tracking.detect_every = a.detect_every;
   fopts.tracking.smooth = !a.no_smoothing;
   fopts.stop = &g_stop;
-  InstallStopHandler();
 
   std::vector<standin::FileReport> reports;
   standin::Status first_error;
