@@ -22,7 +22,8 @@ struct EvalOptions {
   // "generate-noattr" (attribute weight 0), "generate-kN" (N candidates), "generate-all" (no early
   // stop: always all N), "generate-nosmooth" (no low-pass of the generated crop),
   // "generate-nocolour" (no colour matching), combinable in that syntax, e.g. "generate-k1-noattr".
-  std::vector<std::string> methods = {"generate", "blur", "pixelate", "solid"};
+  std::vector<std::string> methods = {"generate", "generate-unguarded", "blur", "pixelate",
+                                      "solid"};
   // The project's data (README there): utkface-crop (held-out faces, memorisation references)
   // and att-faces (identities). Sections whose data is missing are skipped and say so.
   std::filesystem::path shared_data = "../shared/data";

@@ -281,7 +281,7 @@ int Run(Args& a, standin::FileMode mode) {
 }
 
 struct EvalArgs {
-  std::string methods = "generate,blur,pixelate,solid";
+  std::string methods = "generate,generate-unguarded,blur,pixelate,solid";
   std::string out = "standin-eval";
   std::string data;
   std::string shared = "../shared/data";
