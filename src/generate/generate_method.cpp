@@ -55,13 +55,11 @@ class GuardedGenerateMethod final : public FaceMethod {
 
   Status Apply(cv::Mat& bgr, std::vector<Face>& faces) override {
     // A video track judged less than `recheck_every` frames ago keeps its verdict.
-    std::vector<const TrackState*> reuse(faces.size(), nullptr);
+    std::vector<bool> reuse(faces.size(), false);
     for (size_t i = 0; i < faces.size(); ++i) {
       const auto it = tracks_.find(faces[i].track_id);
-      if (faces[i].track_id >= 0 && it != tracks_.end() &&
-          it->second.since + 1 < o_.recheck_every) {
-        reuse[i] = &it->second;
-      }
+      reuse[i] =
+          faces[i].track_id >= 0 && it != tracks_.end() && it->second.since + 1 < o_.recheck_every;
     }
     // The originals are judged first, on the untouched image. Their embeddings stay in this
     // function's memory: they are never stored, returned or written.
