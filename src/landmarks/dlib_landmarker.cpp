@@ -4,7 +4,10 @@
 #include <dlib/opencv/cv_image.h>
 #include <fmt/core.h>
 
+#include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
+#include <string>
+#include <vector>
 
 #include "standin/landmarker.hpp"
 
@@ -19,41 +22,53 @@ class DlibLandmarker final : public Landmarker {
     if (bgr.empty() || bgr.type() != CV_8UC3) {
       return {ErrorCode::kInvalidArgument, "landmarker expects an 8-bit BGR image"};
     }
-    try {
-      const cv::Rect image_rect(0, 0, bgr.cols, bgr.rows);
-      cv::Mat gray;
-      for (auto& f : faces) {
-        // The predictor reads intensities only, from around the box: convert just that part.
-        const cv::Rect2f& b = f.box;
-        const cv::Rect around = cv::Rect(static_cast<int>(std::floor(b.x - b.width)),
-                                         static_cast<int>(std::floor(b.y - b.height)),
-                                         static_cast<int>(std::ceil(3 * b.width)),
-                                         static_cast<int>(std::ceil(3 * b.height))) &
-                                image_rect;
-        f.landmarks68.assign(68, cv::Point2f(b.x + b.width / 2, b.y + b.height / 2));
-        if (around.empty()) continue;  // entirely outside the image: nothing to fit
-        cv::cvtColor(bgr(around), gray, cv::COLOR_BGR2GRAY);
-        const dlib::cv_image<unsigned char> img(gray);
-        const dlib::rectangle rect(std::lround(b.x - around.x), std::lround(b.y - around.y),
-                                   std::lround(b.x - around.x + b.width - 1),
-                                   std::lround(b.y - around.y + b.height - 1));
-        const dlib::full_object_detection shape = predictor_(img, rect);
-        if (shape.num_parts() != 68) {
-          return {ErrorCode::kProcessingFailed, "landmark model did not return 68 points"};
+    // Faces are independent and the predictor is read-only: fit them in parallel (in video the
+    // per-frame landmark fits are the largest single cost of following faces).
+    std::vector<std::string> errors(faces.size());
+    cv::parallel_for_(cv::Range(0, static_cast<int>(faces.size())), [&](const cv::Range& r) {
+      for (int k = r.start; k < r.end; ++k) {
+        const auto i = static_cast<std::size_t>(k);
+        try {
+          errors[i] = Fit(bgr, faces[i]);
+        } catch (const std::exception& e) {
+          errors[i] = fmt::format("landmarks failed: {}", e.what());
         }
-        for (unsigned long i = 0; i < 68; ++i) {
-          f.landmarks68[i] = cv::Point2f(static_cast<float>(shape.part(i).x() + around.x),
-                                         static_cast<float>(shape.part(i).y() + around.y));
-        }
-        f.kps5 = KeypointsFrom68(f.landmarks68);
       }
-    } catch (const std::exception& e) {
-      return {ErrorCode::kProcessingFailed, fmt::format("landmarks failed: {}", e.what())};
+    });
+    for (const auto& e : errors) {
+      if (!e.empty()) return {ErrorCode::kProcessingFailed, e};
     }
     return Status::Ok();
   }
 
  private:
+  // Fits one face's 68 landmarks; an error message, or "" when it worked.
+  std::string Fit(const cv::Mat& bgr, Face& f) const {
+    // The predictor reads intensities only, from around the box: convert just that part.
+    const cv::Rect2f& b = f.box;
+    const cv::Rect around = cv::Rect(static_cast<int>(std::floor(b.x - b.width)),
+                                     static_cast<int>(std::floor(b.y - b.height)),
+                                     static_cast<int>(std::ceil(3 * b.width)),
+                                     static_cast<int>(std::ceil(3 * b.height))) &
+                            cv::Rect(0, 0, bgr.cols, bgr.rows);
+    f.landmarks68.assign(68, cv::Point2f(b.x + b.width / 2, b.y + b.height / 2));
+    if (around.empty()) return "";  // entirely outside the image: nothing to fit
+    cv::Mat gray;
+    cv::cvtColor(bgr(around), gray, cv::COLOR_BGR2GRAY);
+    const dlib::cv_image<unsigned char> img(gray);
+    const dlib::rectangle rect(std::lround(b.x - around.x), std::lround(b.y - around.y),
+                               std::lround(b.x - around.x + b.width - 1),
+                               std::lround(b.y - around.y + b.height - 1));
+    const dlib::full_object_detection shape = predictor_(img, rect);
+    if (shape.num_parts() != 68) return "landmark model did not return 68 points";
+    for (unsigned long i = 0; i < 68; ++i) {
+      f.landmarks68[i] = cv::Point2f(static_cast<float>(shape.part(i).x() + around.x),
+                                     static_cast<float>(shape.part(i).y() + around.y));
+    }
+    f.kps5 = KeypointsFrom68(f.landmarks68);
+    return "";
+  }
+
   dlib::shape_predictor predictor_;
 };
 
