@@ -357,6 +357,15 @@ nlohmann::json PointJson(const cv::Point2f& p) {
   return {std::round(p.x * 100) / 100, std::round(p.y * 100) / 100};
 }
 
+// `v` to a multiple of `unit` (0.001, 0.1, ...), for short numbers in the JSON.
+double Rounded(double v, double unit) { return std::round(v / unit) * unit; }
+
+nlohmann::json AttributesJson(float age, float p_female, const std::string& expression) {
+  nlohmann::json j = {{"age", Rounded(age, 0.1)}, {"p_female", Rounded(p_female, 0.001)}};
+  if (!expression.empty()) j["expression"] = expression;
+  return j;
+}
+
 nlohmann::json FaceJson(const Face& f) {
   nlohmann::json j;
   j["box"] = {std::round(f.box.x * 100) / 100, std::round(f.box.y * 100) / 100,
@@ -371,24 +380,17 @@ nlohmann::json FaceJson(const Face& f) {
   if (!f.method.empty()) j["method"] = f.method;
   if (f.receipt) {
     const IdentityReceipt& r = *f.receipt;
-    auto round3 = [](float v) { return std::round(static_cast<double>(v) * 1000) / 1000; };
     nlohmann::json g;
     g["recogniser"] = r.recogniser;
-    g["margin"] = round3(r.margin);
+    g["margin"] = Rounded(r.margin, 0.001);
     g["passed"] = r.passed;
-    if (r.passed) g["similarity"] = round3(r.similarity);
+    if (r.passed) g["similarity"] = Rounded(r.similarity, 0.001);
     g["candidates_drawn"] = r.drawn;
     g["candidates_rejected"] = r.rejected;
     if (r.frames_since_check > 0) g["checked_frames_ago"] = r.frames_since_check;
-    nlohmann::json before = {{"age", std::round(static_cast<double>(r.age_before) * 10) / 10},
-                             {"p_female", round3(r.female_before)}};
-    if (!r.expression_before.empty()) before["expression"] = r.expression_before;
-    g["attributes_before"] = before;
+    g["attributes_before"] = AttributesJson(r.age_before, r.female_before, r.expression_before);
     if (r.passed) {
-      nlohmann::json after = {{"age", std::round(static_cast<double>(r.age_after) * 10) / 10},
-                              {"p_female", round3(r.female_after)}};
-      if (!r.expression_after.empty()) after["expression"] = r.expression_after;
-      g["attributes_after"] = after;
+      g["attributes_after"] = AttributesJson(r.age_after, r.female_after, r.expression_after);
     }
     j["identity_guard"] = std::move(g);
   }
@@ -416,17 +418,18 @@ std::string ReportsToJson(const std::vector<FileReport>& reports,
     const IdentityGuardOptions& g = options.generator.guard;
     doc["identity_guard"] = {{"enabled", g.enabled}};
     if (g.enabled) {
-      doc["identity_guard"].update(
-          {{"recogniser", g.recogniser},
-           {"margin", std::round(static_cast<double>(g.margin) * 1000) / 1000},
-           {"candidates", g.candidates},
-           {"attribute_weight", g.attribute_weight},
-           {"expression_weight", g.expression_weight},
-           {"identity_weight", g.identity_weight},
-           {"fallback", MethodName(g.fallback)},
-           {"note",
-            "similarity = cosine similarity of the stand-in to the "
-            "original face; the original's embedding is never written"}});
+      doc["identity_guard"].update({{"recogniser", g.recogniser},
+                                    {"margin", Rounded(g.margin, 0.001)},
+                                    {"candidates", g.candidates},
+                                    {"good_enough", Rounded(g.good_enough, 0.001)},
+                                    {"recheck_every", g.recheck_every},
+                                    {"attribute_weight", g.attribute_weight},
+                                    {"expression_weight", g.expression_weight},
+                                    {"identity_weight", g.identity_weight},
+                                    {"fallback", MethodName(g.fallback)},
+                                    {"note",
+                                     "similarity = cosine similarity of the stand-in to the "
+                                     "original face; the original's embedding is never written"}});
     }
   }
   doc["files"] = nlohmann::json::array();
@@ -446,7 +449,7 @@ std::string ReportsToJson(const std::vector<FileReport>& reports,
       for (size_t i = 0; i < r.frames.size(); ++i) {
         nlohmann::json fr;
         fr["index"] = i;
-        if (i < r.frame_times.size()) fr["time"] = std::round(r.frame_times[i] * 1e6) / 1e6;
+        if (i < r.frame_times.size()) fr["time"] = Rounded(r.frame_times[i], 1e-6);
         fr["faces"] = nlohmann::json::array();
         for (const auto& face : r.frames[i]) fr["faces"].push_back(FaceJson(face));
         f["frames"].push_back(std::move(fr));
