@@ -42,10 +42,16 @@ class Anonymizer {
   Expected<AnonymizedImage> Process(const cv::Mat& bgr);
 
   // The stages one by one, for callers that find faces their own way (video tracking):
-  // landmarks (and the 5 keypoints) for the given faces, when landmarks are on.
-  Status Refine(const cv::Mat& bgr, std::vector<Face>& faces);
+  // the detector's boxes and coarse keypoints only (Detect = Find + Refine);
+  Expected<std::vector<Face>> Find(const cv::Mat& bgr);
+  // landmarks (and the 5 keypoints) for the given faces, when landmarks are on; `quick`: the
+  // coarse fit that follows faces between video frames (Landmarker::AnnotateQuick).
+  Status Refine(const cv::Mat& bgr, std::vector<Face>& faces, bool quick = false);
   // Anonymizes the given faces on a copy of `bgr`. Fails closed.
   Expected<cv::Mat> Apply(const cv::Mat& bgr, std::vector<Face>& faces);
+  // The same in `image` itself (a frame the caller owns). On failure `image` may be partly
+  // changed and must not be used.
+  Status ApplyInPlace(cv::Mat& image, std::vector<Face>& faces);
   [[nodiscard]] bool has_landmarks() const { return landmarker_ != nullptr; }
 
   [[nodiscard]] const AnonymizerOptions& options() const { return options_; }

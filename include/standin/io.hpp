@@ -59,6 +59,7 @@ struct VideoInfo {
   std::int64_t frames = 0;  // frame count if the container knows it, else 0
   int rotation = 0;         // degrees the player rotates the stored frames
   bool has_audio = false;
+  std::string audio_codec;   // ffmpeg's name for the first audio stream's codec ("aac", ...)
   std::string fps_rational;  // e.g. "30000/1001", passed on to the encoder unchanged
   // Variable frame rate (phones, screen recordings): the presentation time in seconds of every
   // frame, in order; the output keeps them (through mkvmerge). Empty for constant-rate video.

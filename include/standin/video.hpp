@@ -3,6 +3,7 @@
 // before it that are still buffered.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <opencv2/core.hpp>
@@ -30,6 +31,11 @@ struct VideoTrackOptions {
   float smooth_alpha = 0.35f;  // share of each new measurement taken into the position
   float smooth_beta = 0.05f;   // share taken into the velocity
   float smooth_max_lag = 0.15f;
+  // Between key frames, follow faces with the landmark model's first stages only
+  // (Landmarker::AnnotateQuick: 4 of 10 cascades). Enough to move a box and turn its mask; a
+  // generated face needs the full fit for its pose, so the file pipeline uses full fits for
+  // `generate` (and for `--mode detect`, which draws the landmarks) whatever this says.
+  bool quick_follow = true;
 };
 
 struct VideoFrame {
@@ -57,7 +63,14 @@ class FaceTracker {
   };
   // The face to cover in this frame: the raw one, with smoothed landmarks when smoothing is on.
   Face Emit(Track& track) const;
+  // Landmarks for `detections` and for the tracks `follow` (whose boxes then move with their
+  // landmarks), fitted as one batch.
+  Status Fit(const cv::Mat& frame, const std::vector<std::size_t>& follow,
+             std::vector<Face>& detections, bool quick);
   Status Follow(const cv::Mat& frame);
+  // Matches the unmatched detections (track_of -1) to the free tracks.
+  void Match(const std::vector<Face>& detections, std::vector<int>& track_of,
+             std::vector<bool>& matched) const;
   Status KeyFrame(const cv::Mat& frame);
 
   Anonymizer& anonymizer_;

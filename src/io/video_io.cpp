@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <future>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -317,6 +318,10 @@ Expected<VideoInfo> ProbeVideo(const fs::path& path) {
   for (const auto& a : InputArgs(path)) {
     if (a != "-i") probe.push_back(a);  // ffprobe takes the input without "-i"
   }
+  // The frame times come from a second ffprobe (packets only), run alongside the first: each
+  // costs about 0.1 s, mostly ffprobe starting up.
+  std::future<Expected<std::vector<double>>> times;
+  if (!stream) times = std::async(std::launch::async, FrameTimestamps, path);
   auto out = RunCapture(probe);
   if (!out.ok()) {
     if (out.status().message().find("cannot run") != std::string::npos) return out.status();
@@ -329,7 +334,10 @@ Expected<VideoInfo> ProbeVideo(const fs::path& path) {
     bool have_video = false;
     for (const auto& s : j.value("streams", nlohmann::json::array())) {
       const std::string type = s.value("codec_type", "");
-      if (type == "audio") info.has_audio = true;
+      if (type == "audio" && !info.has_audio) {
+        info.has_audio = true;
+        info.audio_codec = s.value("codec_name", "");
+      }
       if (type != "video" || have_video) continue;
       if (s.contains("disposition") && s["disposition"].value("attached_pic", 0) == 1) continue;
       have_video = true;
@@ -363,7 +371,7 @@ Expected<VideoInfo> ProbeVideo(const fs::path& path) {
     info.frames = 0;  // unknown, maybe endless: its frame times cannot be read ahead either
     return info;
   }
-  auto timestamps = FrameTimestamps(path);
+  auto timestamps = times.get();
   if (!timestamps.ok()) return timestamps.status();
   if (VariableRate(*timestamps)) info.timestamps = std::move(timestamps).value();
   return info;
@@ -420,7 +428,8 @@ Expected<std::unique_ptr<VideoWriter>> VideoWriter::Open(const fs::path& path,
   std::string audio_codec;
   // A stream is not opened a second time (a camera is busy, a live source moves on).
   const bool from_source = !IsStream(source);
-  if (from_source && options.keep_audio && info.has_audio) {
+  if (from_source && options.keep_audio && info.has_audio) audio_codec = info.audio_codec;
+  if (from_source && options.keep_audio && info.has_audio && audio_codec.empty()) {
     auto probe = RunCapture({"ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries",
                              "stream=codec_name", "-of", "csv=p=0", source.string()});
     if (probe.ok()) {

@@ -23,7 +23,9 @@ Expected<Anonymizer> Anonymizer::Create(const AnonymizerOptions& options) {
   a.options_ = options;
   a.detector_ = std::move(detector).value();
   if (options.landmarks) {
-    auto landmarker = MakeLandmarker(*models);
+    // Parsed in the background while the detector and the other networks load and the caller
+    // opens its input.
+    auto landmarker = MakeLandmarker(*models, /*in_background=*/true);
     if (!landmarker.ok()) return landmarker.status();
     a.landmarker_ = std::move(landmarker).value();
   }
@@ -60,31 +62,40 @@ Expected<Anonymizer> Anonymizer::Create(const AnonymizerOptions& options) {
   return a;
 }
 
-Expected<std::vector<Face>> Anonymizer::Detect(const cv::Mat& bgr) {
+Expected<std::vector<Face>> Anonymizer::Find(const cv::Mat& bgr) {
   if (bgr.empty() || bgr.type() != CV_8UC3) {
     return Status(ErrorCode::kInvalidArgument, "expected a non-empty 8-bit, 3-channel BGR image");
   }
-  auto faces = detector_->Detect(bgr);
+  return detector_->Detect(bgr);
+}
+
+Expected<std::vector<Face>> Anonymizer::Detect(const cv::Mat& bgr) {
+  auto faces = Find(bgr);
   if (!faces.ok()) return faces.status();
   if (Status s = Refine(bgr, *faces); !s.ok()) return s;
   return faces;
 }
 
-Status Anonymizer::Refine(const cv::Mat& bgr, std::vector<Face>& faces) {
+Status Anonymizer::Refine(const cv::Mat& bgr, std::vector<Face>& faces, bool quick) {
   if (!landmarker_ || faces.empty()) return Status::Ok();
-  return landmarker_->Annotate(bgr, faces);
+  return quick ? landmarker_->AnnotateQuick(bgr, faces) : landmarker_->Annotate(bgr, faces);
+}
+
+Status Anonymizer::ApplyInPlace(cv::Mat& image, std::vector<Face>& faces) {
+  if (Status s = method_->Apply(image, faces); !s.ok()) {
+    return {ErrorCode::kProcessingFailed, s.message()};  // fail closed: no image
+  }
+  for (const auto& f : faces) {
+    if (f.method.empty()) {
+      return {ErrorCode::kProcessingFailed, "a detected face was left untouched"};
+    }
+  }
+  return Status::Ok();
 }
 
 Expected<cv::Mat> Anonymizer::Apply(const cv::Mat& bgr, std::vector<Face>& faces) {
   cv::Mat out = bgr.clone();
-  if (Status s = method_->Apply(out, faces); !s.ok()) {
-    return Status(ErrorCode::kProcessingFailed, s.message());  // fail closed: no image
-  }
-  for (const auto& f : faces) {
-    if (f.method.empty()) {
-      return Status(ErrorCode::kProcessingFailed, "a detected face was left untouched");
-    }
-  }
+  if (Status s = ApplyInPlace(out, faces); !s.ok()) return s;
   return out;
 }
 

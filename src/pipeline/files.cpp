@@ -270,7 +270,12 @@ Expected<FileReport> ProcessFile(Anonymizer& anonymizer, const FileJob& job,
   }
   // Two stages on two threads: this one decodes, detects and tracks; a renderer applies the
   // method and feeds the encoder. A small bounded queue between them keeps memory constant.
-  FaceTracker tracker(anonymizer, options.tracking);
+  VideoTrackOptions tracking = options.tracking;
+  if (options.mode != FileMode::kAnonymize ||
+      anonymizer.options().method.kind == MethodKind::kGenerate) {
+    tracking.quick_follow = false;
+  }
+  FaceTracker tracker(anonymizer, tracking);
   FrameQueue queue(4);
   Status render_status;
   std::int64_t written = 0;
@@ -280,15 +285,14 @@ Expected<FileReport> ProcessFile(Anonymizer& anonymizer, const FileJob& job,
       if (writer) {
         cv::Mat out;
         if (options.mode == FileMode::kAnonymize) {
-          auto img = anonymizer.Apply(vf.image, vf.faces);
-          if (!img.ok()) {
-            render_status = {img.status().code(),
-                             fmt::format("{}: frame {}: {}", job.input.string(), vf.index,
-                                         img.status().message())};
+          // The frame is this thread's own: anonymized where it lies, no copy.
+          if (Status s = anonymizer.ApplyInPlace(vf.image, vf.faces); !s.ok()) {
+            render_status = {s.code(), fmt::format("{}: frame {}: {}", job.input.string(),
+                                                   vf.index, s.message())};
             queue.Close();
             return;
           }
-          out = std::move(img).value();
+          out = vf.image;
         } else {
           out = DrawFaces(vf.image, vf.faces);
         }
@@ -305,8 +309,8 @@ Expected<FileReport> ProcessFile(Anonymizer& anonymizer, const FileJob& job,
   });
   Status read_status = [&]() -> Status {
     std::vector<VideoFrame> ready;
-    cv::Mat frame;
     while (true) {
+      cv::Mat frame;  // a new buffer each time: the frame moves on to the tracker and renderer
       if (options.stop && options.stop->load()) {
         // A stream or camera ends here and is written; a file left half done is not.
         if (io::IsStream(job.input)) break;
@@ -316,7 +320,7 @@ Expected<FileReport> ProcessFile(Anonymizer& anonymizer, const FileJob& job,
       auto more = (*reader)->Read(frame);
       if (!more.ok()) return more.status();
       if (!*more) break;
-      if (Status s = tracker.Push(frame.clone(), ready); !s.ok()) {
+      if (Status s = tracker.Push(std::move(frame), ready); !s.ok()) {
         return {s.code(), fmt::format("{}: {}", job.input.string(), s.message())};
       }
       for (auto& vf : ready) {

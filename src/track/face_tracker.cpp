@@ -61,17 +61,24 @@ FaceTracker::FaceTracker(Anonymizer& anonymizer, VideoTrackOptions options)
   options_.detect_every = std::max(1, options_.detect_every);
 }
 
-Status FaceTracker::Follow(const cv::Mat& frame) {
+Status FaceTracker::Fit(const cv::Mat& frame, const std::vector<std::size_t>& follow,
+                        std::vector<Face>& detections, bool quick) {
   if (!anonymizer_.has_landmarks()) return Status::Ok();  // without landmarks: boxes hold still
-  std::vector<Face> faces;
-  for (const auto& t : tracks_) faces.push_back(t.face);
+  // One batch (the landmarker fits a batch in parallel): the detections, then the followed
+  // tracks' faces in last frame's boxes.
+  std::vector<Face> faces = std::move(detections);
+  const std::size_t first = faces.size();
   std::vector<Pose> before;
-  for (const auto& f : faces) before.push_back(PoseOf(f.landmarks68));
-  // Re-fit the landmarks inside last frame's box; the box follows the landmarks' motion.
-  if (Status s = anonymizer_.Refine(frame, faces); !s.ok()) return s;
-  for (size_t i = 0; i < faces.size(); ++i) {
-    const Pose after = PoseOf(faces[i].landmarks68);
-    Face& f = tracks_[i].face;
+  for (std::size_t t : follow) {
+    faces.push_back(tracks_[t].face);
+    before.push_back(PoseOf(tracks_[t].face.landmarks68));
+  }
+  if (Status s = anonymizer_.Refine(frame, faces, quick); !s.ok()) return s;
+  for (std::size_t i = 0; i < follow.size(); ++i) {
+    // The box follows the landmarks' motion (translation and scale).
+    const Face& fitted = faces[first + i];
+    const Pose after = PoseOf(fitted.landmarks68);
+    Face& f = tracks_[follow[i]].face;
     if (before[i].spread > 0.f && after.spread > 0.f) {
       const float scale = std::clamp(after.spread / before[i].spread, 0.8f, 1.25f);
       const cv::Point2f c(f.box.x + f.box.width / 2, f.box.y + f.box.height / 2);
@@ -79,45 +86,76 @@ Status FaceTracker::Follow(const cv::Mat& frame) {
       f.box = cv::Rect2f(moved.x - f.box.width * scale / 2, moved.y - f.box.height * scale / 2,
                          f.box.width * scale, f.box.height * scale);
     }
-    f.landmarks68 = faces[i].landmarks68;
-    f.kps5 = faces[i].kps5;
+    f.landmarks68 = fitted.landmarks68;
+    f.kps5 = fitted.kps5;
     f.origin = "tracked";
   }
+  faces.resize(first);
+  detections = std::move(faces);
   return Status::Ok();
 }
 
-Status FaceTracker::KeyFrame(const cv::Mat& frame) {
-  // Follow the known faces first, so they are matched where they are now.
-  if (Status s = Follow(frame); !s.ok()) return s;
-  auto found = anonymizer_.Detect(frame);
-  if (!found.ok()) return found.status();
-  std::vector<bool> matched(tracks_.size(), false);
-  std::vector<Face> fresh;
-  // Greedy matching of detections to tracked faces, best overlap first.
-  for (auto& det : *found) {
+Status FaceTracker::Follow(const cv::Mat& frame) {
+  std::vector<std::size_t> all(tracks_.size());
+  std::iota(all.begin(), all.end(), std::size_t{0});
+  std::vector<Face> none;
+  return Fit(frame, all, none, options_.quick_follow);
+}
+
+void FaceTracker::Match(const std::vector<Face>& detections, std::vector<int>& track_of,
+                        std::vector<bool>& matched) const {
+  // Greedy, detections best first, each to the free track it overlaps most.
+  for (std::size_t d = 0; d < detections.size(); ++d) {
+    if (track_of[d] >= 0) continue;
     int best = -1;
     float best_iou = options_.match_iou;
-    for (size_t t = 0; t < tracks_.size(); ++t) {
-      const float v = eval::IoU(det.box, tracks_[t].face.box);
+    for (std::size_t t = 0; t < tracks_.size(); ++t) {
+      const float v = eval::IoU(detections[d].box, tracks_[t].face.box);
       if (!matched[t] && v > best_iou) {
         best = static_cast<int>(t);
         best_iou = v;
       }
     }
     if (best >= 0) {
-      matched[static_cast<size_t>(best)] = true;
-      det.track_id = tracks_[static_cast<size_t>(best)].id;
-      tracks_[static_cast<size_t>(best)].face = det;
-      tracks_[static_cast<size_t>(best)].missed = 0;
+      matched[static_cast<std::size_t>(best)] = true;
+      track_of[d] = best;
+    }
+  }
+}
+
+Status FaceTracker::KeyFrame(const cv::Mat& frame) {
+  auto found = anonymizer_.Find(frame);
+  if (!found.ok()) return found.status();
+  std::vector<Face>& dets = *found;
+  std::vector<bool> matched(tracks_.size(), false);
+  std::vector<int> track_of(dets.size(), -1);
+  // Detections matched to where the tracks were one frame ago need no follow-up fit of those
+  // tracks: each landmark set is fitted once per frame. Only the tracks left over are followed
+  // to this frame and offered the left-over detections again.
+  Match(dets, track_of, matched);
+  std::vector<std::size_t> follow;
+  for (std::size_t t = 0; t < tracks_.size(); ++t) {
+    if (!matched[t]) follow.push_back(t);
+  }
+  if (Status s = Fit(frame, follow, dets, /*quick=*/false); !s.ok()) return s;
+  if (!follow.empty()) Match(dets, track_of, matched);
+  std::vector<Face> fresh;
+  for (std::size_t d = 0; d < dets.size(); ++d) {
+    Face& det = dets[d];
+    if (track_of[d] >= 0) {
+      Track& t = tracks_[static_cast<std::size_t>(track_of[d])];
+      det.track_id = t.id;
+      t.face = det;
+      t.missed = 0;
     } else {
       det.track_id = next_id_++;
       fresh.push_back(det);
     }
   }
-  // Faces not found again stay covered (by their last tracked box) for a while: a missed
+  // Faces not found again stay covered (by their followed box) for a while: a missed
   // detection must not uncover a face.
   std::vector<Track> kept;
-  for (size_t t = 0; t < tracks_.size(); ++t) {
+  for (std::size_t t = 0; t < tracks_.size(); ++t) {
     if (!matched[t] && ++tracks_[t].missed > options_.max_missed_keyframes) continue;
     kept.push_back(std::move(tracks_[t]));
   }

@@ -3,6 +3,8 @@
 // visible ground-truth face left untouched.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <functional>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -86,7 +88,21 @@ Clip MakeAndAnonymize(const test::TempDir& dir, const Occlude& occlude) {
 struct LeakCount {
   int visible = 0;        // (frame, face) pairs with at least `min_seen` inner landmarks visible
   int leaked_frames = 0;  // frames in which such a face was left untouched
+  // Finer: visible inner landmarks of those faces, and how many of them were left untouched (a
+  // cover that slid off part of a face), overall and at worst on one face in one frame.
+  int points_seen = 0;
+  int points_untouched = 0;
+  double worst_share = 0.0;
 };
+
+void Report(const LeakCount& n) {
+  const double share = n.points_seen > 0 ? static_cast<double>(n.points_untouched) / n.points_seen
+                                         : 0.0;
+  std::printf("[ leak     ] %d visible faces, %d leaked frames; inner landmarks untouched: "
+              "%d of %d (%.2f%%), worst face %.1f%%\n",
+              n.visible, n.leaked_frames, n.points_untouched, n.points_seen, 100.0 * share,
+              100.0 * n.worst_share);
+}
 
 // A ground-truth face is visible in frame t when at least `min_seen` of its 51 inner landmarks
 // (brows, eyes, nose, mouth) are inside the frame and not hidden (`hidden` marks hidden pixels);
@@ -115,6 +131,9 @@ LeakCount CountLeaks(const Clip& c, int min_seen,
       }
       if (seen < min_seen) continue;  // mostly hidden or outside: nothing to leak
       ++n.visible;
+      n.points_seen += seen;
+      n.points_untouched += untouched;
+      n.worst_share = std::max(n.worst_share, static_cast<double>(untouched) / seen);
       if (untouched * 2 > seen) {
         leak = true;
         ADD_FAILURE() << "frame " << t << ": face at " << face.box << " left untouched ("
@@ -134,6 +153,7 @@ TEST(VideoLeak, NoVisibleFaceLeftUntouchedWithMotionScaleAndOcclusion) {
   ASSERT_EQ(c.truth.size(), 6u);
   const LeakCount n =
       CountLeaks(c, 30, [](int t, cv::Rect patch) { return (patch & Bar(t)).area() > 0; });
+  Report(n);
   EXPECT_GT(n.visible, kFrames * 3);  // the test really looked at faces
   EXPECT_EQ(n.leaked_frames, 0) << "of " << kFrames << " frames";
 }
@@ -180,6 +200,7 @@ TEST(VideoLeak, PartlyHiddenFacesAreStillCovered) {
     for (const auto& h : hands) cv::ellipse(mask, hand_at(m, h), cv::Scalar(255), cv::FILLED);
     return cv::countNonZero(mask(patch & cv::Rect(0, 0, kW, kH))) > 0;
   });
+  Report(n);
   EXPECT_GT(n.visible, kFrames * 3);  // partly visible faces were really looked at
   EXPECT_EQ(n.leaked_frames, 0) << "of " << kFrames << " frames (" << n.visible
                                 << " partly visible faces)";
