@@ -132,10 +132,13 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
     } else if (p.size() > 1 && p[0] == 'k' &&
                p.find_first_not_of("0123456789", 1) == std::string::npos) {
       g.candidates = std::atoi(p.c_str() + 1);
+    } else if (p.size() > 1 && p[0] == 'm' &&
+               p.find_first_not_of("0123456789.", 1) == std::string::npos) {
+      g.margin = std::strtof(p.c_str() + 1, nullptr);  // e.g. generate-m0.2
     } else {
       return Status(ErrorCode::kInvalidArgument,
                     fmt::format("unknown generate variant '{}' in '{}' (unguarded, noattr, kN, "
-                                "all, nosmooth, nocolour)",
+                                "mMARGIN, all, nosmooth, nocolour)",
                                 p, name));
     }
   }

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "standin/eval.hpp"
+#include "standin/evaluation.hpp"
 
 namespace standin::eval {
 namespace {
@@ -141,6 +142,30 @@ TEST(FrechetDistance, HandComputedOneAndTwoDimensions) {
   const cv::Mat1f a = Rows({{0, 0}, {2, 0}, {0, 2}, {2, 2}});
   const cv::Mat1f b = Rows({{1, 0}, {7, 0}, {1, 6}, {7, 6}});
   EXPECT_NEAR(FrechetDistance(a, b), 71.0 / 3.0, 1e-9);
+}
+
+}  // namespace
+}  // namespace standin::eval
+
+namespace standin::eval {
+namespace {
+
+TEST(MethodVariant, ParsesCombinedGenerateVariants) {
+  auto v = MethodVariant("generate-k2-noattr-m0.2", {});
+  ASSERT_TRUE(v.ok()) << v.status().message();
+  EXPECT_EQ(v->method.kind, MethodKind::kGenerate);
+  EXPECT_EQ(v->generator.guard.candidates, 2);
+  EXPECT_EQ(v->generator.guard.attribute_weight, 0.f);
+  EXPECT_FLOAT_EQ(v->generator.guard.margin, 0.2f);
+  EXPECT_TRUE(v->generator.guard.enabled);
+  auto u = MethodVariant("generate-unguarded-all", {});
+  ASSERT_TRUE(u.ok());
+  EXPECT_FALSE(u->generator.guard.enabled);
+  EXPECT_EQ(u->generator.guard.good_enough, 0.f);
+  EXPECT_FALSE(MethodVariant("generate-m", {}).ok());
+  EXPECT_FALSE(MethodVariant("generate-kx", {}).ok());
+  EXPECT_FALSE(MethodVariant("blur-k2", {}).ok());
+  EXPECT_FALSE(MethodVariant("sketch", {}).ok());
 }
 
 }  // namespace

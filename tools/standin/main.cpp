@@ -432,8 +432,8 @@ int main(int argc, char** argv) {
   eval->add_option("--methods", ev.methods,
                    "Comma-separated methods to compare; generate variants: generate-unguarded "
                    "(no identity guard), generate-noattr (no attribute-guided choice), "
-                   "generate-kN (N candidates), generate-all (no early stop), generate-nosmooth, "
-                   "generate-nocolour, combinable: "
+                   "generate-kN (N candidates), generate-mX (identity margin X), generate-all (no "
+                   "early stop), generate-nosmooth, generate-nocolour, combinable: "
                    "generate-k2-noattr")
       ->capture_default_str();
   eval->add_option("-o,--out", ev.out, "Output folder")->capture_default_str();
