@@ -191,8 +191,7 @@ std::array<cv::Point2f, 5> KeypointsFrom68(const std::vector<cv::Point2f>& p) {
   return {mean(36, 41), mean(42, 47), p[30], p[48], p[54]};
 }
 
-Expected<std::unique_ptr<Landmarker>> MakeLandmarker(const ModelStore& models,
-                                                     bool in_background) {
+Expected<std::unique_ptr<Landmarker>> MakeLandmarker(const ModelStore& models, bool in_background) {
   auto path = models.Path("shape_predictor_68_face_landmarks.dat");
   if (!path.ok()) return path.status();
   if (!in_background) return LoadDlib(*path);

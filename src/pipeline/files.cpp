@@ -287,8 +287,8 @@ Expected<FileReport> ProcessFile(Anonymizer& anonymizer, const FileJob& job,
         if (options.mode == FileMode::kAnonymize) {
           // The frame is this thread's own: anonymized where it lies, no copy.
           if (Status s = anonymizer.ApplyInPlace(vf.image, vf.faces); !s.ok()) {
-            render_status = {s.code(), fmt::format("{}: frame {}: {}", job.input.string(),
-                                                   vf.index, s.message())};
+            render_status = {s.code(), fmt::format("{}: frame {}: {}", job.input.string(), vf.index,
+                                                   s.message())};
             queue.Close();
             return;
           }

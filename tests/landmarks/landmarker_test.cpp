@@ -76,10 +76,10 @@ TEST(Landmarker, FullFitsEqualDlibsOwnLoader) {
       for (const auto& f : s.faces) {
         // standin fits on a crop around the box; dlib's features are relative to the box, so the
         // whole image gives the same points.
-        const dlib::full_object_detection shape = reference(
-            img, dlib::rectangle(std::lround(f.box.x), std::lround(f.box.y),
-                                 std::lround(f.box.x + f.box.width - 1),
-                                 std::lround(f.box.y + f.box.height - 1)));
+        const dlib::full_object_detection shape =
+            reference(img, dlib::rectangle(std::lround(f.box.x), std::lround(f.box.y),
+                                           std::lround(f.box.x + f.box.width - 1),
+                                           std::lround(f.box.y + f.box.height - 1)));
         ASSERT_EQ(shape.num_parts(), 68u);
         for (unsigned long i = 0; i < 68; ++i) {
           EXPECT_NEAR(f.landmarks68[i].x, shape.part(i).x(), 1e-3) << "point " << i;
@@ -129,12 +129,13 @@ TEST(Landmarker, QuickFitPlacesAndSizesTheFaceLikeTheFullFit) {
   }
   ASSERT_GE(n, 10);
   mean_point /= n;
-  std::printf("[ quick    ] %d faces: worst centre shift %.3f IOD, worst scale error %.1f%%, "
-              "mean point distance %.3f IOD\n",
-              n, worst_centre, 100 * worst_scale, mean_point);
+  std::printf(
+      "[ quick    ] %d faces: worst centre shift %.3f IOD, worst scale error %.1f%%, "
+      "mean point distance %.3f IOD\n",
+      n, worst_centre, 100 * worst_scale, mean_point);
   EXPECT_LT(worst_centre, 0.08);  // measured 0.032
-  EXPECT_LT(worst_scale, 0.10);  // measured 6.4% (4 cascades, from the detector box)
-  EXPECT_GT(mean_point, 0.0);  // it is a different, coarser fit
+  EXPECT_LT(worst_scale, 0.10);   // measured 6.4% (4 cascades, from the detector box)
+  EXPECT_GT(mean_point, 0.0);     // it is a different, coarser fit
 }
 
 TEST(Landmarker, KeypointsFrom68AreEyeCentresNoseAndMouthCorners) {

@@ -96,12 +96,13 @@ struct LeakCount {
 };
 
 void Report(const LeakCount& n) {
-  const double share = n.points_seen > 0 ? static_cast<double>(n.points_untouched) / n.points_seen
-                                         : 0.0;
-  std::printf("[ leak     ] %d visible faces, %d leaked frames; inner landmarks untouched: "
-              "%d of %d (%.2f%%), worst face %.1f%%\n",
-              n.visible, n.leaked_frames, n.points_untouched, n.points_seen, 100.0 * share,
-              100.0 * n.worst_share);
+  const double share =
+      n.points_seen > 0 ? static_cast<double>(n.points_untouched) / n.points_seen : 0.0;
+  std::printf(
+      "[ leak     ] %d visible faces, %d leaked frames; inner landmarks untouched: "
+      "%d of %d (%.2f%%), worst face %.1f%%\n",
+      n.visible, n.leaked_frames, n.points_untouched, n.points_seen, 100.0 * share,
+      100.0 * n.worst_share);
 }
 
 // A ground-truth face is visible in frame t when at least `min_seen` of its 51 inner landmarks
