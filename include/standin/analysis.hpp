@@ -15,6 +15,9 @@
 #include "standin/status.hpp"
 
 namespace standin {
+namespace detect {
+class TileNetwork;
+}  // namespace detect
 
 // Warps `bgr` so that the 5 keypoints land on `template_px` (similarity transform, least
 // squares) in a size x size crop.
@@ -56,6 +59,25 @@ class AttributeEstimator {
  private:
   AttributeEstimator() = default;
   cv::dnn::Net age_, gender_, expression_;
+};
+
+// How much a face reads as a face to a face detector: the identity guard's "looks natural"
+// criterion. MediaPipe BlazeFace's short-range (front-camera) model at 128x128 (about 3.5 ms) on
+// a square crop of twice the face box around it; the highest score of a detection overlapping the
+// box (IoU >= 0.3), 0 when there is none. Its own network, not standin's detector nor the
+// evaluation's reference detector, so choosing by it does not grade the choice by itself.
+class FacenessJudge {
+ public:
+  static Expected<std::unique_ptr<FacenessJudge>> Create(const ModelStore& models);
+  ~FacenessJudge();
+  FacenessJudge(const FacenessJudge&) = delete;
+  FacenessJudge& operator=(const FacenessJudge&) = delete;
+  // In [0, 1]. Not thread-safe (one network instance).
+  Expected<float> Score(const cv::Mat& bgr, const Face& face);
+
+ private:
+  FacenessJudge() = default;
+  std::unique_ptr<detect::TileNetwork> net_;
 };
 
 // A second 68-point landmark model (faceplugin fr_landmark), independent of dlib's, so the pose

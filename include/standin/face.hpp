@@ -27,6 +27,9 @@ struct IdentityReceipt {
   float age_before = 0, age_after = 0;
   float female_before = 0, female_after = 0;
   std::string expression_before, expression_after;
+  // How confidently a face detector reads the chosen stand-in, in place, as a face (FacenessJudge,
+  // the "looks natural" criterion); -1 when not judged.
+  float faceness = -1;
   int frames_since_check = 0;  // videos: the verdict is that of a check this many frames ago
 };
 

@@ -57,8 +57,11 @@ struct IdentityGuardOptions {
   // expression: 1 - the candidate's probability of the original's expression (the expression
   // network costs ~90 ms per call, so it only runs when this weight is above 0);
   float expression_weight = 0.f;
-  // identity: the candidate's similarity to the original (further is better).
+  // identity: the candidate's similarity to the original (further is better);
   float identity_weight = 0.5f;
+  // looks natural: 1 - the candidate's faceness (FacenessJudge: how confidently a face detector
+  // reads it, in place, as a face; about 3.5 ms per candidate, not run at weight 0).
+  float natural_weight = 0.5f;
   // Candidates are drawn one by one; the search stops early at a passing candidate whose cost is
   // at most this (0: always draw all `candidates`).
   float good_enough = 0.25f;
@@ -135,15 +138,17 @@ class FaceGenerator {
 
 class IdentityEmbedder;
 class AttributeEstimator;
+class FacenessJudge;
 // The "generate" method: every face replaced by a stand-in, largest last; the latent key of a face
 // is its track id in videos (one stable stand-in per person) and its index in a photo. Without an
 // embedder each face gets candidate 0 (Replace()); with one, the identity guard chooses among
 // `guard.candidates` candidates and writes face.receipt (attributes may be null when both
-// attribute weights are 0).
+// attribute weights are 0, faceness when the natural weight is 0).
 std::unique_ptr<FaceMethod> MakeGenerateMethod(std::unique_ptr<FaceGenerator> generator);
 std::unique_ptr<FaceMethod> MakeGenerateMethod(std::unique_ptr<FaceGenerator> generator,
                                                const IdentityGuardOptions& guard,
                                                std::shared_ptr<IdentityEmbedder> embedder,
-                                               std::shared_ptr<AttributeEstimator> attributes);
+                                               std::shared_ptr<AttributeEstimator> attributes,
+                                               std::shared_ptr<FacenessJudge> faceness = nullptr);
 
 }  // namespace standin

@@ -32,19 +32,20 @@ Expected<std::vector<cv::Mat>> Forward(cv::dnn::Net& net, const cv::Mat& blob) {
   return outs;
 }
 
-// MediaPipe BlazeFace, back-camera (full-range-ish) model: 256x256 NHWC RGB in [-1, 1];
+// MediaPipe BlazeFace: the back-camera (full-range-ish) model at 256x256 or the front-camera
+// (short-range: faces filling a fifth of the frame or more) model at 128x128; NHWC RGB in [-1, 1];
 // 16x16 cells x 2 anchors and 8x8 cells x 6 anchors; per anchor a score logit and 16 regressors
 // (box centre offset and size, then 6 keypoints: eyes, nose, mouth, ears), in input pixels.
 class BlazeFace final : public TileNetwork {
  public:
-  explicit BlazeFace(cv::dnn::Net net) : net_(std::move(net)) {}
+  BlazeFace(cv::dnn::Net net, int input) : net_(std::move(net)), input_(input) {}
 
   Expected<std::vector<Face>> Run(const cv::Mat& tile, float threshold) override {
-    const int sizes[] = {1, kInput, kInput, 3};
+    const int sizes[] = {1, input_, input_, 3};
     cv::Mat blob(4, sizes, CV_32F);
     cv::Mat rgb;
     cv::cvtColor(tile, rgb, cv::COLOR_BGR2RGB);
-    cv::Mat view(kInput, kInput, CV_32FC3, blob.ptr<float>());
+    cv::Mat view(input_, input_, CV_32FC3, blob.ptr<float>());
     rgb.convertTo(view, CV_32FC3, 1.0 / 127.5, -1.0);
     auto outs = Forward(net_, blob);
     if (!outs.ok()) return outs.status();
@@ -64,19 +65,18 @@ class BlazeFace final : public TileNetwork {
     return faces;
   }
 
-  [[nodiscard]] cv::Size input_size() const override { return {kInput, kInput}; }
-  // Measured on dlib's labelled photos: faces under ~24 input pixels start to be missed.
-  [[nodiscard]] float min_face_input() const override { return 24.f; }
+  [[nodiscard]] cv::Size input_size() const override { return {input_, input_}; }
+  // Back model, measured on dlib's labelled photos: faces under ~24 input pixels start to be
+  // missed. The front model only saw faces of a fifth of its input or more.
+  [[nodiscard]] float min_face_input() const override { return input_ >= 256 ? 24.f : 26.f; }
   // Fitted on dlib's training.xml (see docs/detector-comparison.md).
   [[nodiscard]] BoxCalibration calibration() const override {
     return {-0.05f, -0.037f, 1.06f, 1.06f};
   }
 
  private:
-  static constexpr int kInput = 256;
-
-  static void Decode(const cv::Mat& scores, const cv::Mat& regs, int cells, int anchors,
-                     float threshold, std::vector<Face>& faces) {
+  void Decode(const cv::Mat& scores, const cv::Mat& regs, int cells, int anchors, float threshold,
+              std::vector<Face>& faces) const {
     const float* sc = scores.ptr<float>();
     const float* rg = regs.ptr<float>();
     for (int cy = 0; cy < cells; ++cy) {
@@ -86,8 +86,10 @@ class BlazeFace final : public TileNetwork {
           const float score = Sigmoid(sc[i]);
           if (score < threshold) continue;
           const float* r = rg + static_cast<ptrdiff_t>(i) * 16;
-          const float ax = (cx + 0.5f) * kInput / cells;
-          const float ay = (cy + 0.5f) * kInput / cells;
+          const float ax = (static_cast<float>(cx) + 0.5f) * static_cast<float>(input_) /
+                           static_cast<float>(cells);
+          const float ay = (static_cast<float>(cy) + 0.5f) * static_cast<float>(input_) /
+                           static_cast<float>(cells);
           Face f;
           f.score = score;
           const float w = r[2], h = r[3];
@@ -103,6 +105,7 @@ class BlazeFace final : public TileNetwork {
   }
 
   cv::dnn::Net net_;
+  int input_;
 };
 
 // Ultra-Light-Fast-Generic-Face-Detector RFB-320: 320x240 NCHW RGB, (x - 127) / 128; outputs
@@ -156,8 +159,8 @@ class UltraFace final : public TileNetwork {
 
 }  // namespace
 
-std::unique_ptr<TileNetwork> MakeBlazeFace(cv::dnn::Net net) {
-  return std::make_unique<BlazeFace>(std::move(net));
+std::unique_ptr<TileNetwork> MakeBlazeFace(cv::dnn::Net net, int input) {
+  return std::make_unique<BlazeFace>(std::move(net), input);
 }
 std::unique_ptr<TileNetwork> MakeUltraFace(cv::dnn::Net net) {
   return std::make_unique<UltraFace>(std::move(net));

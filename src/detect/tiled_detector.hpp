@@ -61,7 +61,8 @@ class TiledDetector final : public FaceDetector {
   DetectorOptions options_;
 };
 
-std::unique_ptr<TileNetwork> MakeBlazeFace(cv::dnn::Net net);
+// `input`: 256 for the back-camera model, 128 for the front-camera one.
+std::unique_ptr<TileNetwork> MakeBlazeFace(cv::dnn::Net net, int input = 256);
 std::unique_ptr<TileNetwork> MakeUltraFace(cv::dnn::Net net);
 
 }  // namespace standin::detect

@@ -123,6 +123,8 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
       g.enabled = false;
     } else if (p == "noattr") {
       g.attribute_weight = 0;
+    } else if (p == "nonatural") {
+      g.natural_weight = 0;
     } else if (p == "all") {
       g.good_enough = 0;
     } else if (p == "nosmooth") {
@@ -137,8 +139,8 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
       g.margin = std::strtof(p.c_str() + 1, nullptr);  // e.g. generate-m0.2
     } else {
       return Status(ErrorCode::kInvalidArgument,
-                    fmt::format("unknown generate variant '{}' in '{}' (unguarded, noattr, kN, "
-                                "mMARGIN, all, nosmooth, nocolour)",
+                    fmt::format("unknown generate variant '{}' in '{}' (unguarded, noattr, "
+                                "nonatural, kN, mMARGIN, all, nosmooth, nocolour)",
                                 p, name));
     }
   }

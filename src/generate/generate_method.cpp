@@ -47,11 +47,13 @@ class GuardedGenerateMethod final : public FaceMethod {
  public:
   GuardedGenerateMethod(std::unique_ptr<FaceGenerator> g, const IdentityGuardOptions& o,
                         std::shared_ptr<IdentityEmbedder> embedder,
-                        std::shared_ptr<AttributeEstimator> attributes)
+                        std::shared_ptr<AttributeEstimator> attributes,
+                        std::shared_ptr<FacenessJudge> faceness)
       : generator_(std::move(g)),
         o_(o),
         embedder_(std::move(embedder)),
-        attributes_(std::move(attributes)) {}
+        attributes_(std::move(attributes)),
+        faceness_(std::move(faceness)) {}
 
   Status Apply(cv::Mat& bgr, std::vector<Face>& faces) override {
     // A video track judged less than `recheck_every` frames ago keeps its verdict.
@@ -124,6 +126,7 @@ class GuardedGenerateMethod final : public FaceMethod {
   struct Candidate {
     int index = -1;
     float similarity = 0;
+    float faceness = -1;
     double cost = 0;
     FaceAttributes attributes;
     cv::Mat pixels;
@@ -177,6 +180,12 @@ class GuardedGenerateMethod final : public FaceMethod {
         return Status::Ok();
       }
       c.cost = o_.identity_weight * c.similarity;
+      if (faceness_ && o_.natural_weight > 0) {
+        auto f = faceness_->Score(c.pixels, local);
+        if (!f.ok()) return f.status();
+        c.faceness = *f;
+        c.cost += o_.natural_weight * (1.0 - c.faceness);
+      }
       if (attributes_) {
         auto a = attributes_->Estimate(c.pixels, local, o_.expression_weight > 0);
         if (!a.ok()) return a.status();
@@ -212,6 +221,7 @@ class GuardedGenerateMethod final : public FaceMethod {
       best.pixels.copyTo(bgr(region));
       face.method = "generate";
       r.similarity = best.similarity;
+      r.faceness = best.faceness;
       r.age_after = best.attributes.age;
       r.female_after = best.attributes.p_female;
       if (best.attributes.expression >= 0) {
@@ -229,6 +239,7 @@ class GuardedGenerateMethod final : public FaceMethod {
   IdentityGuardOptions o_;
   std::shared_ptr<IdentityEmbedder> embedder_;
   std::shared_ptr<AttributeEstimator> attributes_;
+  std::shared_ptr<FacenessJudge> faceness_;
   std::map<int, TrackState> tracks_;  // by track id
 };
 
@@ -241,10 +252,11 @@ std::unique_ptr<FaceMethod> MakeGenerateMethod(std::unique_ptr<FaceGenerator> ge
 std::unique_ptr<FaceMethod> MakeGenerateMethod(std::unique_ptr<FaceGenerator> generator,
                                                const IdentityGuardOptions& guard,
                                                std::shared_ptr<IdentityEmbedder> embedder,
-                                               std::shared_ptr<AttributeEstimator> attributes) {
+                                               std::shared_ptr<AttributeEstimator> attributes,
+                                               std::shared_ptr<FacenessJudge> faceness) {
   if (!embedder) return MakeGenerateMethod(std::move(generator));
   return std::make_unique<GuardedGenerateMethod>(std::move(generator), guard, std::move(embedder),
-                                                 std::move(attributes));
+                                                 std::move(attributes), std::move(faceness));
 }
 
 }  // namespace standin

@@ -53,8 +53,15 @@ Expected<Anonymizer> Anonymizer::Create(const AnonymizerOptions& options) {
       if (!embedder.ok()) return embedder.status();
       auto attributes = AttributeEstimator::Create(*models);
       if (!attributes.ok()) return attributes.status();
-      a.method_ = MakeGenerateMethod(std::move(generator).value(), guard,
-                                     std::move(embedder).value(), std::move(attributes).value());
+      std::shared_ptr<FacenessJudge> faceness;
+      if (guard.natural_weight > 0) {
+        auto judge = FacenessJudge::Create(*models);
+        if (!judge.ok()) return judge.status();
+        faceness = std::move(judge).value();
+      }
+      a.method_ =
+          MakeGenerateMethod(std::move(generator).value(), guard, std::move(embedder).value(),
+                             std::move(attributes).value(), std::move(faceness));
     }
   } else {
     a.method_ = MakeMethod(options.method);

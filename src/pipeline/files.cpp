@@ -389,6 +389,7 @@ nlohmann::json FaceJson(const Face& f) {
     g["margin"] = Rounded(r.margin, 0.001);
     g["passed"] = r.passed;
     if (r.passed) g["similarity"] = Rounded(r.similarity, 0.001);
+    if (r.passed && r.faceness >= 0) g["faceness"] = Rounded(r.faceness, 0.001);
     g["candidates_drawn"] = r.drawn;
     g["candidates_rejected"] = r.rejected;
     if (r.frames_since_check > 0) g["checked_frames_ago"] = r.frames_since_check;
@@ -430,6 +431,7 @@ std::string ReportsToJson(const std::vector<FileReport>& reports,
                                     {"attribute_weight", g.attribute_weight},
                                     {"expression_weight", g.expression_weight},
                                     {"identity_weight", g.identity_weight},
+                                    {"natural_weight", g.natural_weight},
                                     {"fallback", MethodName(g.fallback)},
                                     {"note",
                                      "similarity = cosine similarity of the stand-in to the "

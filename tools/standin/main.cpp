@@ -181,9 +181,16 @@ void AddIdentityGuardOptions(CLI::App& app, Args& a) {
       ->check(CLI::Range(0.f, 100.f))
       ->capture_default_str()
       ->group(group);
+  app.add_option("--natural-weight", g.natural_weight,
+                 "Generate: weight of looking natural (a face detector's confidence in the "
+                 "stand-in, ~3.5 ms per stand-in) when choosing among stand-ins")
+      ->check(CLI::Range(0.f, 100.f))
+      ->capture_default_str()
+      ->group(group);
   app.add_option("--good-enough", g.good_enough,
                  "Generate: stop drawing stand-ins at the first one below the margin whose choice "
-                 "cost (attributes, similarity) is at most this (0 = always draw all)")
+                 "cost (attributes, similarity, naturalness) is at most this (0 = always draw "
+                 "all)")
       ->check(CLI::Range(0.f, 100.f))
       ->capture_default_str()
       ->group(group);
@@ -431,7 +438,8 @@ int main(int argc, char** argv) {
       "Writes eval.json, report.md, montage.png and charts/");
   eval->add_option("--methods", ev.methods,
                    "Comma-separated methods to compare; generate variants: generate-unguarded "
-                   "(no identity guard), generate-noattr (no attribute-guided choice), "
+                   "(no identity guard), generate-noattr (no attribute-guided choice), generate-nonatural "
+                   "(no faceness in the choice), "
                    "generate-kN (N candidates), generate-mX (identity margin X), generate-all (no "
                    "early stop), generate-nosmooth, generate-nocolour, combinable: "
                    "generate-k2-noattr")
