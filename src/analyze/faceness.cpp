@@ -13,10 +13,10 @@
 namespace standin {
 namespace {
 
-constexpr int kInput = 128;          // the front-camera BlazeFace model's input
-constexpr float kCropScale = 2.0f;   // crop side / face box side: the face fills about half of it
+constexpr int kInput = 128;         // the front-camera BlazeFace model's input
+constexpr float kCropScale = 2.0f;  // crop side / face box side: the face fills about half of it
 constexpr float kLowestScore = 0.01f;
-constexpr float kMinIoU = 0.3f;      // a detection this close to the face's box is that face
+constexpr float kMinIoU = 0.3f;  // a detection this close to the face's box is that face
 
 }  // namespace
 

@@ -56,6 +56,57 @@ TEST(IdentityGuard, ReceiptsMatchAnIndependentMeasurementOfTheOutput) {
     auto e1 = (*arcface)->Embed(*out, f.kps5);
     ASSERT_TRUE(e0.ok() && e1.ok());
     EXPECT_NEAR(e0->dot(*e1), r.similarity, 2e-3);
+    // Its faceness, scored again on the final image (the candidate was scored on a copy of the
+    // region around the face, so its crop may round to another pixel).
+    ASSERT_GE(r.faceness, 0.f);
+    auto judge = FacenessJudge::Create(*store);
+    ASSERT_TRUE(judge.ok());
+    auto again = (*judge)->Score(*out, f);
+    ASSERT_TRUE(again.ok());
+    EXPECT_NEAR(*again, r.faceness, 0.01);
+  }
+}
+
+// The "looks natural" judge: real faces read as faces, a face painted over in flat grey and a
+// patch of background do not.
+TEST(FacenessJudge, RealFacesScoreHighFlatPatchesLow) {
+  const Scene s;
+  auto store = ModelStore::Open();
+  ASSERT_TRUE(store.ok());
+  auto judge = FacenessJudge::Create(*store);
+  ASSERT_TRUE(judge.ok()) << judge.status().message();
+  for (const auto& f : s.faces) {
+    auto real = (*judge)->Score(s.image, f);
+    ASSERT_TRUE(real.ok());
+    EXPECT_GT(*real, 0.6f);
+    cv::Mat painted = s.image.clone();
+    cv::rectangle(painted, f.box, cv::Scalar::all(128), cv::FILLED);
+    auto flat = (*judge)->Score(painted, f);
+    ASSERT_TRUE(flat.ok());
+    EXPECT_LT(*flat, 0.2f);
+  }
+  Face nowhere;
+  nowhere.box = cv::Rect2f(2, 2, 40, 40);  // a corner of the scene, no face there
+  auto none = (*judge)->Score(s.image, nowhere);
+  ASSERT_TRUE(none.ok());
+  EXPECT_LT(*none, 0.2f);
+  Face outside;
+  outside.box = cv::Rect2f(-500, -500, 40, 40);  // entirely off the image: black, no face
+  auto off = (*judge)->Score(s.image, outside);
+  ASSERT_TRUE(off.ok());
+  EXPECT_EQ(*off, 0.f);
+}
+
+TEST(IdentityGuard, NaturalWeightZeroSkipsTheFacenessJudge) {
+  const Scene s;
+  IdentityGuardOptions g;
+  g.natural_weight = 0;
+  auto a = Guarded(g);
+  auto faces = s.faces;
+  ASSERT_TRUE(a.Apply(s.image, faces).ok());
+  for (const auto& f : faces) {
+    ASSERT_TRUE(f.receipt.has_value());
+    EXPECT_EQ(f.receipt->faceness, -1.f);
   }
 }
 

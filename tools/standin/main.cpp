@@ -436,13 +436,14 @@ int main(int argc, char** argv) {
       "Measure what each method keeps and removes, side by side: detection retention, "
       "re-identification by two recognisers, pose, attributes, realism, memorisation and speed. "
       "Writes eval.json, report.md, montage.png and charts/");
-  eval->add_option("--methods", ev.methods,
-                   "Comma-separated methods to compare; generate variants: generate-unguarded "
-                   "(no identity guard), generate-noattr (no attribute-guided choice), generate-nonatural "
-                   "(no faceness in the choice), "
-                   "generate-kN (N candidates), generate-mX (identity margin X), generate-all (no "
-                   "early stop), generate-nosmooth, generate-nocolour, combinable: "
-                   "generate-k2-noattr")
+  eval->add_option(
+          "--methods", ev.methods,
+          "Comma-separated methods to compare; generate variants: generate-unguarded "
+          "(no identity guard), generate-noattr (no attribute-guided choice), generate-nonatural "
+          "(no faceness in the choice), "
+          "generate-kN (N candidates), generate-mX (identity margin X), generate-all (no "
+          "early stop), generate-nosmooth, generate-nocolour, combinable: "
+          "generate-k2-noattr")
       ->capture_default_str();
   eval->add_option("-o,--out", ev.out, "Output folder")->capture_default_str();
   eval->add_option("--data", ev.data,
