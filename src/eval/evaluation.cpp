@@ -123,8 +123,8 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
       g.enabled = false;
     } else if (p == "noattr") {
       g.attribute_weight = 0;
-    } else if (p == "nonatural") {
-      g.natural_weight = 0;
+    } else if (p == "natural") {
+      g.natural_weight = 0.5f;
     } else if (p == "all") {
       g.good_enough = 0;
     } else if (p == "nosmooth") {
@@ -140,7 +140,7 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
     } else {
       return Status(ErrorCode::kInvalidArgument,
                     fmt::format("unknown generate variant '{}' in '{}' (unguarded, noattr, "
-                                "nonatural, kN, mMARGIN, all, nosmooth, nocolour)",
+                                "natural, kN, mMARGIN, all, nosmooth, nocolour)",
                                 p, name));
     }
   }

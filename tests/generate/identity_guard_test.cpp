@@ -29,6 +29,7 @@ TEST(IdentityGuard, ReceiptsMatchAnIndependentMeasurementOfTheOutput) {
   const Scene s;
   ASSERT_EQ(s.faces.size(), 3u);
   IdentityGuardOptions g;
+  g.natural_weight = 0.5f;  // the faceness criterion on, so its receipt is checked too
   auto a = Guarded(g);
   auto faces = s.faces;
   auto out = a.Apply(s.image, faces);
@@ -100,7 +101,7 @@ TEST(FacenessJudge, RealFacesScoreHighFlatPatchesLow) {
 TEST(IdentityGuard, NaturalWeightZeroSkipsTheFacenessJudge) {
   const Scene s;
   IdentityGuardOptions g;
-  g.natural_weight = 0;
+  ASSERT_EQ(g.natural_weight, 0.f);  // the default
   auto a = Guarded(g);
   auto faces = s.faces;
   ASSERT_TRUE(a.Apply(s.image, faces).ok());

@@ -439,8 +439,8 @@ int main(int argc, char** argv) {
   eval->add_option(
           "--methods", ev.methods,
           "Comma-separated methods to compare; generate variants: generate-unguarded "
-          "(no identity guard), generate-noattr (no attribute-guided choice), generate-nonatural "
-          "(no faceness in the choice), "
+          "(no identity guard), generate-noattr (no attribute-guided choice), generate-natural "
+          "(faceness in the choice, weight 0.5), "
           "generate-kN (N candidates), generate-mX (identity margin X), generate-all (no "
           "early stop), generate-nosmooth, generate-nocolour, combinable: "
           "generate-k2-noattr")
