@@ -33,8 +33,9 @@ struct VideoTrackOptions {
   float smooth_max_lag = 0.15f;
   // Between key frames, follow faces with the landmark model's first stages only
   // (Landmarker::AnnotateQuick: 4 of 10 cascades). Enough to move a box and turn its mask; a
-  // generated face needs the full fit for its pose, so the file pipeline uses full fits for
-  // `generate` (and for `--mode detect`, which draws the landmarks) whatever this says.
+  // generated face needs the full fit for its pose, so the tracker uses full fits when the
+  // anonymizer generates faces whatever this says (and the file pipeline for `--mode detect`,
+  // which draws the landmarks).
   bool quick_follow = true;
 };
 

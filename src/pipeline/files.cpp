@@ -271,10 +271,7 @@ Expected<FileReport> ProcessFile(Anonymizer& anonymizer, const FileJob& job,
   // Two stages on two threads: this one decodes, detects and tracks; a renderer applies the
   // method and feeds the encoder. A small bounded queue between them keeps memory constant.
   VideoTrackOptions tracking = options.tracking;
-  if (options.mode != FileMode::kAnonymize ||
-      anonymizer.options().method.kind == MethodKind::kGenerate) {
-    tracking.quick_follow = false;
-  }
+  if (options.mode != FileMode::kAnonymize) tracking.quick_follow = false;  // draws landmarks
   FaceTracker tracker(anonymizer, tracking);
   FrameQueue queue(4);
   Status render_status;

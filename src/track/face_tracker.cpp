@@ -59,6 +59,8 @@ Face FaceTracker::Emit(Track& t) const {
 FaceTracker::FaceTracker(Anonymizer& anonymizer, VideoTrackOptions options)
     : anonymizer_(anonymizer), options_(options) {
   options_.detect_every = std::max(1, options_.detect_every);
+  // A generated face is posed by its landmarks: it always gets full fits.
+  if (anonymizer_.options().method.kind == MethodKind::kGenerate) options_.quick_follow = false;
 }
 
 Status FaceTracker::Fit(const cv::Mat& frame, const std::vector<std::size_t>& follow,
