@@ -24,6 +24,10 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr float kMatchIoU = 0.4f;   // detection match, as in the detector comparison
 constexpr float kOperating = 0.5f;  // reference detector's operating threshold
+// A face the reference detector found in the original is found again in the output when it
+// detects a face there overlapping its own original box this much (same detector, same box
+// convention; PASCAL's 0.5).
+constexpr float kFoundAgainIoU = 0.5f;
 constexpr int kMontageFaces = 8;
 constexpr int kMontageCell = 96;
 
@@ -48,10 +52,24 @@ std::size_t Largest(const std::vector<Face>& faces) {
 }
 
 // The reference detector's best score for a face overlapping `box` (0 if none).
-float ScoreAt(const std::vector<Face>& dets, const cv::Rect2f& box) {
+float ScoreAt(const std::vector<Face>& dets, const cv::Rect2f& box, float min_iou = kMatchIoU) {
   float best = 0.f;
   for (const auto& d : dets) {
-    if (IoU(d.box, box) >= kMatchIoU) best = std::max(best, d.score);
+    if (IoU(d.box, box) >= min_iou) best = std::max(best, d.score);
+  }
+  return best;
+}
+
+// The reference detector's own box for `box`: its best detection at the operating threshold
+// overlapping it; empty when it finds none.
+cv::Rect2f ReferenceBoxAt(const std::vector<Face>& dets, const cv::Rect2f& box) {
+  cv::Rect2f best;
+  float best_score = 0.f;
+  for (const auto& d : dets) {
+    if (IoU(d.box, box) >= kMatchIoU && d.score >= kOperating && d.score > best_score) {
+      best = d.box;
+      best_score = d.score;
+    }
   }
   return best;
 }
@@ -155,6 +173,9 @@ struct FaceMeasures {
   std::vector<FaceAttributes> attributes;
   std::vector<std::vector<cv::Point2f>> landmarks;
   std::vector<float> detector_scores;
+  // Outputs only: per face, 1 if the reference detector finds it again, 0 if not, -1 if it did
+  // not find it in the original either.
+  std::vector<int> found_again;
 };
 
 class Runner {
@@ -562,6 +583,8 @@ class Runner {
       if (!user) subjects = {(*faces)[Largest(*faces)]};
       auto ref = reference_->Detect(*img);
       if (!ref.ok()) return ref.status();
+      std::vector<cv::Rect2f> ref_boxes;
+      for (const auto& subject : subjects) ref_boxes.push_back(ReferenceBoxAt(*ref, subject.box));
       for (const auto& subject : subjects) {
         for (int k = 0; k < 5; ++k) {
           mean_kps[static_cast<std::size_t>(k)] += subject.kps5[static_cast<std::size_t>(k)];
@@ -582,8 +605,12 @@ class Runner {
         CollectReceipts(m, copy);
         auto out_ref = reference_->Detect(*out);
         if (!out_ref.ok()) return out_ref.status();
-        for (const auto& subject : subjects) {
+        for (std::size_t s_i = 0; s_i < subjects.size(); ++s_i) {
+          const Face& subject = subjects[s_i];
           if (Status s = Measure(*out, *out_ref, subject, measures[m + 1]); !s.ok()) return s;
+          const cv::Rect2f& was = ref_boxes[s_i];
+          measures[m + 1].found_again.push_back(
+              was.empty() ? -1 : (ScoreAt(*out_ref, was, kFoundAgainIoU) >= kOperating ? 1 : 0));
           if (static_cast<int>(cells[m + 1].size()) < kMontageFaces) {
             cells[m + 1].push_back(FaceCell(*out, subject.box));
           }
@@ -660,7 +687,18 @@ class Runner {
       row.gender_agreement = Mean(gender);
       row.expression_agreement = Mean(expr);
       row.detector_confidence = Mean(conf);
-      row.detector_found = static_cast<double>(detected) / static_cast<double>(conf.size());
+      if (r == 0) {
+        // The original row: the share of faces the reference detector finds at all.
+        row.detector_found = static_cast<double>(detected) / static_cast<double>(conf.size());
+      } else {
+        // A method's row: the share of those found again in its output by the same detector.
+        int base = 0, again = 0;
+        for (int f : me.found_again) {
+          base += f >= 0;
+          again += f == 1;
+        }
+        row.detector_found = base > 0 ? static_cast<double>(again) / base : kNaN;
+      }
       for (const auto& rec : report_.recognisers) {
         row.frechet[rec] =
             FrechetDistance(half(orig.embeddings.at(rec), 0), half(me.embeddings.at(rec), 1));

@@ -231,7 +231,12 @@ std::string EvalReportToMarkdown(const EvalReport& r) {
   md +=
       "- Realism: Fréchet distance between identity embeddings of held-out real faces (even "
       "indices, originals) and each method's faces (odd indices), so no face meets its own "
-      "original; the original row is the floor between two halves of real faces.\n";
+      "original; the original row is the floor between two halves of real faces.\n"
+      "- Ref. detector finds (held-out faces): the original row is the share of faces the "
+      "reference detector finds (score >= 0.5, overlapping standin's box by IoU >= 0.4); a "
+      "method's row is the share of those it finds again in the method's output (score >= 0.5, "
+      "IoU >= 0.5 with its own box on the original). Ref. detector confidence: its score at "
+      "standin's box (IoU >= 0.4), 0 when none.\n";
   md += fmt::format(
       "- Memorisation: each face's highest {} similarity to any of {} training images; share "
       "above the verification threshold (att-faces, {}) and above a threshold calibrated on "

@@ -43,6 +43,10 @@ TEST(EvalCli, SmallRunOrdersTheMethods) {
   EXPECT_DOUBLE_EQ(m["original"]["detection"]["ap_retention"].get<double>(), 1.0);
   EXPECT_LT(m["solid"]["detection"]["ap_retention"].get<double>(),
             m["blur"]["detection"]["ap_retention"].get<double>());
+  // Held-out faces: the reference detector finds the originals, and none of them again under a
+  // black-out (found again = its own detection, same place, in the output).
+  EXPECT_GT(m["original"]["realism"]["reference_detector_found"].get<double>(), 0.8);
+  EXPECT_DOUBLE_EQ(m["solid"]["realism"]["reference_detector_found"].get<double>(), 0.0);
   // The original against itself: no landmark error, every attribute agrees.
   EXPECT_DOUBLE_EQ(m["original"]["pose"]["landmark_nme"].get<double>(), 0.0);
   EXPECT_DOUBLE_EQ(m["original"]["attributes"]["gender_agreement"].get<double>(), 1.0);
