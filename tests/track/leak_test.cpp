@@ -95,6 +95,12 @@ struct LeakCount {
   double worst_share = 0.0;
 };
 
+// Prints the counts, and checks the finer figure: a cover that slides partly off faces (tracking
+// that lags) shows here long before a whole face is left untouched. Measured 0.02-0.09% (full and
+// quick landmark follow), 0% with hands over the faces.
+// Prints the counts, and checks the finer figure: a cover that slides partly off faces (tracking
+// that lags) shows here long before a whole face is left untouched. Measured 0.02-0.09% (full and
+// quick landmark follow), 0% with hands over the faces.
 void Report(const LeakCount& n) {
   const double share =
       n.points_seen > 0 ? static_cast<double>(n.points_untouched) / n.points_seen : 0.0;
@@ -103,6 +109,8 @@ void Report(const LeakCount& n) {
       "%d of %d (%.2f%%), worst face %.1f%%\n",
       n.visible, n.leaked_frames, n.points_untouched, n.points_seen, 100.0 * share,
       100.0 * n.worst_share);
+  EXPECT_LT(share, 0.01) << n.points_untouched << " of " << n.points_seen
+                         << " visible inner landmarks left untouched";
 }
 
 // A ground-truth face is visible in frame t when at least `min_seen` of its 51 inner landmarks
