@@ -152,13 +152,16 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
     } else if (p.size() > 1 && p[0] == 'k' &&
                p.find_first_not_of("0123456789", 1) == std::string::npos) {
       g.candidates = std::atoi(p.c_str() + 1);
+    } else if (p.size() > 2 && p.starts_with("iw") &&
+               p.find_first_not_of("0123456789.", 2) == std::string::npos) {
+      g.identity_weight = std::strtof(p.c_str() + 2, nullptr);  // e.g. generate-iw0
     } else if (p.size() > 1 && p[0] == 'm' &&
                p.find_first_not_of("0123456789.", 1) == std::string::npos) {
       g.margin = std::strtof(p.c_str() + 1, nullptr);  // e.g. generate-m0.2
     } else {
       return Status(ErrorCode::kInvalidArgument,
                     fmt::format("unknown generate variant '{}' in '{}' (unguarded, noattr, "
-                                "natural, kN, mMARGIN, all, nosmooth, nocolour)",
+                                "natural, kN, mMARGIN, iwWEIGHT, all, nosmooth, nocolour)",
                                 p, name));
     }
   }

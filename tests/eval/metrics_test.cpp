@@ -158,6 +158,9 @@ TEST(MethodVariant, ParsesCombinedGenerateVariants) {
   EXPECT_EQ(v->generator.guard.attribute_weight, 0.f);
   EXPECT_FLOAT_EQ(v->generator.guard.margin, 0.2f);
   EXPECT_TRUE(v->generator.guard.enabled);
+  auto w = MethodVariant("generate-iw0", {});
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(w->generator.guard.identity_weight, 0.f);
   auto n = MethodVariant("generate-natural", {});
   ASSERT_TRUE(n.ok());
   EXPECT_GT(n->generator.guard.natural_weight, 0.f);

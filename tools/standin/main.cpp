@@ -441,7 +441,8 @@ int main(int argc, char** argv) {
           "Comma-separated methods to compare; generate variants: generate-unguarded "
           "(no identity guard), generate-noattr (no attribute-guided choice), generate-natural "
           "(faceness in the choice, weight 0.5), "
-          "generate-kN (N candidates), generate-mX (identity margin X), generate-all (no "
+          "generate-kN (N candidates), generate-mX (identity margin X), generate-iwX "
+          "(identity weight X), generate-all (no "
           "early stop), generate-nosmooth, generate-nocolour, combinable: "
           "generate-k2-noattr")
       ->capture_default_str();
