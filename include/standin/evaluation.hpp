@@ -74,7 +74,8 @@ struct MethodResult {
          memorisation_share_domain = 0;
   // The identity guard's receipts over every face the method generated (0 faces: no guard).
   int guard_faces = 0;
-  double guard_margin = 0;
+  double guard_margin = 0;      // mean of the faces' margins (relative margins vary per face)
+  double guard_margin_max = 0;  // the largest
   double guard_passed = 0;  // share of faces that got a stand-in below the margin (else fallback)
   double guard_mean_similarity = 0, guard_max_similarity = 0;  // chosen stand-in vs original
   double guard_candidates = 0;                                 // mean candidates drawn per face

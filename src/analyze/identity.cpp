@@ -1,8 +1,14 @@
 #include <fmt/core.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <fstream>
+#include <iterator>
 #include <opencv2/calib3d.hpp>
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
+#include <vector>
 
 #include "analyze/onnx.hpp"
 #include "standin/analysis.hpp"
@@ -117,6 +123,40 @@ Expected<std::unique_ptr<IdentityEmbedder>> MakeIdentityEmbedder(const std::stri
     return std::unique_ptr<IdentityEmbedder>(new AlignedEmbedder(r, std::move(net).value()));
   }
   return Status(ErrorCode::kInvalidArgument, fmt::format("unknown recogniser '{}'", name));
+}
+
+Expected<cv::Mat1f> LoadIdentityBank(const ModelStore& models, const std::string& recogniser) {
+  if (recogniser != "arcface") {
+    return Status(ErrorCode::kInvalidArgument,
+                  fmt::format("no reference bank for recogniser '{}' (only arcface)", recogniser));
+  }
+  auto path = models.Path("identity_bank_arcface");
+  if (!path.ok()) return path.status();
+  constexpr int kDim = 512;
+  std::ifstream in(*path, std::ios::binary);
+  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::size_t row = kDim * sizeof(std::uint16_t);
+  if (bytes.empty() || bytes.size() % row != 0) {
+    return Status(ErrorCode::kModelMissing,
+                  fmt::format("{}: not a bank of {}-d float16 rows", path->string(), kDim));
+  }
+  const int n = static_cast<int>(bytes.size() / row);
+  cv::Mat half(n, kDim, CV_16F, bytes.data());
+  cv::Mat1f bank;
+  half.convertTo(bank, CV_32F);
+  return bank;
+}
+
+float RelativeMargin(const cv::Mat1f& bank, const cv::Mat1f& embedding, float percentile,
+                     float floor) {
+  if (bank.empty() || embedding.total() != static_cast<std::size_t>(bank.cols)) return floor;
+  cv::Mat1f sims = bank * embedding.reshape(1, bank.cols);  // one similarity per bank face
+  std::vector<float> v(sims.begin(), sims.end());
+  // The value `percentile` % of the bank's similarities lie at or below (nearest rank).
+  const double rank = std::ceil(std::clamp(percentile, 0.f, 100.f) / 100.0 * v.size());
+  const auto k = static_cast<std::size_t>(std::clamp(rank, 1.0, static_cast<double>(v.size()))) - 1;
+  std::nth_element(v.begin(), v.begin() + static_cast<long>(k), v.end());
+  return std::max(floor, v[k]);
 }
 
 }  // namespace standin

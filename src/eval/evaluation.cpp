@@ -141,6 +141,8 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
       g.enabled = false;
     } else if (p == "noattr") {
       g.attribute_weight = 0;
+    } else if (p == "fixed") {
+      g.relative_margin = false;
     } else if (p == "natural") {
       g.natural_weight = 0.5f;
     } else if (p == "all") {
@@ -161,7 +163,7 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
     } else {
       return Status(ErrorCode::kInvalidArgument,
                     fmt::format("unknown generate variant '{}' in '{}' (unguarded, noattr, "
-                                "natural, kN, mMARGIN, iwWEIGHT, all, nosmooth, nocolour)",
+                                "natural, fixed, kN, mMARGIN, iwWEIGHT, all, nosmooth, nocolour)",
                                 p, name));
     }
   }
@@ -264,7 +266,7 @@ class Runner {
       if (!f.receipt) continue;
       GuardTally& t = guard_[m];
       ++t.faces;
-      t.margin = f.receipt->margin;
+      t.margins.push_back(f.receipt->margin);
       t.drawn += f.receipt->drawn;
       t.rejected += f.receipt->rejected;
       if (f.receipt->passed) {
@@ -280,7 +282,8 @@ class Runner {
       MethodResult& r = report_.rows[m + 1];
       r.guard_faces = t.faces;
       if (t.faces == 0) continue;
-      r.guard_margin = t.margin;
+      r.guard_margin = Mean(t.margins);
+      r.guard_margin_max = *std::max_element(t.margins.begin(), t.margins.end());
       r.guard_passed = static_cast<double>(t.passed) / t.faces;
       r.guard_mean_similarity = Mean(t.similarity);
       r.guard_max_similarity =
@@ -799,8 +802,7 @@ class Runner {
   std::vector<std::string> methods_;
   struct GuardTally {
     int faces = 0, passed = 0, drawn = 0, rejected = 0;
-    float margin = 0;
-    std::vector<double> similarity;
+    std::vector<double> margins, similarity;
   };
   std::vector<GuardTally> guard_;  // per method
   std::vector<Anonymizer> anonymizers_;

@@ -48,12 +48,13 @@ class GuardedGenerateMethod final : public FaceMethod {
   GuardedGenerateMethod(std::unique_ptr<FaceGenerator> g, const IdentityGuardOptions& o,
                         std::shared_ptr<IdentityEmbedder> embedder,
                         std::shared_ptr<AttributeEstimator> attributes,
-                        std::shared_ptr<FacenessJudge> faceness)
+                        std::shared_ptr<FacenessJudge> faceness, cv::Mat1f bank)
       : generator_(std::move(g)),
         o_(o),
         embedder_(std::move(embedder)),
         attributes_(std::move(attributes)),
-        faceness_(std::move(faceness)) {}
+        faceness_(std::move(faceness)),
+        bank_(std::move(bank)) {}
 
   Status Apply(cv::Mat& bgr, std::vector<Face>& faces) override {
     // A video track judged less than `recheck_every` frames ago keeps its verdict.
@@ -156,7 +157,9 @@ class GuardedGenerateMethod final : public FaceMethod {
 
     IdentityReceipt r;
     r.recogniser = embedder_->name();
-    r.margin = o_.margin;
+    // This face's margin: the fixed one, or raised to what strangers score against it.
+    r.margin = bank_.empty() ? o_.margin
+                             : RelativeMargin(bank_, original, o_.relative_percentile, o_.margin);
     r.age_before = before.age;
     r.female_before = before.p_female;
     if (before.expression >= 0) {
@@ -175,7 +178,7 @@ class GuardedGenerateMethod final : public FaceMethod {
       auto e = embedder_->Embed(c.pixels, local.kps5);
       if (!e.ok()) return e.status();
       c.similarity = static_cast<float>(original.dot(*e));
-      if (!(c.similarity < o_.margin)) {
+      if (!(c.similarity < r.margin)) {
         ++r.rejected;
         return Status::Ok();
       }
@@ -240,6 +243,7 @@ class GuardedGenerateMethod final : public FaceMethod {
   std::shared_ptr<IdentityEmbedder> embedder_;
   std::shared_ptr<AttributeEstimator> attributes_;
   std::shared_ptr<FacenessJudge> faceness_;
+  cv::Mat1f bank_;  // reference bank for relative margins (empty: the fixed margin)
   std::map<int, TrackState> tracks_;  // by track id
 };
 
@@ -253,10 +257,12 @@ std::unique_ptr<FaceMethod> MakeGenerateMethod(std::unique_ptr<FaceGenerator> ge
                                                const IdentityGuardOptions& guard,
                                                std::shared_ptr<IdentityEmbedder> embedder,
                                                std::shared_ptr<AttributeEstimator> attributes,
-                                               std::shared_ptr<FacenessJudge> faceness) {
+                                               std::shared_ptr<FacenessJudge> faceness,
+                                               cv::Mat1f bank) {
   if (!embedder) return MakeGenerateMethod(std::move(generator));
   return std::make_unique<GuardedGenerateMethod>(std::move(generator), guard, std::move(embedder),
-                                                 std::move(attributes), std::move(faceness));
+                                                 std::move(attributes), std::move(faceness),
+                                                 std::move(bank));
 }
 
 }  // namespace standin

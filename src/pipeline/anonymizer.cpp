@@ -42,6 +42,10 @@ Expected<Anonymizer> Anonymizer::Create(const AnonymizerOptions& options) {
       if (guard.candidates < 1 || guard.candidates > 64) {
         return Status(ErrorCode::kInvalidArgument, "identity guard: candidates must be in [1, 64]");
       }
+      if (!(guard.relative_percentile >= 0.f && guard.relative_percentile <= 100.f)) {
+        return Status(ErrorCode::kInvalidArgument,
+                      "identity guard: relative_percentile must be in [0, 100]");
+      }
       if (guard.recheck_every < 1) {
         return Status(ErrorCode::kInvalidArgument, "identity guard: recheck_every must be >= 1");
       }
@@ -53,6 +57,12 @@ Expected<Anonymizer> Anonymizer::Create(const AnonymizerOptions& options) {
       if (!embedder.ok()) return embedder.status();
       auto attributes = AttributeEstimator::Create(*models);
       if (!attributes.ok()) return attributes.status();
+      cv::Mat1f bank;
+      if (guard.relative_margin && guard.recogniser == "arcface") {
+        auto loaded = LoadIdentityBank(*models, guard.recogniser);
+        if (!loaded.ok()) return loaded.status();
+        bank = std::move(loaded).value();
+      }
       std::shared_ptr<FacenessJudge> faceness;
       if (guard.natural_weight > 0) {
         auto judge = FacenessJudge::Create(*models);
@@ -61,7 +71,7 @@ Expected<Anonymizer> Anonymizer::Create(const AnonymizerOptions& options) {
       }
       a.method_ =
           MakeGenerateMethod(std::move(generator).value(), guard, std::move(embedder).value(),
-                             std::move(attributes).value(), std::move(faceness));
+                             std::move(attributes).value(), std::move(faceness), std::move(bank));
     }
   } else {
     a.method_ = MakeMethod(options.method);

@@ -161,6 +161,9 @@ TEST(MethodVariant, ParsesCombinedGenerateVariants) {
   auto w = MethodVariant("generate-iw0", {});
   ASSERT_TRUE(w.ok());
   EXPECT_EQ(w->generator.guard.identity_weight, 0.f);
+  auto fx = MethodVariant("generate-fixed", {});
+  ASSERT_TRUE(fx.ok());
+  EXPECT_FALSE(fx->generator.guard.relative_margin);
   auto n = MethodVariant("generate-natural", {});
   ASSERT_TRUE(n.ok());
   EXPECT_GT(n->generator.guard.natural_weight, 0.f);

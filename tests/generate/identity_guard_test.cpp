@@ -3,7 +3,9 @@
 // and a video track keeps its stand-in.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <opencv2/imgproc.hpp>
+#include <vector>
 
 #include "standin/analysis.hpp"
 #include "standin/anonymizer.hpp"
@@ -42,13 +44,13 @@ TEST(IdentityGuard, ReceiptsMatchAnIndependentMeasurementOfTheOutput) {
     ASSERT_TRUE(f.receipt.has_value());
     const IdentityReceipt& r = *f.receipt;
     EXPECT_EQ(r.recogniser, "arcface");
-    EXPECT_FLOAT_EQ(r.margin, g.margin);
+    EXPECT_GE(r.margin, g.margin);  // raised per face by the relative margin (tested below)
     EXPECT_GE(r.drawn, 1);
     EXPECT_LE(r.drawn, g.candidates);
     EXPECT_LT(r.rejected, r.drawn);
     ASSERT_TRUE(r.passed);
     EXPECT_EQ(f.method, "generate");
-    EXPECT_LT(r.similarity, g.margin);
+    EXPECT_LT(r.similarity, r.margin);
     EXPECT_GT(r.age_before, 0.f);
     EXPECT_GT(r.age_after, 0.f);
     // The similarity of the stand-in in the final image to the original face, measured again
@@ -115,6 +117,7 @@ TEST(IdentityGuard, NoPassingCandidateFailsClosedToTheFallback) {
   const Scene s;
   IdentityGuardOptions g;
   g.margin = -1.f;  // no cosine similarity is below -1: every candidate is rejected
+  g.relative_margin = false;
   g.candidates = 2;
   g.fallback = MethodKind::kSolid;
   auto a = Guarded(g);
@@ -139,6 +142,7 @@ TEST(IdentityGuard, ATighterMarginRejectsMoreAndNeverKeepsACandidateAboveIt) {
   loose.candidates = tight.candidates = 6;
   loose.margin = 0.9f;
   tight.margin = 0.05f;
+  loose.relative_margin = tight.relative_margin = false;  // the fixed margins themselves
   int rejected_loose = 0, rejected_tight = 0;
   for (auto [opts, rejected] : {std::pair{loose, &rejected_loose}, {tight, &rejected_tight}}) {
     auto a = Guarded(opts);
@@ -230,6 +234,68 @@ TEST(IdentityGuard, RejectsSettingsThatCannotWork) {
   o.generator.guard.recheck_every = 5;
   o.generator.guard.recogniser = "nobody";
   EXPECT_EQ(Anonymizer::Create(o).status().code(), ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace standin
+
+namespace standin {
+namespace {
+
+// The reference bank: 1000 unit-length arcface embeddings of generated stand-ins.
+TEST(IdentityBank, HoldsUnitEmbeddingsForArcfaceOnly) {
+  auto store = ModelStore::Open();
+  ASSERT_TRUE(store.ok());
+  auto bank = LoadIdentityBank(*store, "arcface");
+  ASSERT_TRUE(bank.ok()) << bank.status().message();
+  EXPECT_EQ(bank->rows, 1000);
+  EXPECT_EQ(bank->cols, 512);
+  for (int r = 0; r < bank->rows; ++r) EXPECT_NEAR(cv::norm(bank->row(r)), 1.0, 2e-3) << r;
+  EXPECT_FALSE(LoadIdentityBank(*store, "dlib-resnet").ok());
+}
+
+// Each face's margin is the 99th percentile (nearest rank) of its original's similarities to the
+// bank, never below the fixed margin; recomputed here from the bank and the original.
+TEST(IdentityGuard, RelativeMarginIsThePercentileOfTheOriginalAgainstTheBank) {
+  const Scene s;
+  auto store = ModelStore::Open();
+  ASSERT_TRUE(store.ok());
+  auto bank = LoadIdentityBank(*store, "arcface");
+  auto arcface = MakeIdentityEmbedder("arcface", *store);
+  ASSERT_TRUE(bank.ok() && arcface.ok());
+  IdentityGuardOptions g;
+  ASSERT_TRUE(g.relative_margin);  // the default
+  auto a = Guarded(g);
+  auto faces = s.faces;
+  ASSERT_TRUE(a.Apply(s.image, faces).ok());
+  for (const auto& f : faces) {
+    auto e = (*arcface)->Embed(s.image, f.kps5);
+    ASSERT_TRUE(e.ok());
+    std::vector<float> sims;
+    for (int r = 0; r < bank->rows; ++r) sims.push_back(static_cast<float>(bank->row(r).dot(*e)));
+    std::sort(sims.begin(), sims.end());
+    const float expected = std::max(g.margin, sims[989]);  // rank ceil(0.99 x 1000) = 990
+    ASSERT_TRUE(f.receipt.has_value());
+    EXPECT_NEAR(f.receipt->margin, expected, 1e-4);
+    EXPECT_GE(f.receipt->margin, g.margin);
+    if (f.receipt->passed) {
+      EXPECT_LT(f.receipt->similarity, f.receipt->margin);
+    }
+  }
+  // Fixed: the same margin for every face.
+  g.relative_margin = false;
+  auto fixed = Guarded(g);
+  faces = s.faces;
+  ASSERT_TRUE(fixed.Apply(s.image, faces).ok());
+  for (const auto& f : faces) EXPECT_FLOAT_EQ(f.receipt->margin, g.margin);
+  // A bank that finds this face close to everyone raises its margin: a bank made of the face's
+  // own embedding (a stand-in for "every stranger looks like this face").
+  auto e0 = (*arcface)->Embed(s.image, s.faces[0].kps5);
+  ASSERT_TRUE(e0.ok());
+  cv::Mat1f same;
+  for (int r = 0; r < 10; ++r) same.push_back(*e0);
+  EXPECT_NEAR(RelativeMargin(same, *e0, 99.f, 0.315f), 1.f, 1e-4);
+  EXPECT_FLOAT_EQ(RelativeMargin(-same, *e0, 99.f, 0.315f), 0.315f);
 }
 
 }  // namespace

@@ -105,6 +105,7 @@ struct Args {
   int detect_every = standin::VideoTrackOptions{}.detect_every;
   std::optional<std::uint64_t> seed;
   bool no_identity_guard = false;
+  bool fixed_margin = false;
   std::string guard_fallback = "solid";
   bool no_colour_match = false;
   standin::AnonymizerOptions opts;
@@ -181,6 +182,10 @@ void AddIdentityGuardOptions(CLI::App& app, Args& a) {
       ->check(CLI::Range(0.f, 100.f))
       ->capture_default_str()
       ->group(group);
+  app.add_flag("--fixed-margin", a.fixed_margin,
+               "Generate: one identity margin for every face, not raised per face to what "
+               "strangers score (arcface's relative margin)")
+      ->group(group);
   app.add_option("--natural-weight", g.natural_weight,
                  "Generate: weight of looking natural (a face detector's confidence in the "
                  "stand-in, ~3.5 ms per stand-in) when choosing among stand-ins")
@@ -215,6 +220,7 @@ int Run(Args& a, standin::FileMode mode) {
   a.opts.method.kind = *kind;
   a.opts.method.boxes = a.boxes;
   a.opts.generator.guard.enabled = !a.no_identity_guard;
+  if (a.fixed_margin) a.opts.generator.guard.relative_margin = false;
   a.opts.generator.match_colour = !a.no_colour_match;
   a.opts.generator.guard.fallback = *standin::ParseMethod(a.guard_fallback);
   a.opts.generator.seed =
@@ -440,7 +446,7 @@ int main(int argc, char** argv) {
           "--methods", ev.methods,
           "Comma-separated methods to compare; generate variants: generate-unguarded "
           "(no identity guard), generate-noattr (no attribute-guided choice), generate-natural "
-          "(faceness in the choice, weight 0.5), "
+          "(faceness in the choice, weight 0.5), generate-fixed (one margin for all faces), "
           "generate-kN (N candidates), generate-mX (identity margin X), generate-iwX "
           "(identity weight X), generate-all (no "
           "early stop), generate-nosmooth, generate-nocolour, combinable: "
