@@ -56,16 +56,22 @@ TEST(Cli, AnonymizesAnImageAndWritesJson) {
 TEST(Cli, GenerateWritesAPrivacyReceiptPerFace) {
   test::TempDir dir;
   const std::string in = test::SamplePhoto("2008_002506.jpg").string();
-  for (const bool guard : {true, false}) {
+  // With the guard (relative margins, then one fixed margin), and without it.
+  for (const std::string mode : {"relative", "fixed", "off"}) {
+    const bool guard = mode != "off";
     std::vector<std::string> args = {
         in,  "-o",     (dir / "g.jpg").string(),  "-m", "generate", "--seed",
         "3", "--json", (dir / "g.json").string(), "-q"};
     if (!guard) args.push_back("--no-identity-guard");
+    if (mode == "fixed") args.push_back("--fixed-margin");
     fs::remove(dir / "g.jpg");
     const auto r = Standin(args);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const auto json = nlohmann::json::parse(test::ReadBytes(dir / "g.json"));
     EXPECT_EQ(json["identity_guard"]["enabled"], guard);
+    if (guard) {
+      EXPECT_EQ(json["identity_guard"]["relative_margin"], mode == "relative");
+    }
     const auto& faces = json["files"][0]["faces"];
     ASSERT_EQ(faces.size(), 3u);
     for (const auto& f : faces) {
@@ -73,6 +79,12 @@ TEST(Cli, GenerateWritesAPrivacyReceiptPerFace) {
       if (!guard) continue;
       const auto& g = f["identity_guard"];
       EXPECT_EQ(g["recogniser"], "arcface");
+      // Each face's margin: the fixed one, or at least that when raised per face.
+      if (mode == "fixed") {
+        EXPECT_DOUBLE_EQ(g["margin"].get<double>(), 0.315);
+      } else {
+        EXPECT_GE(g["margin"].get<double>(), 0.315);
+      }
       EXPECT_LE(g["candidates_drawn"].get<int>(), json["identity_guard"]["candidates"].get<int>());
       EXPECT_GE(g["candidates_drawn"].get<int>(), 1);
       if (g["passed"]) {
