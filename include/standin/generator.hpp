@@ -57,6 +57,10 @@ struct IdentityGuardOptions {
   // score instead of failing closed; an adult keeps `margin` (docs/identity-guard.md).
   bool relative_margin = true;
   float relative_percentile = 99.f;
+  // Whether faces get relative margins: asked for, and the recogniser has a reference bank.
+  [[nodiscard]] bool UsesRelativeMargin() const {
+    return relative_margin && recogniser == "arcface";
+  }
   // Weights of the choice among passing candidates (lowest weighted cost wins):
   // attributes: |age difference| / 20 years (capped at 1) and the difference in the probability
   // of being read as female, averaged;

@@ -39,14 +39,8 @@ Expected<float> FacenessJudge::Score(const cv::Mat& bgr, const Face& face) {
   const cv::Point2f c(b.x + b.width / 2, b.y + b.height / 2);
   const cv::Rect want(cvRound(c.x - side / 2), cvRound(c.y - side / 2), cvRound(side),
                       cvRound(side));
-  // Outside the image: black, as the detector's own tiles are padded.
-  cv::Mat canvas(want.size(), CV_8UC3, cv::Scalar::all(0));
-  const cv::Rect inside = want & cv::Rect(0, 0, bgr.cols, bgr.rows);
-  if (!inside.empty()) bgr(inside).copyTo(canvas(inside - want.tl()));
-  cv::Mat tile;
-  cv::resize(canvas, tile, {kInput, kInput}, 0, 0,
-             want.width > kInput ? cv::INTER_AREA : cv::INTER_LINEAR);
-  auto found = net_->Run(tile, kLowestScore);
+  // Padded with black outside the image, as the detector's own tiles are.
+  auto found = net_->Run(detect::TileInput(bgr, want, {kInput, kInput}), kLowestScore);
   if (!found.ok()) return found.status();
   const float s = static_cast<float>(kInput) / static_cast<float>(want.width);
   const cv::Rect2f expected((b.x - static_cast<float>(want.x)) * s,

@@ -103,19 +103,25 @@ Expected<std::unique_ptr<TiledDetector>> TiledDetector::Create(NetworkFactory fa
   return d;
 }
 
+cv::Mat TileInput(const cv::Mat& bgr, const cv::Rect& region, cv::Size input) {
+  // The visible part of the region on a black canvas, resized to the network input.
+  cv::Mat padded(region.size(), CV_8UC3, cv::Scalar::all(0));
+  const cv::Rect inside = region & cv::Rect(0, 0, bgr.cols, bgr.rows);
+  if (!inside.empty()) bgr(inside).copyTo(padded(inside - region.tl()));
+  cv::Mat out;
+  cv::resize(padded, out, input, 0, 0,
+             region.width > input.width ? cv::INTER_AREA : cv::INTER_LINEAR);
+  return out;
+}
+
 Expected<std::vector<Face>> TiledDetector::RunTile(TileNetwork& net, const cv::Mat& bgr,
                                                    const Tile& tile) const {
   const cv::Size input = net.input_size();
   const cv::Rect image_rect(0, 0, bgr.cols, bgr.rows);
   const cv::Rect inside = tile.region & image_rect;
   if (inside.empty()) return std::vector<Face>{};
-  // The visible part of the tile on a black canvas, resized to the network input.
-  cv::Mat padded(tile.region.size(), CV_8UC3, cv::Scalar::all(0));
-  bgr(inside).copyTo(padded(inside - tile.region.tl()));
   const double s = static_cast<double>(tile.region.width) / input.width;
-  cv::Mat tile_img;
-  cv::resize(padded, tile_img, input, 0, 0, s > 1.0 ? cv::INTER_AREA : cv::INTER_LINEAR);
-  auto found = net.Run(tile_img, options_.threshold);
+  auto found = net.Run(TileInput(bgr, tile.region, input), options_.threshold);
   if (!found.ok()) return found.status();
   const float tw = static_cast<float>(tile.region.width);
   const float th = static_cast<float>(tile.region.height);

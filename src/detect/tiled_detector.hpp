@@ -61,6 +61,10 @@ class TiledDetector final : public FaceDetector {
   DetectorOptions options_;
 };
 
+// The part of `bgr` under `region` (which may reach past the image: padded with black), resized to
+// a network's `input` size.
+cv::Mat TileInput(const cv::Mat& bgr, const cv::Rect& region, cv::Size input);
+
 // `input`: 256 for the back-camera model, 128 for the front-camera one.
 std::unique_ptr<TileNetwork> MakeBlazeFace(cv::dnn::Net net, int input = 256);
 std::unique_ptr<TileNetwork> MakeUltraFace(cv::dnn::Net net);

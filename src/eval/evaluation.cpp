@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <optional>
 #include <set>
 
 #include "standin/analysis.hpp"
@@ -119,6 +120,16 @@ Labels ParseUtkName(const std::string& name) {
   return l;
 }
 
+// The number after `prefix` in a variant ("k4", "m0.2", "iw0"), or nullopt when `part` is not
+// `prefix` followed by digits (and, with `decimal`, dots).
+std::optional<double> NumberAfter(const std::string& part, const std::string& prefix,
+                                  bool decimal) {
+  if (part.size() <= prefix.size() || !part.starts_with(prefix)) return std::nullopt;
+  const char* digits = decimal ? "0123456789." : "0123456789";
+  if (part.find_first_not_of(digits, prefix.size()) != std::string::npos) return std::nullopt;
+  return std::strtod(part.c_str() + prefix.size(), nullptr);
+}
+
 }  // namespace
 
 Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOptions opts) {
@@ -151,15 +162,12 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
       opts.generator.smooth_sigma = 0;
     } else if (p == "nocolour") {
       opts.generator.match_colour = false;
-    } else if (p.size() > 1 && p[0] == 'k' &&
-               p.find_first_not_of("0123456789", 1) == std::string::npos) {
-      g.candidates = std::atoi(p.c_str() + 1);
-    } else if (p.size() > 2 && p.starts_with("iw") &&
-               p.find_first_not_of("0123456789.", 2) == std::string::npos) {
-      g.identity_weight = std::strtof(p.c_str() + 2, nullptr);  // e.g. generate-iw0
-    } else if (p.size() > 1 && p[0] == 'm' &&
-               p.find_first_not_of("0123456789.", 1) == std::string::npos) {
-      g.margin = std::strtof(p.c_str() + 1, nullptr);  // e.g. generate-m0.2
+    } else if (auto k = NumberAfter(p, "k", false)) {
+      g.candidates = static_cast<int>(*k);
+    } else if (auto w = NumberAfter(p, "iw", true)) {
+      g.identity_weight = static_cast<float>(*w);  // e.g. generate-iw0
+    } else if (auto m = NumberAfter(p, "m", true)) {
+      g.margin = static_cast<float>(*m);  // e.g. generate-m0.2
     } else {
       return Status(ErrorCode::kInvalidArgument,
                     fmt::format("unknown generate variant '{}' in '{}' (unguarded, noattr, "

@@ -430,6 +430,7 @@ Expected<std::unique_ptr<VideoWriter>> VideoWriter::Open(const fs::path& path,
   const bool from_source = !IsStream(source);
   if (from_source && options.keep_audio && info.has_audio) audio_codec = info.audio_codec;
   if (from_source && options.keep_audio && info.has_audio && audio_codec.empty()) {
+    // A VideoInfo not from ProbeVideo (which names the codec): ask ffprobe.
     auto probe = RunCapture({"ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries",
                              "stream=codec_name", "-of", "csv=p=0", source.string()});
     if (probe.ok()) {

@@ -58,7 +58,7 @@ Expected<Anonymizer> Anonymizer::Create(const AnonymizerOptions& options) {
       auto attributes = AttributeEstimator::Create(*models);
       if (!attributes.ok()) return attributes.status();
       cv::Mat1f bank;
-      if (guard.relative_margin && guard.recogniser == "arcface") {
+      if (guard.UsesRelativeMargin()) {
         auto loaded = LoadIdentityBank(*models, guard.recogniser);
         if (!loaded.ok()) return loaded.status();
         bank = std::move(loaded).value();

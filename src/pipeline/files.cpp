@@ -420,21 +420,20 @@ std::string ReportsToJson(const std::vector<FileReport>& reports,
     const IdentityGuardOptions& g = options.generator.guard;
     doc["identity_guard"] = {{"enabled", g.enabled}};
     if (g.enabled) {
-      doc["identity_guard"].update(
-          {{"recogniser", g.recogniser},
-           {"margin", Rounded(g.margin, 0.001)},
-           {"relative_margin", g.relative_margin && g.recogniser == "arcface"},
-           {"candidates", g.candidates},
-           {"good_enough", Rounded(g.good_enough, 0.001)},
-           {"recheck_every", g.recheck_every},
-           {"attribute_weight", g.attribute_weight},
-           {"expression_weight", g.expression_weight},
-           {"identity_weight", g.identity_weight},
-           {"natural_weight", g.natural_weight},
-           {"fallback", MethodName(g.fallback)},
-           {"note",
-            "similarity = cosine similarity of the stand-in to the "
-            "original face; the original's embedding is never written"}});
+      doc["identity_guard"].update({{"recogniser", g.recogniser},
+                                    {"margin", Rounded(g.margin, 0.001)},
+                                    {"relative_margin", g.UsesRelativeMargin()},
+                                    {"candidates", g.candidates},
+                                    {"good_enough", Rounded(g.good_enough, 0.001)},
+                                    {"recheck_every", g.recheck_every},
+                                    {"attribute_weight", g.attribute_weight},
+                                    {"expression_weight", g.expression_weight},
+                                    {"identity_weight", g.identity_weight},
+                                    {"natural_weight", g.natural_weight},
+                                    {"fallback", MethodName(g.fallback)},
+                                    {"note",
+                                     "similarity = cosine similarity of the stand-in to the "
+                                     "original face; the original's embedding is never written"}});
     }
   }
   doc["files"] = nlohmann::json::array();
