@@ -50,4 +50,16 @@ cv::Scalar MatchEdgeColour(cv::Mat& src, const cv::Mat& dst, const cv::Mat1f& al
   return shift;
 }
 
+bool IsGreyAround(const cv::Mat& bgr, const cv::Mat1f& alpha, double tolerance) {
+  CV_Assert(bgr.size() == alpha.size() && bgr.type() == CV_8UC3);
+  const cv::Mat kept = alpha < 0.5f;
+  if (cv::countNonZero(kept) == 0) return false;
+  cv::Mat ycc;
+  cv::cvtColor(bgr, ycc, cv::COLOR_BGR2YCrCb);
+  cv::Mat chroma;
+  cv::absdiff(ycc, cv::Scalar(0, 128, 128), chroma);
+  const cv::Scalar mean = cv::mean(chroma, kept);
+  return mean[1] + mean[2] < tolerance;
+}
+
 }  // namespace standin::blend

@@ -16,4 +16,9 @@ void AlphaBlend(cv::Mat& dst, const cv::Mat& src, const cv::Mat1f& alpha);
 cv::Scalar MatchEdgeColour(cv::Mat& src, const cv::Mat& dst, const cv::Mat1f& alpha,
                            double max_shift);
 
+// Whether `bgr` is grey where `alpha` < 0.5 (what is kept around a replaced region): the mean
+// chroma distance from grey (|Cr - 128| + |Cb - 128| in 8-bit YCrCb) is below `tolerance`.
+// A black-and-white photo (or a JPEG of one) then gets a grey replacement.
+bool IsGreyAround(const cv::Mat& bgr, const cv::Mat1f& alpha, double tolerance = 2.0);
+
 }  // namespace standin::blend

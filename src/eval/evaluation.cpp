@@ -162,6 +162,10 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
       opts.generator.smooth_sigma = 0;
     } else if (p == "nocolour") {
       opts.generator.match_colour = false;
+    } else if (p == "nodetail") {
+      opts.generator.detail_gain = 0;
+    } else if (auto d = NumberAfter(p, "detail", true)) {
+      opts.generator.detail_gain = static_cast<float>(*d);  // e.g. generate-detail1.5
     } else if (auto k = NumberAfter(p, "k", false)) {
       g.candidates = static_cast<int>(*k);
     } else if (auto w = NumberAfter(p, "iw", true)) {
@@ -169,10 +173,12 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
     } else if (auto m = NumberAfter(p, "m", true)) {
       g.margin = static_cast<float>(*m);  // e.g. generate-m0.2
     } else {
-      return Status(ErrorCode::kInvalidArgument,
-                    fmt::format("unknown generate variant '{}' in '{}' (unguarded, noattr, "
-                                "natural, fixed, kN, mMARGIN, iwWEIGHT, all, nosmooth, nocolour)",
-                                p, name));
+      return Status(
+          ErrorCode::kInvalidArgument,
+          fmt::format("unknown generate variant '{}' in '{}' (unguarded, noattr, "
+                      "natural, fixed, kN, mMARGIN, iwWEIGHT, all, nosmooth, nocolour, nodetail, "
+                      "detailGAIN)",
+                      p, name));
     }
   }
   return opts;

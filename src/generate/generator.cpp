@@ -19,6 +19,31 @@ namespace fs = std::filesystem;
 // Largest colour correction of a stand-in, in CIE Lab units (L 0..100).
 constexpr double kMaxColourShift = 25.0;
 
+// Raises the contrast of the generated crop's facial structure: the luminance band between
+// Gaussian scales 1.2 and 3 (in pixels of a 64 px crop: eyes, brows, nostrils, lips) is
+// multiplied by 1 + gain. Finer detail (the generator's pixel-period texture, which the crop
+// low-pass has already damped) and the colours are left as they are, so no texture is sharpened
+// and no colour fringes appear. Measured on the held-out faces: the reference detector finds the
+// 64 px generator's stand-ins again 85% of the time without it, 94% at gain 2.5
+// (docs/generator.md).
+namespace {
+void StrengthenFeatures(cv::Mat& bgr, float gain) {
+  const double scale = bgr.cols / 64.0;
+  cv::Mat ycc;
+  cv::cvtColor(bgr, ycc, cv::COLOR_BGR2YCrCb);
+  std::vector<cv::Mat> planes;
+  cv::split(ycc, planes);
+  cv::Mat1f y, fine, coarse;
+  planes[0].convertTo(y, CV_32F);
+  cv::GaussianBlur(y, fine, {}, 1.2 * scale);
+  cv::GaussianBlur(y, coarse, {}, 3.0 * scale);
+  y += gain * (fine - coarse);
+  y.convertTo(planes[0], CV_8U);  // saturating
+  cv::merge(planes, ycc);
+  cv::cvtColor(ycc, bgr, cv::COLOR_YCrCb2BGR);
+}
+}  // namespace
+
 Expected<GeneratorSpec> LoadGeneratorSpec(const fs::path& manifest) {
   GeneratorSpec s;
   try {
@@ -251,10 +276,17 @@ Status FaceGenerator::Paint(cv::Mat& target, cv::Point origin, const Prepared& p
   if (options_.smooth_sigma > 0) {
     cv::GaussianBlur(generated, generated, {3, 3}, options_.smooth_sigma);
   }
+  if (options_.detail_gain > 0) StrengthenFeatures(generated, options_.detail_gain);
   cv::Mat generated_back;
   cv::warpAffine(generated, generated_back, p.Minv_roi, p.roi.size(), cv::INTER_LINEAR,
                  cv::BORDER_REPLICATE);
   cv::Mat region = target(where);
+  if (blend::IsGreyAround(region, p.mask_back)) {
+    // A black-and-white photo gets a black-and-white stand-in.
+    cv::Mat grey;
+    cv::cvtColor(generated_back, grey, cv::COLOR_BGR2GRAY);
+    cv::cvtColor(grey, generated_back, cv::COLOR_GRAY2BGR);
+  }
   if (options_.match_colour) {
     blend::MatchEdgeColour(generated_back, region, p.mask_back, kMaxColourShift);
   }

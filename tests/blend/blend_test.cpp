@@ -69,5 +69,21 @@ TEST(Blend, EdgeColourOfTheReplacementMatchesItsSurroundings) {
   EXPECT_EQ(cv::norm(same, src, cv::NORM_INF), 0.0);
 }
 
+TEST(Blend, GreyIsJudgedOnlyOnWhatIsKept) {
+  const cv::Mat1f a = SoftDisc();
+  cv::Mat grey(64, 64, CV_8UC3);
+  for (int y = 0; y < 64; ++y) {
+    for (int x = 0; x < 64; ++x) grey.at<cv::Vec3b>(y, x) = cv::Vec3b::all(uchar(60 + x + y));
+  }
+  EXPECT_TRUE(blend::IsGreyAround(grey, a));
+  // Colour inside the region does not count; colour around it does.
+  cv::Mat coloured_inside = grey.clone();
+  coloured_inside.setTo(cv::Scalar(20, 90, 200), a >= 0.5f);
+  EXPECT_TRUE(blend::IsGreyAround(coloured_inside, a));
+  cv::Mat coloured_around = grey.clone();
+  coloured_around.setTo(cv::Scalar(120, 140, 170), a < 0.5f);  // skin-like, mildly saturated
+  EXPECT_FALSE(blend::IsGreyAround(coloured_around, a));
+}
+
 }  // namespace
 }  // namespace standin

@@ -171,6 +171,13 @@ TEST(MethodVariant, ParsesCombinedGenerateVariants) {
   ASSERT_TRUE(u.ok());
   EXPECT_FALSE(u->generator.guard.enabled);
   EXPECT_EQ(u->generator.guard.good_enough, 0.f);
+  auto nd = MethodVariant("generate-unguarded-nodetail", {});
+  ASSERT_TRUE(nd.ok());
+  EXPECT_EQ(nd->generator.detail_gain, 0.f);
+  auto d = MethodVariant("generate-detail1.5", {});
+  ASSERT_TRUE(d.ok());
+  EXPECT_FLOAT_EQ(d->generator.detail_gain, 1.5f);
+  EXPECT_FALSE(MethodVariant("generate-detail", {}).ok());
   EXPECT_FALSE(MethodVariant("generate-m", {}).ok());
   EXPECT_FALSE(MethodVariant("generate-kx", {}).ok());
   EXPECT_FALSE(MethodVariant("blur-k2", {}).ok());

@@ -142,6 +142,12 @@ void AddIdentityGuardOptions(CLI::App& app, Args& a) {
       ->check(CLI::Range(0.f, 3.f))
       ->capture_default_str()
       ->group(group);
+  app.add_option("--detail", a.opts.generator.detail_gain,
+                 "Generate: strengthen the stand-in's eyes, nostrils and lips (unsharp mask of "
+                 "the generated crop; 0 = off)")
+      ->check(CLI::Range(0.f, 3.f))
+      ->capture_default_str()
+      ->group(group);
   app.add_flag("--no-colour-match", a.no_colour_match,
                "Generate: do not shift each stand-in's colour to continue its surroundings")
       ->group(group);
@@ -449,7 +455,8 @@ int main(int argc, char** argv) {
           "(faceness in the choice, weight 0.5), generate-fixed (one margin for all faces), "
           "generate-kN (N candidates), generate-mX (identity margin X), generate-iwX "
           "(identity weight X), generate-all (no "
-          "early stop), generate-nosmooth, generate-nocolour, combinable: "
+          "early stop), generate-nosmooth, generate-nocolour, generate-nodetail, "
+          "generate-detailX (feature contrast gain X), combinable: "
           "generate-k2-noattr")
       ->capture_default_str();
   eval->add_option("-o,--out", ev.out, "Output folder")->capture_default_str();
