@@ -133,6 +133,7 @@ class FaceGenerator {
     cv::Mat Minv_roi;     // crop -> roi coordinates
     cv::Mat1f mask_back;  // roi-sized: how much of each pixel is generated
     cv::Mat condition;    // [1, 4 + K, R, R]
+    cv::Mat1f features;   // R x R: where the eyes, brows, nose and mouth are (detail_gain > 0)
   };
   // Nothing when the face is too small (or degenerate) to paint; an empty roi when the face lies
   // outside the image. Needs the face's 68 landmarks.
