@@ -199,8 +199,8 @@ TEST(Generator, FeatureGainStrengthensFacialStructureNotColour) {
     return out;
   };
   const cv::Mat plain = paint(0.f), strong = paint(2.5f);
-  EXPECT_GT(FeatureContrast(strong, s.faces), 1.6 * FeatureContrast(plain, s.faces));  // 2.15x
-  // Colour stays: the mean chroma inside the faces moves by less than 1.5 levels (27.0 and 27.9
+  EXPECT_GT(FeatureContrast(strong, s.faces), 1.4 * FeatureContrast(plain, s.faces));  // 1.78x
+  // Colour stays: the mean chroma inside the faces moves by less than 1.5 levels (27.0 and 27.1
   // measured).
   EXPECT_NEAR(ChromaInFaces(strong, s.faces), ChromaInFaces(plain, s.faces), 1.5);
 }
