@@ -93,10 +93,11 @@ struct GeneratorOptions {
   // Low-pass of the generated crop before it is warped back (Gaussian sigma in crop pixels, 3x3;
   // 0 = off): removes the generator's pixel-period checkerboard, which upscaling magnifies.
   float smooth_sigma = 0.8f;
-  // Contrast gain of the stand-in's facial structure (eyes, brows, nostrils, lips: the luminance
-  // band between 1.2 and 3 pixels of a 64 px crop), applied after the low-pass; 0 = off. The
-  // 64 px generator's faces are soft once scaled to photo size, and a detector reads them as faces
-  // far more often with it (held-out faces found again: 85% at 0, 94% at 2.5; docs/generator.md).
+  // Contrast gain of the stand-in's facial structure (the luminance band between 1.2 and 3
+  // pixels of a 64 px crop, at the eyes, brows, nose and mouth), applied after the low-pass;
+  // 0 = off. The 64 px generator's faces are soft once scaled to photo size, and a detector reads
+  // them as faces far more often with it (held-out faces found again: 85% at 0, 93% at 2.5;
+  // docs/generator.md).
   float detail_gain = 2.5f;
   // Shift the stand-in's colour (CIE Lab mean) to continue the surroundings at the mask's soft
   // edge, so skin tone and light match the neck and the scene.
@@ -134,6 +135,7 @@ class FaceGenerator {
     cv::Mat1f mask_back;  // roi-sized: how much of each pixel is generated
     cv::Mat condition;    // [1, 4 + K, R, R]
     cv::Mat1f features;   // R x R: where the eyes, brows, nose and mouth are (detail_gain > 0)
+    bool grey = false;    // the kept surroundings are grey: paint a grey stand-in
   };
   // Nothing when the face is too small (or degenerate) to paint; an empty roi when the face lies
   // outside the image. Needs the face's 68 landmarks.

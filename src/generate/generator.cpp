@@ -256,6 +256,9 @@ Expected<std::optional<FaceGenerator::Prepared>> FaceGenerator::Prepare(const cv
   // The region to regenerate, in image space.
   cv::warpAffine(mask_, p.mask_back, p.Minv_roi, p.roi.size(), cv::INTER_LINEAR,
                  cv::BORDER_CONSTANT, 0);
+  // A black-and-white photo gets a black-and-white stand-in (judged once per face, on what is
+  // kept around it).
+  p.grey = blend::IsGreyAround(bgr(p.roi), p.mask_back);
   // Privacy by design: the face's own pixels are removed before anything is computed from the
   // surroundings, so not even interpolation at the mask's edge can carry them into the input.
   cv::Mat context = bgr(p.roi).clone();
@@ -303,16 +306,15 @@ Status FaceGenerator::Paint(cv::Mat& target, cv::Point origin, const Prepared& p
     cv::GaussianBlur(generated, generated, {3, 3}, options_.smooth_sigma);
   }
   if (options_.detail_gain > 0) StrengthenFeatures(generated, options_.detail_gain, p.features);
+  if (p.grey) {
+    cv::Mat grey;
+    cv::cvtColor(generated, grey, cv::COLOR_BGR2GRAY);
+    cv::cvtColor(grey, generated, cv::COLOR_GRAY2BGR);
+  }
   cv::Mat generated_back;
   cv::warpAffine(generated, generated_back, p.Minv_roi, p.roi.size(), cv::INTER_LINEAR,
                  cv::BORDER_REPLICATE);
   cv::Mat region = target(where);
-  if (blend::IsGreyAround(region, p.mask_back)) {
-    // A black-and-white photo gets a black-and-white stand-in.
-    cv::Mat grey;
-    cv::cvtColor(generated_back, grey, cv::COLOR_BGR2GRAY);
-    cv::cvtColor(grey, generated_back, cv::COLOR_GRAY2BGR);
-  }
   if (options_.match_colour) {
     blend::MatchEdgeColour(generated_back, region, p.mask_back, kMaxColourShift);
   }

@@ -143,8 +143,7 @@ void AddIdentityGuardOptions(CLI::App& app, Args& a) {
       ->capture_default_str()
       ->group(group);
   app.add_option("--detail", a.opts.generator.detail_gain,
-                 "Generate: strengthen the stand-in's eyes, nostrils and lips (unsharp mask of "
-                 "the generated crop; 0 = off)")
+                 "Generate: contrast gain of the stand-in's eyes, brows, nose and mouth (0 = off)")
       ->check(CLI::Range(0.f, 3.f))
       ->capture_default_str()
       ->group(group);
