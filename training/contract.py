@@ -71,14 +71,23 @@ def heatmaps(kp_px, R, sigma_px):
     return np.exp(-(dx * dx + dy * dy) / (2 * sigma_px * sigma_px)).astype(np.float32)
 
 
-def build_condition(crop_rgb_u8, kp_px, R):
+def seen_rgb(mask, sealed):
+    """What the condition keeps of the crop's pixels: (1 - mask), or with a sealed band only the
+    pixels wholly outside the region (mask == 0), so that no pixel of the soft band around the face
+    (cheek and jaw contour, hairline) reaches the generator, not even dimmed."""
+    if sealed:
+        return (mask <= 0).astype(mask.dtype) if isinstance(mask, np.ndarray) else (mask <= 0).to(mask.dtype)
+    return 1 - mask
+
+
+def build_condition(crop_rgb_u8, kp_px, R, sealed=False):
     """Product condition for one aligned crop: [1, 4+K, R, R] float32.
 
-    channels 0-2: RGB in [-1, 1] (x / 127.5 - 1) multiplied by (1 - mask)
+    channels 0-2: RGB in [-1, 1] (x / 127.5 - 1) multiplied by seen_rgb(mask, sealed)
     channel 3: mask (1 = generate), fixed MASK_ELLIPSE with MASK_EDGE
     channels 4..: keypoint heatmaps in KEYPOINTS order
     """
     m = ellipse_mask(R, **MASK_ELLIPSE)
     img = crop_rgb_u8.astype(np.float32).transpose(2, 0, 1) / 127.5 - 1.0
     hm = heatmaps(kp_px, R, SIGMA_NORM * R)
-    return np.concatenate([img * (1 - m)[None], m[None], hm], 0)[None].astype(np.float32)
+    return np.concatenate([img * seen_rgb(m, sealed)[None], m[None], hm], 0)[None].astype(np.float32)

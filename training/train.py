@@ -97,7 +97,7 @@ def make_batch(imgs, kp, idx, cfg, train=True):
         x = color_jitter(x, cfg["color_jitter"])
     m = torch_masks(n, R, x.device, cfg["mask_jitter"] if train else None)
     hm = torch_heatmaps(k, R, contract.SIGMA_NORM * R)
-    cond = torch.cat([x * (1 - m), m, hm], 1)
+    cond = torch.cat([x * contract.seen_rgb(m, cfg.get("seal_band", False)), m, hm], 1)
     return x, m, hm, cond
 
 

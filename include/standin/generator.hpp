@@ -31,6 +31,9 @@ struct GeneratorSpec {
   float mask_cx = 0.5f, mask_cy = 0.47f, mask_ax = 0.46f,
         mask_ay = 0.48f;   // ellipse, fraction of R
   float mask_edge = 0.1f;  // soft edge width, in ellipse radii
+  // Sealed band: the condition keeps only pixels wholly outside the region (mask == 0), none of
+  // the soft band where the face's contour lies; otherwise it keeps them dimmed by (1 - mask).
+  bool sealed_band = false;
   int z_dim = 64;
 };
 

@@ -94,6 +94,7 @@ Expected<GeneratorSpec> LoadGeneratorSpec(const fs::path& manifest) {
     s.mask_ax = e.at("ax").get<float>();
     s.mask_ay = e.at("ay").get<float>();
     s.mask_edge = j.at("mask").at("edge").get<float>();
+    s.sealed_band = j.at("mask").value("sealed_band", false);
     s.z_dim = j.at("inputs").at("z").at("shape").at(1).get<int>();
     const std::string sha = j.at("sha256").get<std::string>();
     auto actual = Sha256File(s.onnx);
@@ -168,10 +169,14 @@ cv::Mat FaceGenerator::BuildCondition(const cv::Mat& crop_rgb,
   const cv::Mat1f& m = mask_.empty() ? CropMask() : mask_;
   std::vector<cv::Mat> rgb;
   cv::split(crop_rgb, rgb);
+  // What the condition keeps of the crop: (1 - mask), or with a sealed band only what lies
+  // wholly outside the region.
+  cv::Mat1f seen = 1.0 - m;
+  if (spec_.sealed_band) seen.setTo(0.f, m > 0.f);
   for (int c = 0; c < 3; ++c) {
     cv::Mat p = plane(c);
     rgb[static_cast<size_t>(c)].convertTo(p, CV_32F, 1.0 / 127.5, -1.0);
-    cv::multiply(p, 1.0 - m, p);
+    cv::multiply(p, seen, p);
   }
   m.copyTo(plane(3));
   const float sigma = spec_.sigma * static_cast<float>(R);
@@ -261,8 +266,10 @@ Expected<std::optional<FaceGenerator::Prepared>> FaceGenerator::Prepare(const cv
   p.grey = blend::IsGreyAround(bgr(p.roi), p.mask_back);
   // Privacy by design: the face's own pixels are removed before anything is computed from the
   // surroundings, so not even interpolation at the mask's edge can carry them into the input.
+  // With a sealed band, the whole band goes too (the condition sees none of it).
   cv::Mat context = bgr(p.roi).clone();
-  context.setTo(cv::Scalar::all(128), p.mask_back >= 1.f);
+  context.setTo(cv::Scalar::all(128),
+                spec_.sealed_band ? cv::Mat(p.mask_back > 0.f) : cv::Mat(p.mask_back >= 1.f));
 
   cv::Mat crop, crop_rgb;
   cv::warpAffine(context, crop, M_roi, cv::Size(R, R), cv::INTER_LINEAR, cv::BORDER_REPLICATE);

@@ -118,6 +118,45 @@ TEST(Generator, OutputDoesNotDependOnTheFacesOwnPixels) {
   EXPECT_TRUE(Same(Replace(s.image, s.faces, 5), Replace(tampered, s.faces, 5)));
 }
 
+// The soft band at the region's edge (cheek and jaw contour, hairline) is where most of the
+// identity that survives generation came from (docs/identity-guard.md): a sealed-band generator
+// sees none of it. Scribbling over everything the mask touches leaves its input unchanged; the
+// same scribble changes the input of an unsealed one.
+TEST(Generator, SealedBandConditionSeesNoPixelOfTheBand) {
+  const Scene s;
+  const Face& face = s.faces.front();
+  for (const bool sealed : {true, false}) {
+    GeneratorSpec spec = Spec();
+    spec.sealed_band = sealed;
+    auto gen = FaceGenerator::Create(spec, {});
+    ASSERT_TRUE(gen.ok());
+    auto p = (*gen)->Prepare(s.image, face);
+    ASSERT_TRUE(p.ok() && p->has_value() && !(*p)->roi.empty());
+    // Every pixel the mask touches at all (the band included), not only the fully generated ones.
+    cv::Mat tampered = s.image.clone();
+    cv::Mat noise(tampered.size(), tampered.type());
+    cv::RNG rng(3);
+    rng.fill(noise, cv::RNG::UNIFORM, 0, 255);
+    cv::Mat1b touched = cv::Mat1b::zeros(tampered.size());
+    touched((*p)->roi).setTo(255, (*p)->mask_back > 0.f);
+    cv::Mat1b band = touched.clone();
+    band((*p)->roi).setTo(0, (*p)->mask_back >= 1.f);
+    ASSERT_GT(cv::countNonZero(band), 100);
+    noise.copyTo(tampered, touched);
+    auto q = (*gen)->Prepare(tampered, face);
+    ASSERT_TRUE(q.ok() && q->has_value());
+    cv::Mat d;
+    cv::absdiff((*p)->condition, (*q)->condition, d);
+    double worst = 0;
+    cv::minMaxIdx(d.reshape(1, 1), nullptr, &worst);
+    if (sealed) {
+      EXPECT_EQ(worst, 0.0);
+    } else {
+      EXPECT_GT(worst, 0.1);
+    }
+  }
+}
+
 TEST(Generator, SeedsAreReproducibleAndFacesDiffer) {
   const Scene s;
   const cv::Mat a = Replace(s.image, s.faces, 11);
