@@ -34,6 +34,9 @@ struct GeneratorSpec {
   // Sealed band: the condition keeps only pixels wholly outside the region (mask == 0), none of
   // the soft band where the face's contour lies; otherwise it keeps them dimmed by (1 - mask).
   bool sealed_band = false;
+  // The training set's average keypoints (one per keypoint set), normalised to [0, 1]: the
+  // alignment template, plus the chin when the manifest gives its mean.
+  std::vector<cv::Point2f> mean_keypoints;
   int z_dim = 64;
 };
 
@@ -105,6 +108,10 @@ struct GeneratorOptions {
   // Shift the stand-in's colour (CIE Lab mean) to continue the surroundings at the mask's soft
   // edge, so skin tone and light match the neck and the scene.
   bool match_colour = true;
+  // How far the condition keypoints are pulled toward the training set's average face (0 = as
+  // found, 1 = the average shape): mouth width and face length carry some identity, and the pose
+  // lies mostly in where the nose and chin sit. Needs the manifest's mean keypoints.
+  float keypoint_shrink = 0.f;
   // Only used by the generate method (MakeGenerateMethod with an embedder; the Anonymizer builds
   // it from these options).
   IdentityGuardOptions guard;

@@ -166,6 +166,8 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
       opts.generator.detail_gain = 0;
     } else if (auto d = NumberAfter(p, "detail", true)) {
       opts.generator.detail_gain = static_cast<float>(*d);  // e.g. generate-detail1.5
+    } else if (auto ks = NumberAfter(p, "kps", true)) {
+      opts.generator.keypoint_shrink = static_cast<float>(*ks);  // e.g. generate-kps0.5
     } else if (auto k = NumberAfter(p, "k", false)) {
       g.candidates = static_cast<int>(*k);
     } else if (auto w = NumberAfter(p, "iw", true)) {
@@ -177,7 +179,7 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
           ErrorCode::kInvalidArgument,
           fmt::format("unknown generate variant '{}' in '{}' (unguarded, noattr, "
                       "natural, fixed, kN, mMARGIN, iwWEIGHT, all, nosmooth, nocolour, nodetail, "
-                      "detailGAIN)",
+                      "detailGAIN, kpsSHRINK)",
                       p, name));
     }
   }

@@ -95,6 +95,12 @@ Expected<GeneratorSpec> LoadGeneratorSpec(const fs::path& manifest) {
     s.mask_ay = e.at("ay").get<float>();
     s.mask_edge = j.at("mask").at("edge").get<float>();
     s.sealed_band = j.at("mask").value("sealed_band", false);
+    const auto& kps = j.at("keypoints");
+    if (kps.contains("chin_mean_normalised") && s.keypoint_sets.size() == 6) {
+      for (const auto& t5 : s.template5) s.mean_keypoints.push_back(t5);
+      const auto& c = kps.at("chin_mean_normalised");
+      s.mean_keypoints.emplace_back(c.at(0).get<float>(), c.at(1).get<float>());
+    }
     s.z_dim = j.at("inputs").at("z").at("shape").at(1).get<int>();
     const std::string sha = j.at("sha256").get<std::string>();
     auto actual = Sha256File(s.onnx);
@@ -283,6 +289,11 @@ Expected<std::optional<FaceGenerator::Prepared>> FaceGenerator::Prepare(const cv
                                        M.at<double>(0, 2)),
                     static_cast<float>(M.at<double>(1, 0) * q.x + M.at<double>(1, 1) * q.y +
                                        M.at<double>(1, 2)));
+  }
+  if (options_.keypoint_shrink > 0 && spec_.mean_keypoints.size() == kp.size()) {
+    for (size_t i = 0; i < kp.size(); ++i) {
+      kp[i] += options_.keypoint_shrink * (spec_.mean_keypoints[i] * static_cast<float>(R) - kp[i]);
+    }
   }
   p.condition = BuildCondition(crop_rgb, kp);
   if (options_.detail_gain > 0) p.features = FeatureWeight(R, kp);
