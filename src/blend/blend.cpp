@@ -26,14 +26,32 @@ void AlphaBlend(cv::Mat& dst, const cv::Mat& src, const cv::Mat1f& alpha) {
   }
 }
 
+cv::Mat1b SkinColoured(const cv::Mat& bgr) {
+  CV_Assert(bgr.type() == CV_8UC3);
+  cv::Mat ycc;
+  cv::cvtColor(bgr, ycc, cv::COLOR_BGR2YCrCb);
+  cv::Mat1b skin;
+  cv::inRange(ycc, cv::Scalar(25, 135, 80), cv::Scalar(255, 180, 130), skin);
+  return skin;
+}
+
 cv::Scalar MatchEdgeColour(cv::Mat& src, const cv::Mat& dst, const cv::Mat1f& alpha,
-                           double max_shift) {
+                           double max_shift, bool skin_only) {
   CV_Assert(dst.size() == src.size() && dst.size() == alpha.size() && dst.type() == CV_8UC3 &&
             src.type() == CV_8UC3);
   cv::Mat1f w = alpha.mul(1.f - alpha);
   w.setTo(0, (alpha <= 0.f) | (alpha >= 1.f));
-  const double total = cv::sum(w)[0];
+  double total = cv::sum(w)[0];
   if (total <= 1e-6) return {};
+  if (skin_only) {
+    cv::Mat1f on_skin = w.clone();
+    on_skin.setTo(0, SkinColoured(dst) == 0);
+    const double skin_total = cv::sum(on_skin)[0];
+    if (skin_total >= 0.2 * total) {
+      w = on_skin;
+      total = skin_total;
+    }
+  }
   cv::Mat src_lab, dst_lab, f;
   src.convertTo(f, CV_32F, 1.0 / 255);
   cv::cvtColor(f, src_lab, cv::COLOR_BGR2Lab);

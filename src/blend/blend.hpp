@@ -13,8 +13,16 @@ void AlphaBlend(cv::Mat& dst, const cv::Mat& src, const cv::Mat1f& alpha);
 // the soft edge of `alpha` (pixels with 0 < alpha < 1, weighted by alpha (1 - alpha)) equals
 // `dst`'s there: what is laid over `dst` then continues its colour and light without a seam.
 // Returns the shift (L, a, b); zero when there is no soft edge.
+// With `skin_only`, the edge pixels where `dst` is skin-coloured (SkinColoured) are matched
+// alone when they carry at least a fifth of the edge's weight: a face's tone is then taken from
+// the cheeks, jaw and neck at the edge, not from a white wall or green grass beside them.
 cv::Scalar MatchEdgeColour(cv::Mat& src, const cv::Mat& dst, const cv::Mat1f& alpha,
-                           double max_shift);
+                           double max_shift, bool skin_only = false);
+
+// 255 where a BGR pixel's chroma lies in the skin locus of 8-bit YCrCb (Cr 135-180, Cb 80-130,
+// Y above 25): every human skin tone, from the palest to the darkest, falls there under ordinary
+// light; grey, white, green and blue surroundings do not.
+cv::Mat1b SkinColoured(const cv::Mat& bgr);
 
 // Whether `bgr` is grey where `alpha` < 0.5 (what is kept around a replaced region): the mean
 // chroma distance from grey (|Cr - 128| + |Cb - 128| in 8-bit YCrCb) is below `tolerance`.

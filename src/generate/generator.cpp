@@ -334,7 +334,8 @@ Status FaceGenerator::Paint(cv::Mat& target, cv::Point origin, const Prepared& p
                  cv::BORDER_REPLICATE);
   cv::Mat region = target(where);
   if (options_.match_colour) {
-    blend::MatchEdgeColour(generated_back, region, p.mask_back, kMaxColourShift);
+    blend::MatchEdgeColour(generated_back, region, p.mask_back, kMaxColourShift,
+                           /*skin_only=*/!p.grey);
   }
   // Feathered blend through the soft mask: no seam, no box.
   blend::AlphaBlend(region, generated_back, p.mask_back);

@@ -69,6 +69,30 @@ TEST(Blend, EdgeColourOfTheReplacementMatchesItsSurroundings) {
   EXPECT_EQ(cv::norm(same, src, cv::NORM_INF), 0.0);
 }
 
+// A dark-skinned face against a white wall: half the soft edge is wall. Matched on the whole
+// edge, a pale stand-in stays halfway to white; matched on the skin-coloured edge pixels, it
+// takes the skin's tone.
+TEST(Blend, SkinToneIsTakenFromSkinNotFromTheWallBesideIt) {
+  const cv::Mat1f a = SoftDisc();
+  cv::Mat dst(64, 64, CV_8UC3, cv::Scalar(250, 250, 250));        // white wall
+  dst(cv::Rect(32, 0, 32, 64)).setTo(cv::Scalar(45, 60, 90));     // dark skin (BGR)
+  const cv::Mat src(64, 64, CV_8UC3, cv::Scalar(185, 200, 240));  // pale, pinkish stand-in
+  const cv::Mat1b skin = blend::SkinColoured(dst);
+  EXPECT_EQ(cv::countNonZero(skin(cv::Rect(0, 0, 32, 64))), 0);
+  EXPECT_EQ(cv::countNonZero(skin(cv::Rect(32, 0, 32, 64))), 32 * 64);
+  EXPECT_EQ(cv::countNonZero(blend::SkinColoured(src)), 64 * 64);  // pale skin is skin too
+  // The Lab mean of dark skin, where the edge lies on it.
+  const cv::Scalar target = EdgeMeanLab(dst(cv::Rect(32, 0, 32, 64)), a(cv::Rect(32, 0, 32, 64)));
+  cv::Mat on_skin = src.clone(), whole = src.clone();
+  blend::MatchEdgeColour(on_skin, dst, a, 100.0, /*skin_only=*/true);
+  blend::MatchEdgeColour(whole, dst, a, 100.0, /*skin_only=*/false);
+  const cv::Scalar got = EdgeMeanLab(on_skin, a), halfway = EdgeMeanLab(whole, a);
+  EXPECT_NEAR(got[0], target[0], 1.5);
+  EXPECT_NEAR(got[1], target[1], 1.5);
+  EXPECT_NEAR(got[2], target[2], 1.5);
+  EXPECT_GT(halfway[0] - target[0], 20.0);  // the whole edge is much lighter than the skin
+}
+
 TEST(Blend, GreyIsJudgedOnlyOnWhatIsKept) {
   const cv::Mat1f a = SoftDisc();
   cv::Mat grey(64, 64, CV_8UC3);
