@@ -177,6 +177,10 @@ TEST(MethodVariant, ParsesCombinedGenerateVariants) {
   auto d = MethodVariant("generate-detail1.5", {});
   ASSERT_TRUE(d.ok());
   EXPECT_FLOAT_EQ(d->generator.detail_gain, 1.5f);
+  auto ks = MethodVariant("generate-unguarded-kps0.5", {});
+  ASSERT_TRUE(ks.ok());
+  EXPECT_FLOAT_EQ(ks->generator.keypoint_shrink, 0.5f);
+  EXPECT_FALSE(MethodVariant("generate-kps", {}).ok());
   EXPECT_FALSE(MethodVariant("generate-detail", {}).ok());
   EXPECT_FALSE(MethodVariant("generate-m", {}).ok());
   EXPECT_FALSE(MethodVariant("generate-kx", {}).ok());

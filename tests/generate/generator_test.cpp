@@ -157,6 +157,37 @@ TEST(Generator, SealedBandConditionSeesNoPixelOfTheBand) {
   }
 }
 
+// keypoint_shrink = 1 paints every face in the training set's average shape: each keypoint
+// heatmap peaks at the mean keypoint; at 0 they follow the face (the chin, at least, differs).
+TEST(Generator, KeypointShrinkMovesTheConditionToTheAverageShape) {
+  const Scene s;
+  const GeneratorSpec spec = Spec();
+  ASSERT_EQ(spec.mean_keypoints.size(), spec.keypoint_sets.size());
+  const int R = spec.resolution;
+  auto peaks = [&](float shrink) {
+    auto gen = FaceGenerator::Create(spec, {.keypoint_shrink = shrink});
+    EXPECT_TRUE(gen.ok());
+    auto p = (*gen)->Prepare(s.image, s.faces.front());
+    EXPECT_TRUE(p.ok() && p->has_value());
+    std::vector<cv::Point> out;
+    for (int k = 0; k < static_cast<int>(spec.keypoint_sets.size()); ++k) {
+      cv::Mat plane(R, R, CV_32F, (*p)->condition.ptr<float>(0, 4 + k));
+      cv::Point at;
+      cv::minMaxLoc(plane, nullptr, nullptr, nullptr, &at);
+      out.push_back(at);
+    }
+    return out;
+  };
+  const auto mean = peaks(1.f), found = peaks(0.f);
+  double moved = 0;
+  for (size_t k = 0; k < mean.size(); ++k) {
+    const cv::Point2f target = spec.mean_keypoints[k] * static_cast<float>(R);
+    EXPECT_LE(cv::norm(cv::Point2f(mean[k]) - target), 1.0) << "keypoint " << k;
+    moved = std::max(moved, cv::norm(mean[k] - found[k]));
+  }
+  EXPECT_GE(moved, 1.0);
+}
+
 TEST(Generator, SeedsAreReproducibleAndFacesDiffer) {
   const Scene s;
   const cv::Mat a = Replace(s.image, s.faces, 11);
