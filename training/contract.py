@@ -75,9 +75,7 @@ def seen_rgb(mask, sealed):
     """What the condition keeps of the crop's pixels: (1 - mask), or with a sealed band only the
     pixels wholly outside the region (mask == 0), so that no pixel of the soft band around the face
     (cheek and jaw contour, hairline) reaches the generator, not even dimmed."""
-    if sealed:
-        return (mask <= 0).astype(mask.dtype) if isinstance(mask, np.ndarray) else (mask <= 0).to(mask.dtype)
-    return 1 - mask
+    return (mask <= 0) * 1.0 if sealed else 1 - mask
 
 
 def build_condition(crop_rgb_u8, kp_px, R, sealed=False):

@@ -95,7 +95,8 @@ def main():
     # golden input: synthetic crop, template keypoints + mean chin
     crop = synthetic_crop(R)
     kp = np.concatenate([contract.TEMPLATE5, [[0.5, 0.822]]], 0) * R
-    cond = contract.build_condition(crop, kp, R, sealed=cfg.get("seal_band", False))
+    sealed = bool(cfg.get("seal_band", False))
+    cond = contract.build_condition(crop, kp, R, sealed=sealed)
     z = np.random.RandomState(0).standard_normal((1, Z)).astype(np.float32)
     with torch.no_grad():
         ref = G(torch.from_numpy(cond), torch.from_numpy(z)).numpy()
@@ -172,9 +173,9 @@ def main():
             "edge": contract.MASK_EDGE,
             "formula": "u = x / R, v = y / R; r = sqrt(((u - cx) / ax)^2 + ((v - cy) / ay)^2); "
                        "mask = clip((1 - r) / edge, 0, 1); 1 = region to generate",
-            "sealed_band": bool(cfg.get("seal_band", False)),
+            "sealed_band": sealed,
             "condition_rgb": ("channels 0-2 = pixel_rgb_float * (mask == 0 ? 1 : 0): sealed band, no pixel "
-                              "where mask > 0 is seen" if cfg.get("seal_band", False)
+                              "where mask > 0 is seen" if sealed
                               else "channels 0-2 = pixel_rgb_float * (1 - mask)"),
             "training": "ellipse centre jittered +-0.02, axes x[0.95, 1.08], edge in [0.05, 0.15]; the product uses the fixed values",
         },

@@ -146,12 +146,19 @@ class FaceGenerator {
     cv::Mat condition;    // [1, 4 + K, R, R]
     cv::Mat1f features;   // R x R: where the eyes, brows, nose and mouth are (detail_gain > 0)
     bool grey = false;    // the kept surroundings are grey: paint a grey stand-in
+    // The colour a stand-in is matched to (match_colour), found once per face: the weights of
+    // the mask's soft edge (its skin-coloured part unless grey), their sum, and the photo's CIE
+    // Lab sum under them.
+    cv::Mat1f edge_weights;
+    double edge_total = 0;
+    cv::Scalar edge_lab_sum;
   };
   // Nothing when the face is too small (or degenerate) to paint; an empty roi when the face lies
   // outside the image. Needs the face's 68 landmarks.
   Expected<std::optional<Prepared>> Prepare(const cv::Mat& bgr, const Face& face) const;
   // Paints the stand-in for latent `z` into `target`, whose top-left pixel is image pixel
-  // `origin` (the whole image: origin (0, 0)); `target` must contain p.roi.
+  // `origin` (the whole image: origin (0, 0)); `target` must contain p.roi, as Prepare saw it
+  // (the stand-in's colour is matched to what was there).
   Status Paint(cv::Mat& target, cv::Point origin, const Prepared& p, const cv::Mat& z);
 
   // Replaces `face` in `bgr` in place with a generated face; sets face.method ("generate", or

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <opencv2/imgproc.hpp>
+#include <vector>
 
 namespace standin::blend {
 
@@ -35,37 +36,61 @@ cv::Mat1b SkinColoured(const cv::Mat& bgr) {
   return skin;
 }
 
-cv::Scalar MatchEdgeColour(cv::Mat& src, const cv::Mat& dst, const cv::Mat1f& alpha,
-                           double max_shift, bool skin_only) {
-  CV_Assert(dst.size() == src.size() && dst.size() == alpha.size() && dst.type() == CV_8UC3 &&
-            src.type() == CV_8UC3);
-  cv::Mat1f w = alpha.mul(1.f - alpha);
-  w.setTo(0, (alpha <= 0.f) | (alpha >= 1.f));
-  double total = cv::sum(w)[0];
-  if (total <= 1e-6) return {};
-  if (skin_only) {
-    cv::Mat1f on_skin = w.clone();
-    on_skin.setTo(0, SkinColoured(dst) == 0);
-    const double skin_total = cv::sum(on_skin)[0];
-    if (skin_total >= 0.2 * total) {
-      w = on_skin;
-      total = skin_total;
-    }
-  }
-  cv::Mat src_lab, dst_lab, f;
-  src.convertTo(f, CV_32F, 1.0 / 255);
-  cv::cvtColor(f, src_lab, cv::COLOR_BGR2Lab);
-  dst.convertTo(f, CV_32F, 1.0 / 255);
-  cv::cvtColor(f, dst_lab, cv::COLOR_BGR2Lab);
+namespace {
+cv::Mat BgrToLab(const cv::Mat& bgr) {
+  cv::Mat f, lab;
+  bgr.convertTo(f, CV_32F, 1.0 / 255);
+  cv::cvtColor(f, lab, cv::COLOR_BGR2Lab);
+  return lab;
+}
+
+cv::Scalar WeightedSum(const cv::Mat& lab, const cv::Mat1f& w) {
   cv::Mat w3;
   cv::merge(std::vector<cv::Mat>{w, w, w}, w3);
-  const cv::Scalar ms = cv::sum(src_lab.mul(w3)), md = cv::sum(dst_lab.mul(w3));
+  return cv::sum(lab.mul(w3));
+}
+}  // namespace
+
+EdgeColour EdgeColourOf(const cv::Mat& dst, const cv::Mat1f& alpha, bool skin_only) {
+  CV_Assert(dst.size() == alpha.size() && dst.type() == CV_8UC3);
+  EdgeColour e;
+  e.weights = alpha.mul(1.f - alpha);
+  e.weights.setTo(0, (alpha <= 0.f) | (alpha >= 1.f));
+  e.total = cv::sum(e.weights)[0];
+  if (e.total <= 1e-6) return e;
+  if (skin_only) {
+    cv::Mat1f on_skin = e.weights.clone();
+    on_skin.setTo(0, SkinColoured(dst) == 0);
+    const double skin_total = cv::sum(on_skin)[0];
+    if (skin_total >= 0.2 * e.total) {
+      e.weights = on_skin;
+      e.total = skin_total;
+    }
+  }
+  e.lab_sum = WeightedSum(BgrToLab(dst), e.weights);
+  return e;
+}
+
+cv::Scalar ShiftToEdgeColour(cv::Mat& src, const EdgeColour& edge, double max_shift) {
+  CV_Assert(src.size() == edge.weights.size() && src.type() == CV_8UC3);
+  if (edge.total <= 1e-6) return {};
+  cv::Mat src_lab = BgrToLab(src);
+  const cv::Scalar ms = WeightedSum(src_lab, edge.weights);
   cv::Scalar shift;
-  for (int c = 0; c < 3; ++c) shift[c] = std::clamp((md[c] - ms[c]) / total, -max_shift, max_shift);
+  for (int c = 0; c < 3; ++c) {
+    shift[c] = std::clamp((edge.lab_sum[c] - ms[c]) / edge.total, -max_shift, max_shift);
+  }
   src_lab += shift;
+  cv::Mat f;
   cv::cvtColor(src_lab, f, cv::COLOR_Lab2BGR);
   f.convertTo(src, CV_8U, 255);
   return shift;
+}
+
+cv::Scalar MatchEdgeColour(cv::Mat& src, const cv::Mat& dst, const cv::Mat1f& alpha,
+                           double max_shift, bool skin_only) {
+  CV_Assert(dst.size() == src.size());
+  return ShiftToEdgeColour(src, EdgeColourOf(dst, alpha, skin_only), max_shift);
 }
 
 bool IsGreyAround(const cv::Mat& bgr, const cv::Mat1f& alpha, double tolerance) {

@@ -19,6 +19,17 @@ void AlphaBlend(cv::Mat& dst, const cv::Mat& src, const cv::Mat1f& alpha);
 cv::Scalar MatchEdgeColour(cv::Mat& src, const cv::Mat& dst, const cv::Mat1f& alpha,
                            double max_shift, bool skin_only = false);
 
+// MatchEdgeColour in two halves, for painting several replacements over the same `dst`: what
+// depends on `dst` alone is found once. EdgeColourOf gives the edge's weights (all zero when there
+// is no soft edge) and dst's Lab sum under them; ShiftToEdgeColour moves `src` onto it.
+struct EdgeColour {
+  cv::Mat1f weights;   // alpha (1 - alpha) on the soft edge (its skin part with skin_only)
+  cv::Scalar lab_sum;  // sum of dst's CIE Lab values under `weights`
+  double total = 0;    // sum of `weights`
+};
+EdgeColour EdgeColourOf(const cv::Mat& dst, const cv::Mat1f& alpha, bool skin_only);
+cv::Scalar ShiftToEdgeColour(cv::Mat& src, const EdgeColour& edge, double max_shift);
+
 // 255 where a BGR pixel's chroma lies in the skin locus of 8-bit YCrCb (Cr 135-180, Cb 80-130,
 // Y above 25): every human skin tone, from the palest to the darkest, falls there under ordinary
 // light; grey, white, green and blue surroundings do not.

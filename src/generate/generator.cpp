@@ -270,6 +270,12 @@ Expected<std::optional<FaceGenerator::Prepared>> FaceGenerator::Prepare(const cv
   // A black-and-white photo gets a black-and-white stand-in (judged once per face, on what is
   // kept around it).
   p.grey = blend::IsGreyAround(bgr(p.roi), p.mask_back);
+  if (options_.match_colour) {
+    auto edge = blend::EdgeColourOf(bgr(p.roi), p.mask_back, /*skin_only=*/!p.grey);
+    p.edge_weights = edge.weights;
+    p.edge_total = edge.total;
+    p.edge_lab_sum = edge.lab_sum;
+  }
   // Privacy by design: the face's own pixels are removed before anything is computed from the
   // surroundings, so not even interpolation at the mask's edge can carry them into the input.
   // With a sealed band, the whole band goes too (the condition sees none of it).
@@ -334,8 +340,8 @@ Status FaceGenerator::Paint(cv::Mat& target, cv::Point origin, const Prepared& p
                  cv::BORDER_REPLICATE);
   cv::Mat region = target(where);
   if (options_.match_colour) {
-    blend::MatchEdgeColour(generated_back, region, p.mask_back, kMaxColourShift,
-                           /*skin_only=*/!p.grey);
+    blend::ShiftToEdgeColour(generated_back, {p.edge_weights, p.edge_lab_sum, p.edge_total},
+                             kMaxColourShift);
   }
   // Feathered blend through the soft mask: no seam, no box.
   blend::AlphaBlend(region, generated_back, p.mask_back);

@@ -455,7 +455,8 @@ int main(int argc, char** argv) {
           "generate-kN (N candidates), generate-mX (identity margin X), generate-iwX "
           "(identity weight X), generate-all (no "
           "early stop), generate-nosmooth, generate-nocolour, generate-nodetail, "
-          "generate-detailX (feature contrast gain X), combinable: "
+          "generate-detailX (feature contrast gain X), generate-kpsX (keypoints pulled a "
+          "fraction X toward the average face), combinable: "
           "generate-k2-noattr")
       ->capture_default_str();
   eval->add_option("-o,--out", ev.out, "Output folder")->capture_default_str();
