@@ -56,6 +56,8 @@ struct ReidScores {
   double chance_verified = 0;  // what a verifier that ignores faces would accept: the FAR
   double chance_rank1 = 0;     // expected rank-1 of a random gallery choice
   double mean_genuine_similarity = 0;  // probe vs the same person's other clean images
+  // Rank-1 hits per person (indexed by the `person` label): which people stay recognisable.
+  std::vector<int> rank1_hits_by_person;
 };
 
 // `clean` and `probe` hold one L2-normalised embedding per row; probe row i is an altered (e.g.

@@ -36,7 +36,9 @@ struct Tile {
   int level = 0;    // 0 = the whole image
 };
 
-// The tile pyramid for an image of `image` size: level 0 covers the whole image; each further
+// The tile pyramid for an image of `image` size: level 0 covers the whole image twice, once
+// letterboxed into the input and once zoomed out to half that size (for faces that fill the
+// frame); each further
 // level halves the tile side, with 25% overlap, until faces of `min_face` pixels are
 // min_face_input() pixels at the network's input.
 std::vector<Tile> PlanTiles(cv::Size image, cv::Size input, float min_face, float min_face_input);

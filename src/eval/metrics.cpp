@@ -38,6 +38,8 @@ ReidScores ScoreReidentification(const cv::Mat1f& clean, const cv::Mat1f& probe,
   std::int64_t genuine_pairs = 0, accepted = 0;
   double genuine_sum = 0, chance_sum = 0;
   int rank1 = 0;
+  r.rank1_hits_by_person.assign(
+      static_cast<std::size_t>(*std::max_element(person.begin(), person.end()) + 1), 0);
   for (int i = 0; i < n; ++i) {
     int best = -1;
     int same_others = 0;
@@ -51,7 +53,10 @@ ReidScores ScoreReidentification(const cv::Mat1f& clean, const cv::Mat1f& probe,
       }
       if (best < 0 || sim(i, j) > sim(i, best)) best = j;
     }
-    if (best >= 0 && person[best] == person[i]) ++rank1;
+    if (best >= 0 && person[best] == person[i]) {
+      ++rank1;
+      ++r.rank1_hits_by_person[static_cast<std::size_t>(person[i])];
+    }
     chance_sum += static_cast<double>(same_others) / (n - 1);
   }
   r.verified =

@@ -71,7 +71,8 @@ std::string EvalReportToJson(const EvalReport& r) {
                                      {"chance_verified", Num(s.chance_verified)},
                                      {"chance_rank1", Num(s.chance_rank1)},
                                      {"threshold", Num(s.threshold)},
-                                     {"faces", s.faces}};
+                                     {"faces", s.faces},
+                                     {"rank1_hits_by_person", s.rank1_hits_by_person}};
     }
     m["pose"] = {{"landmark_nme", Num(row.landmark_nme)}};
     m["attributes"] = {{"age_mae_years", Num(row.age_mae)},

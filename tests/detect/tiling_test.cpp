@@ -22,8 +22,10 @@ TEST(PlanTiles, SmallFacesNeedFinerLevels) {
   const cv::Size image(1920, 1080), input(256, 256);
   const auto coarse = PlanTiles(image, input, 200.f, 24.f);
   const auto fine = PlanTiles(image, input, 30.f, 24.f);
-  ASSERT_EQ(coarse.size(), 1u);  // whole image in one pass
-  EXPECT_EQ(coarse[0].region.width, 1920);
+  // The whole image in one pass, and once more zoomed out (the image in the middle half).
+  ASSERT_EQ(coarse.size(), 2u);
+  EXPECT_EQ(coarse[0].region, cv::Rect(-960, -1380, 3840, 3840));  // centred, twice the side
+  EXPECT_EQ(coarse[1].region.width, 1920);
   EXPECT_GT(fine.size(), 10u);
   // The finest level brings faces of min_face pixels to the network's minimum size.
   int finest_side = 1 << 30;

@@ -10,7 +10,7 @@ namespace standin {
 namespace {
 namespace fs = std::filesystem;
 
-const fs::path kShared = fs::path(STANDIN_SOURCE_DIR) / ".." / "shared" / "data";
+const fs::path kShared = test::SharedData();
 
 TEST(EvalCli, SmallRunOrdersTheMethods) {
   if (!fs::is_directory(kShared / "att-faces")) GTEST_SKIP() << "no ../shared/data";

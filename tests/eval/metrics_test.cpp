@@ -112,6 +112,8 @@ TEST(ScoreReidentification, HandComputed) {
   EXPECT_DOUBLE_EQ(moved.verified, 0.75);
   // Best other match: 0 -> c (wrong), 1 -> c (wrong), 2 -> d (right), 3 -> c (right).
   EXPECT_DOUBLE_EQ(moved.rank1, 0.5);
+  EXPECT_EQ(moved.rank1_hits_by_person, (std::vector<int>{0, 2}));
+  EXPECT_EQ(same.rank1_hits_by_person, (std::vector<int>{2, 2}));
 }
 
 TEST(MaxSimilarity, PicksTheClosestReference) {

@@ -30,6 +30,8 @@ TempDir::~TempDir() {
   fs::remove_all(path_, ec);
 }
 
+fs::path SharedData() { return fs::path(STANDIN_SOURCE_DIR) / ".." / "shared" / "data"; }
+
 fs::path SamplePhoto(const std::string& name) { return fs::path(STANDIN_DLIB_FACES) / name; }
 
 Scene::Scene(const std::string& name) : image(LoadSample(name)) {

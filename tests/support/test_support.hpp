@@ -29,6 +29,9 @@ class TempDir {
 std::filesystem::path SamplePhoto(const std::string& name);
 cv::Mat LoadSample(const std::string& name);
 
+// The project's data folder (../shared/data beside the checkout; may be missing outside CI).
+std::filesystem::path SharedData();
+
 // A sample photo and the faces the default Anonymizer finds in it (landmarks included).
 struct Scene {
   explicit Scene(const std::string& name = "2008_002506.jpg");
