@@ -40,6 +40,10 @@ struct EvalOptions {
   int max_faces = 0;
   int max_people = 0;
   int max_references = 0;
+  // Adds a re-identification control row, "stranger-control": every att-faces face replaced by
+  // another person's real face, aligned and blended exactly as a stand-in is. It measures what
+  // the surroundings a stand-in keeps (hair, ears, outline, the photo's light) give away.
+  bool stranger_control = false;
   // Reference detector for retention: not the one standin finds faces with (not circular).
   std::string reference_detector = "ultraface";
   // False-accept rate that sets the verification threshold on clean impostor pairs.

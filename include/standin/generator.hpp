@@ -160,6 +160,13 @@ class FaceGenerator {
   // `origin` (the whole image: origin (0, 0)); `target` must contain p.roi, as Prepare saw it
   // (the stand-in's colour is matched to what was there).
   Status Paint(cv::Mat& target, cv::Point origin, const Prepared& p, const cv::Mat& z);
+  // What Paint does after the network: paints an R x R BGR face in the template (the network's
+  // output, or any face aligned by AlignedFace) through the same low-pass, detail gain, warp,
+  // colour match and blend. `standin eval --stranger-control` paints real strangers with it.
+  Status PaintFace(cv::Mat& target, cv::Point origin, const Prepared& p, cv::Mat face_bgr) const;
+  // The face's R x R BGR crop aligned to the template, as the training data saw faces; nothing
+  // when the face is too small (or degenerate) to align. Needs the face's 68 landmarks.
+  Expected<std::optional<cv::Mat>> AlignedFace(const cv::Mat& bgr, const Face& face) const;
 
   // Replaces `face` in `bgr` in place with a generated face; sets face.method ("generate", or
   // "pixelate" when the face is too small for the model). Needs the face's 68 landmarks.
@@ -167,6 +174,8 @@ class FaceGenerator {
 
  private:
   FaceGenerator() = default;
+  // Image -> crop transform (2x3, CV_64F) from the face's landmarks; empty when too small.
+  Expected<cv::Mat> ToTemplate(const Face& face) const;
   GeneratorSpec spec_;
   GeneratorOptions options_;
   cv::dnn::Net net_;

@@ -228,22 +228,40 @@ cv::Mat FaceGenerator::Latent(std::uint64_t key, int candidate) const {
   return z;
 }
 
-Expected<std::optional<FaceGenerator::Prepared>> FaceGenerator::Prepare(const cv::Mat& bgr,
-                                                                        const Face& face) const {
+Expected<cv::Mat> FaceGenerator::ToTemplate(const Face& face) const {
   if (face.landmarks68.size() != 68) {
     return Status(ErrorCode::kProcessingFailed, "generation needs the face's 68 landmarks");
   }
   const auto kp5 = KeypointsFrom68(face.landmarks68);
   const float eyes = static_cast<float>(cv::norm(kp5[kRightEye] - kp5[kLeftEye]));
-  const int R = spec_.resolution;
   std::vector<cv::Point2f> src(kp5.begin(), kp5.end());
   std::vector<cv::Point2f> dst;
-  for (const auto& t : spec_.template5) dst.push_back(t * static_cast<float>(R));
+  for (const auto& t : spec_.template5) dst.push_back(t * static_cast<float>(spec_.resolution));
   cv::Mat M = eyes >= options_.min_eye_distance
                   ? cv::estimateAffinePartial2D(src, dst, cv::noArray(), cv::LMEDS)
                   : cv::Mat();
+  if (!M.empty()) M.convertTo(M, CV_64F);
+  return M;
+}
+
+Expected<std::optional<cv::Mat>> FaceGenerator::AlignedFace(const cv::Mat& bgr,
+                                                            const Face& face) const {
+  auto M = ToTemplate(face);
+  if (!M.ok()) return M.status();
+  if (M->empty()) return std::optional<cv::Mat>();
+  cv::Mat crop;
+  cv::warpAffine(bgr, crop, *M, cv::Size(spec_.resolution, spec_.resolution), cv::INTER_AREA,
+                 cv::BORDER_REPLICATE);
+  return std::optional<cv::Mat>(std::move(crop));
+}
+
+Expected<std::optional<FaceGenerator::Prepared>> FaceGenerator::Prepare(const cv::Mat& bgr,
+                                                                        const Face& face) const {
+  auto to_template = ToTemplate(face);
+  if (!to_template.ok()) return to_template.status();
+  const cv::Mat M = *to_template;
   if (M.empty()) return std::optional<Prepared>();  // too small (or degenerate) to paint
-  M.convertTo(M, CV_64F);
+  const int R = spec_.resolution;
   cv::Mat Minv;
   cv::invertAffineTransform(M, Minv);
   // The part of the image the crop covers.
@@ -308,11 +326,7 @@ Expected<std::optional<FaceGenerator::Prepared>> FaceGenerator::Prepare(const cv
 
 Status FaceGenerator::Paint(cv::Mat& target, cv::Point origin, const Prepared& p,
                             const cv::Mat& z) {
-  const cv::Rect where = p.roi - origin;
   if (p.roi.empty()) return Status::Ok();
-  if ((where & cv::Rect(0, 0, target.cols, target.rows)) != where) {
-    return {ErrorCode::kProcessingFailed, "generator: paint target does not hold the face"};
-  }
   auto out = Run(p.condition, z);
   if (!out.ok()) return out.status();
   // [1, 3, R, R] RGB in [-1, 1] -> BGR u8.
@@ -326,6 +340,16 @@ Status FaceGenerator::Paint(cv::Mat& target, cv::Point origin, const Prepared& p
   }
   cv::Mat generated;
   cv::merge(planes, generated);
+  return PaintFace(target, origin, p, std::move(generated));
+}
+
+Status FaceGenerator::PaintFace(cv::Mat& target, cv::Point origin, const Prepared& p,
+                                cv::Mat generated) const {
+  const cv::Rect where = p.roi - origin;
+  if (p.roi.empty()) return Status::Ok();
+  if ((where & cv::Rect(0, 0, target.cols, target.rows)) != where) {
+    return {ErrorCode::kProcessingFailed, "generator: paint target does not hold the face"};
+  }
   if (options_.smooth_sigma > 0) {
     cv::GaussianBlur(generated, generated, {3, 3}, options_.smooth_sigma);
   }

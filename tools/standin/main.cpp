@@ -315,6 +315,7 @@ struct EvalArgs {
   int threads = 0;
   bool quiet = false;
   bool no_charts = false;
+  bool stranger_control = false;
 };
 
 // The chart renderer: installed next to the binary, or the source tree's copy in a build tree.
@@ -349,6 +350,7 @@ int RunEval(const EvalArgs& e) {
   }
   o.max_faces = e.max_faces;
   o.max_people = e.max_people;
+  o.stranger_control = e.stranger_control;
   o.max_references = e.max_references;
   o.seed = e.seed;
   o.anonymizer.detector.threads = e.threads;
@@ -470,6 +472,9 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   eval->add_option("--max-people", ev.max_people, "Use at most N att-faces people (0: all)")
       ->check(CLI::NonNegativeNumber);
+  eval->add_flag("--stranger-control", ev.stranger_control,
+                 "Add a re-identification row where each att-faces face is replaced by another "
+                 "person's real face, blended as a stand-in is: what the kept surroundings give away");
   eval->add_option("--max-references", ev.max_references,
                    "Compare generated faces with at most N training images (0: all)")
       ->check(CLI::NonNegativeNumber);
