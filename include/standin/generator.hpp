@@ -80,6 +80,9 @@ struct IdentityGuardOptions {
   // reads it, in place, as a face; about 3.5 ms per candidate, not run at weight 0). Off by
   // default: at 0.5 it changed nothing measurable (docs/identity-guard.md) for 19% more time.
   float natural_weight = 0.f;
+  // shared: the candidate's mean similarity to the face's other candidates (what it shares with
+  // them: the surroundings and the pose); draws all `candidates` when above 0.
+  float sibling_weight = 0.f;
   // Candidates are drawn one by one; the search stops early at a passing candidate whose cost is
   // at most this (0: always draw all `candidates`).
   float good_enough = 0.25f;
@@ -112,6 +115,8 @@ struct GeneratorOptions {
   // found, 1 = the average shape): mouth width and face length carry some identity, and the pose
   // lies mostly in where the nose and chin sit. Needs the manifest's mean keypoints.
   float keypoint_shrink = 0.f;
+  // Spread of the latent vectors (1 = as trained; above 1 draws further from the average face).
+  float latent_scale = 1.f;
   // Only used by the generate method (MakeGenerateMethod with an embedder; the Anonymizer builds
   // it from these options).
   IdentityGuardOptions guard;

@@ -224,7 +224,7 @@ cv::Mat FaceGenerator::Latent(std::uint64_t key, int candidate) const {
   std::mt19937_64 rng(x);
   std::normal_distribution<float> normal(0.f, 1.f);
   cv::Mat z(1, spec_.z_dim, CV_32F);
-  for (int i = 0; i < spec_.z_dim; ++i) z.at<float>(0, i) = normal(rng);
+  for (int i = 0; i < spec_.z_dim; ++i) z.at<float>(0, i) = options_.latent_scale * normal(rng);
   return z;
 }
 
