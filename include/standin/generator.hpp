@@ -80,9 +80,6 @@ struct IdentityGuardOptions {
   // reads it, in place, as a face; about 3.5 ms per candidate, not run at weight 0). Off by
   // default: at 0.5 it changed nothing measurable (docs/identity-guard.md) for 19% more time.
   float natural_weight = 0.f;
-  // shared: the candidate's mean similarity to the face's other candidates (what it shares with
-  // them: the surroundings and the pose); draws all `candidates` when above 0.
-  float sibling_weight = 0.f;
   // Candidates are drawn one by one; the search stops early at a passing candidate whose cost is
   // at most this (0: always draw all `candidates`).
   float good_enough = 0.25f;

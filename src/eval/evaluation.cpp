@@ -168,9 +168,6 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
       opts.generator.detail_gain = static_cast<float>(*d);  // e.g. generate-detail1.5
     } else if (auto ks = NumberAfter(p, "kps", true)) {
       opts.generator.keypoint_shrink = static_cast<float>(*ks);  // e.g. generate-kps0.5
-    } else if (auto sw = NumberAfter(p, "sib", true)) {
-      g.sibling_weight = static_cast<float>(*sw);  // e.g. generate-sib1
-      g.good_enough = 0;
     } else if (auto z = NumberAfter(p, "z", true)) {
       opts.generator.latent_scale = static_cast<float>(*z);  // e.g. generate-z1.5
     } else if (auto k = NumberAfter(p, "k", false)) {
@@ -184,7 +181,7 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
           ErrorCode::kInvalidArgument,
           fmt::format("unknown generate variant '{}' in '{}' (unguarded, noattr, "
                       "natural, fixed, kN, mMARGIN, iwWEIGHT, all, nosmooth, nocolour, nodetail, "
-                      "detailGAIN, kpsSHRINK)",
+                      "detailGAIN, kpsSHRINK, zSCALE)",
                       p, name));
     }
   }

@@ -129,7 +129,6 @@ class GuardedGenerateMethod final : public FaceMethod {
     float similarity = 0;
     float faceness = -1;
     double cost = 0;
-    cv::Mat1f embedding;
     FaceAttributes attributes;
     cv::Mat pixels;
   };
@@ -167,8 +166,6 @@ class GuardedGenerateMethod final : public FaceMethod {
       r.expression_before = ExpressionNames()[static_cast<size_t>(before.expression)];
     }
     Candidate best;
-    std::vector<cv::Mat1f> drawn;     // every candidate's embedding (sibling_weight > 0)
-    std::vector<Candidate> passing;   // kept until all are drawn (sibling_weight > 0)
     auto judge = [&](int k) -> Status {
       Candidate c;
       c.index = k;
@@ -181,7 +178,6 @@ class GuardedGenerateMethod final : public FaceMethod {
       auto e = embedder_->Embed(c.pixels, local.kps5);
       if (!e.ok()) return e.status();
       c.similarity = static_cast<float>(original.dot(*e));
-      drawn.push_back(*e);
       if (!(c.similarity < r.margin)) {
         ++r.rejected;
         return Status::Ok();
@@ -205,12 +201,7 @@ class GuardedGenerateMethod final : public FaceMethod {
                     (1.0 - c.attributes.expression_probs[static_cast<size_t>(before.expression)]);
         }
       }
-      if (o_.sibling_weight > 0) {
-        c.embedding = *e;
-        passing.push_back(std::move(c));
-      } else if (best.index < 0 || c.cost < best.cost) {
-        best = std::move(c);
-      }
+      if (best.index < 0 || c.cost < best.cost) best = std::move(c);
       return Status::Ok();
     };
     // In videos a track keeps the candidate chosen when it first appeared (one stable stand-in
@@ -222,20 +213,11 @@ class GuardedGenerateMethod final : public FaceMethod {
     if (kept >= 0) {
       if (Status s = judge(kept); !s.ok()) return s;
     }
-    const bool kept_passed = kept >= 0 && (best.index >= 0 || !passing.empty());
+    const bool kept_passed = kept >= 0 && best.index >= 0;
     for (int k = 0; !kept_passed && k < o_.candidates; ++k) {
       if (k == kept) continue;
       if (Status s = judge(k); !s.ok()) return s;
       if (best.index >= 0 && best.cost <= o_.good_enough) break;  // no need to look further
-    }
-    // What a candidate shares with its siblings (the same surroundings and pose) is what every
-    // stand-in of this face would carry: the candidate with the least of it wins.
-    for (auto& c : passing) {
-      double shared = 0;
-      for (const auto& d : drawn) shared += c.embedding.dot(d);
-      shared = drawn.size() > 1 ? (shared - 1.0) / static_cast<double>(drawn.size() - 1) : 0;
-      c.cost += o_.sibling_weight * shared;
-      if (best.index < 0 || c.cost < best.cost) best = std::move(c);
     }
     r.passed = best.index >= 0;
     if (r.passed) {

@@ -182,6 +182,10 @@ TEST(MethodVariant, ParsesCombinedGenerateVariants) {
   auto ks = MethodVariant("generate-unguarded-kps0.5", {});
   ASSERT_TRUE(ks.ok());
   EXPECT_FLOAT_EQ(ks->generator.keypoint_shrink, 0.5f);
+  auto z = MethodVariant("generate-z2.5", {});
+  ASSERT_TRUE(z.ok());
+  EXPECT_FLOAT_EQ(z->generator.latent_scale, 2.5f);
+  EXPECT_FALSE(MethodVariant("generate-z", {}).ok());
   EXPECT_FALSE(MethodVariant("generate-kps", {}).ok());
   EXPECT_FALSE(MethodVariant("generate-detail", {}).ok());
   EXPECT_FALSE(MethodVariant("generate-m", {}).ok());

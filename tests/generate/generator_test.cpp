@@ -188,6 +188,15 @@ TEST(Generator, KeypointShrinkMovesTheConditionToTheAverageShape) {
   EXPECT_GE(moved, 1.0);
 }
 
+TEST(Generator, LatentScaleSpreadsTheSameDraws) {
+  auto one = FaceGenerator::Create(Spec(), {.seed = 5});
+  auto two = FaceGenerator::Create(Spec(), {.seed = 5, .latent_scale = 2.5f});
+  ASSERT_TRUE(one.ok() && two.ok());
+  const cv::Mat a = (*one)->Latent(7, 2), b = (*two)->Latent(7, 2);
+  EXPECT_GT(cv::norm(a), 1.0);
+  EXPECT_LT(cv::norm(b - 2.5 * a), 1e-4 * cv::norm(b));
+}
+
 TEST(Generator, SeedsAreReproducibleAndFacesDiffer) {
   const Scene s;
   const cv::Mat a = Replace(s.image, s.faces, 11);

@@ -458,7 +458,8 @@ int main(int argc, char** argv) {
           "(identity weight X), generate-all (no "
           "early stop), generate-nosmooth, generate-nocolour, generate-nodetail, "
           "generate-detailX (feature contrast gain X), generate-kpsX (keypoints pulled a "
-          "fraction X toward the average face), combinable: "
+          "fraction X toward the average face), generate-zX (latent vectors scaled by X), "
+          "combinable: "
           "generate-k2-noattr")
       ->capture_default_str();
   eval->add_option("-o,--out", ev.out, "Output folder")->capture_default_str();
