@@ -12,6 +12,8 @@ namespace {
 
 constexpr float kOverlap = 0.25f;     // fraction of a tile shared with its neighbour
 constexpr float kEdgeMargin = 0.02f;  // a box this close to an inner tile edge is cut off
+// The zoomed-out pass keeps faces of at least this fraction of the level-0 tile's side.
+constexpr float kZoomedMinFace = 0.4f;
 
 float IoU(const cv::Rect2f& a, const cv::Rect2f& b) {
   const float inter = (a & b).area();
@@ -55,7 +57,7 @@ std::vector<Tile> PlanTiles(cv::Size image, cv::Size input, float min_face, floa
   {
     const int tw = static_cast<int>(std::lround(2 * scale * input.width));
     const int th = static_cast<int>(std::lround(2 * scale * input.height));
-    tiles.push_back({cv::Rect((image.width - tw) / 2, (image.height - th) / 2, tw, th), 0});
+    tiles.push_back({cv::Rect((image.width - tw) / 2, (image.height - th) / 2, tw, th), -1});
   }
   for (int level = 0;; ++level) {
     const int tw = static_cast<int>(std::lround(scale * input.width));
@@ -144,6 +146,10 @@ Expected<std::vector<Face>> TiledDetector::RunTile(TileNetwork& net, const cv::M
     const cv::Point2f tl = to_image(f.box.tl());
     const cv::Rect2f box(tl.x, tl.y, static_cast<float>(f.box.width * s),
                          static_cast<float>(f.box.height * s));
+    // The zoomed-out pass is there for faces too large for level 0; its smaller faces are
+    // level 0's (seen there at twice the resolution), and its coarse boxes beside them would only
+    // add offset duplicates.
+    if (tile.level < 0 && std::max(box.width, box.height) < kZoomedMinFace * 0.5f * tw) continue;
     if (tile.level > 0) {
       // Faces larger than the overlap belong to a coarser level, and a face cut by an inner
       // tile edge is seen whole by a neighbouring tile or level.

@@ -33,12 +33,12 @@ class TileNetwork {
 
 struct Tile {
   cv::Rect region;  // in image pixels; may extend past the image (padded with black)
-  int level = 0;    // 0 = the whole image
+  int level = 0;    // 0 = the whole image; -1 = the whole image zoomed out (large faces only)
 };
 
-// The tile pyramid for an image of `image` size: level 0 covers the whole image twice, once
-// letterboxed into the input and once zoomed out to half that size (for faces that fill the
-// frame); each further
+// The tile pyramid for an image of `image` size: level -1 is the whole image zoomed out to the
+// middle half of the input (for faces that fill the frame), level 0 the whole image letterboxed;
+// each further
 // level halves the tile side, with 25% overlap, until faces of `min_face` pixels are
 // min_face_input() pixels at the network's input.
 std::vector<Tile> PlanTiles(cv::Size image, cv::Size input, float min_face, float min_face_input);

@@ -25,6 +25,8 @@ TEST(PlanTiles, SmallFacesNeedFinerLevels) {
   // The whole image in one pass, and once more zoomed out (the image in the middle half).
   ASSERT_EQ(coarse.size(), 2u);
   EXPECT_EQ(coarse[0].region, cv::Rect(-960, -1380, 3840, 3840));  // centred, twice the side
+  EXPECT_EQ(coarse[0].level, -1);
+  EXPECT_EQ(coarse[1].level, 0);
   EXPECT_EQ(coarse[1].region.width, 1920);
   EXPECT_GT(fine.size(), 10u);
   // The finest level brings faces of min_face pixels to the network's minimum size.
