@@ -60,7 +60,10 @@ def metrics(ev):
 
 
 def bars(ax, ev, series, chance, title, ylabel):
-    order = ev.get("method_order", list(ev["methods"]))
+    # Only the methods this panel has a figure for (the stranger control has re-identification
+    # alone).
+    order = [m for m in ev.get("method_order", list(ev["methods"]))
+             if any(get(ev["methods"][m], *path) is not None for _, path in series)]
     width = 0.8 / max(1, len(series))
     for k, (name, path) in enumerate(series):
         xs, ys, cs = [], [], []
@@ -79,7 +82,7 @@ def bars(ax, ev, series, chance, title, ylabel):
     if chance is not None:
         ax.axhline(chance, color="red", linestyle="--", linewidth=1, label=f"chance {chance:.3g}")
     ax.set_xticks(range(len(order)))
-    ax.set_xticklabels(order)
+    ax.set_xticklabels(order, rotation=20, ha="right", fontsize=8)
     ax.set_title(title, fontsize=9)
     ax.set_ylabel(ylabel, fontsize=8)
     if len(series) > 1 or chance is not None:
