@@ -44,6 +44,10 @@ DetectionScores ScoreDetections(const std::vector<LabelledImage>& truth,
 
 // --- Identity --------------------------------------------------------------------------------
 
+// An att-faces photo (92x112 grey PGM) as `standin eval` uses it: 92x112 is below the detector's
+// working size, so it is upscaled 3x (as a camera closer would be) and made 3-channel BGR.
+Expected<cv::Mat> LoadAttFace(const std::filesystem::path& pgm);
+
 // The similarity threshold at which at most `far` of the impostor scores are accepted (accepted
 // means score > threshold): the score of the impostor ranked floor(far * n) + 1 from the top.
 double ThresholdAtFalseAcceptRate(std::vector<float> impostor, double far);

@@ -3,11 +3,22 @@
 
 #include <algorithm>
 #include <numeric>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "standin/eval.hpp"
 
 namespace standin::eval {
 namespace fs = std::filesystem;
+
+Expected<cv::Mat> LoadAttFace(const fs::path& pgm) {
+  cv::Mat gray = cv::imread(pgm.string(), cv::IMREAD_GRAYSCALE);
+  if (gray.empty()) return Status(ErrorCode::kCorruptInput, pgm.string() + ": cannot decode");
+  cv::Mat big, bgr;
+  cv::resize(gray, big, {}, 3, 3, cv::INTER_CUBIC);
+  cv::cvtColor(big, bgr, cv::COLOR_GRAY2BGR);
+  return bgr;
+}
 
 Expected<std::vector<LabelledImage>> LoadDlibDataset(const fs::path& xml) {
   dlib::image_dataset_metadata::dataset data;

@@ -224,6 +224,13 @@ class Runner {
   }
 
  private:
+  // One att-faces photo, the faces standin finds in it, and its person's index.
+  struct AttFace {
+    cv::Mat image;
+    std::vector<Face> faces;
+    int person;
+  };
+
   static void Clear(MethodResult& r) {
     r.ap = r.recall = r.ap_retention = r.recall_retention = kNaN;
     r.landmark_nme = r.age_mae = r.gender_agreement = r.expression_agreement = kNaN;
@@ -333,12 +340,7 @@ class Runner {
     if (o_.max_people > 0 && static_cast<int>(people.size()) > o_.max_people) {
       people.resize(static_cast<std::size_t>(o_.max_people));
     }
-    struct Item {
-      cv::Mat image;
-      std::vector<Face> faces;
-      int person;
-    };
-    std::vector<Item> items;
+    std::vector<AttFace> items;
     for (std::size_t p = 0; p < people.size(); ++p) {
       std::vector<fs::path> files;
       for (const auto& e : fs::directory_iterator(people[p])) {
@@ -346,13 +348,9 @@ class Runner {
       }
       std::sort(files.begin(), files.end());
       for (const auto& f : files) {
-        cv::Mat gray = cv::imread(f.string(), cv::IMREAD_GRAYSCALE);
-        if (gray.empty()) return {ErrorCode::kCorruptInput, f.string() + ": cannot decode"};
-        // 92x112 is below the detector's working size: upscale 3x, as a camera closer would.
-        cv::Mat big, bgr;
-        cv::resize(gray, big, {}, 3, 3, cv::INTER_CUBIC);
-        cv::cvtColor(big, bgr, cv::COLOR_GRAY2BGR);
-        items.push_back({bgr, {}, static_cast<int>(p)});
+        auto bgr = LoadAttFace(f);
+        if (!bgr.ok()) return bgr.status();
+        items.push_back({std::move(bgr).value(), {}, static_cast<int>(p)});
       }
     }
     const int n = static_cast<int>(items.size());
@@ -408,17 +406,12 @@ class Runner {
         auto out = anonymizers_[m].Apply(item.image, faces);
         if (!out.ok()) return out.status();
         CollectReceipts(m, faces);
-        for (const auto& rec : recognisers_) {
-          auto e = rec->Embed(*out, kps[static_cast<std::size_t>(i)]);
-          if (!e.ok()) return e.status();
-          rows[rec->name()].push_back(*e);
+        if (Status st = EmbedInto(rows, *out, kps[static_cast<std::size_t>(i)]); !st.ok()) {
+          return st;
         }
         Progress("identity", n * static_cast<int>(m + 1) + i + 1, total);
       }
-      for (const auto& rec : recognisers_) {
-        report_.rows[m + 1].reid[rec->name()] =
-            ScoreReidentification(clean[rec->name()], Stack(rows[rec->name()]), person, o_.far);
-      }
+      ScoreInto(report_.rows[m + 1], rows, clean, person);
     }
     if (o_.stranger_control) return StrangerControl(items, person, kps, clean);
     return Status::Ok();
@@ -428,8 +421,7 @@ class Runner {
   // number of the next person with a face), aligned to the generator's template and painted
   // through exactly the generator's post-processing, colour match and blend. What it is
   // re-identified at is what the kept surroundings alone give away, with a perfect stand-in.
-  template <typename Item>
-  Status StrangerControl(const std::vector<Item>& items, const std::vector<int>& person,
+  Status StrangerControl(const std::vector<AttFace>& items, const std::vector<int>& person,
                          const std::vector<std::array<cv::Point2f, 5>>& kps,
                          const std::map<std::string, cv::Mat1f>& clean) {
     auto gen = FaceGenerator::Create(store_, o_.anonymizer.generator);
@@ -456,21 +448,35 @@ class Runner {
           if (Status st = (*gen)->PaintFace(out, {0, 0}, **prepared, *donor); !st.ok()) return st;
         }
       }
-      for (const auto& rec : recognisers_) {
-        auto e = rec->Embed(out, kps[static_cast<std::size_t>(i)]);
-        if (!e.ok()) return e.status();
-        rows[rec->name()].push_back(*e);
-      }
+      if (Status st = EmbedInto(rows, out, kps[static_cast<std::size_t>(i)]); !st.ok()) return st;
     }
     MethodResult row;
     Clear(row);
     row.method = "stranger-control";
-    for (const auto& rec : recognisers_) {
-      row.reid[rec->name()] =
-          ScoreReidentification(clean.at(rec->name()), Stack(rows[rec->name()]), person, o_.far);
-    }
+    ScoreInto(row, rows, clean, person);
     report_.rows.push_back(std::move(row));
     return Status::Ok();
+  }
+
+  // Appends each recogniser's embedding of `image` (aligned by `kps`) to its rows.
+  Status EmbedInto(std::map<std::string, std::vector<cv::Mat1f>>& rows, const cv::Mat& image,
+                   const std::array<cv::Point2f, 5>& kps) const {
+    for (const auto& rec : recognisers_) {
+      auto e = rec->Embed(image, kps);
+      if (!e.ok()) return e.status();
+      rows[rec->name()].push_back(*e);
+    }
+    return Status::Ok();
+  }
+
+  // Each recogniser's re-identification of the probes in `rows` against the clean embeddings.
+  void ScoreInto(MethodResult& row, const std::map<std::string, std::vector<cv::Mat1f>>& rows,
+                 const std::map<std::string, cv::Mat1f>& clean,
+                 const std::vector<int>& person) const {
+    for (const auto& rec : recognisers_) {
+      row.reid[rec->name()] = ScoreReidentification(clean.at(rec->name()),
+                                                    Stack(rows.at(rec->name())), person, o_.far);
+    }
   }
 
   // --- Detection retention on labelled photos ----------------------------------------------

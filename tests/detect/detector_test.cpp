@@ -6,7 +6,6 @@
 
 #include <fmt/core.h>
 
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "standin/eval.hpp"
@@ -84,11 +83,9 @@ TEST(Detector, CloseUpFacesThatFillTheFrameAreFoundWhole) {
   for (const char* person : {"s34", "s37"}) {
     for (int i = 1; i <= 10; ++i) {
       const auto file = att / person / fmt::format("{}.pgm", i);
-      cv::Mat gray = cv::imread(file.string(), cv::IMREAD_GRAYSCALE);
-      ASSERT_FALSE(gray.empty()) << file;
-      cv::Mat big, bgr;
-      cv::resize(gray, big, {}, 3, 3, cv::INTER_CUBIC);
-      cv::cvtColor(big, bgr, cv::COLOR_GRAY2BGR);
+      auto loaded = eval::LoadAttFace(file);
+      ASSERT_TRUE(loaded.ok()) << file;
+      const cv::Mat& bgr = *loaded;
       auto faces = (*detector)->Detect(bgr);
       ASSERT_TRUE(faces.ok());
       float widest = 0;
