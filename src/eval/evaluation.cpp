@@ -474,8 +474,8 @@ class Runner {
                  const std::map<std::string, cv::Mat1f>& clean,
                  const std::vector<int>& person) const {
     for (const auto& rec : recognisers_) {
-      row.reid[rec->name()] = ScoreReidentification(clean.at(rec->name()),
-                                                    Stack(rows.at(rec->name())), person, o_.far);
+      row.reid[rec->name()] =
+          ScoreReidentification(clean.at(rec->name()), Stack(rows.at(rec->name())), person, o_.far);
     }
   }
 

@@ -2,9 +2,8 @@
 // at least 0.95 with at most one false positive per image on average.
 #include "standin/detector.hpp"
 
-#include <gtest/gtest.h>
-
 #include <fmt/core.h>
+#include <gtest/gtest.h>
 
 #include <opencv2/imgproc.hpp>
 

@@ -473,9 +473,10 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   eval->add_option("--max-people", ev.max_people, "Use at most N att-faces people (0: all)")
       ->check(CLI::NonNegativeNumber);
-  eval->add_flag("--stranger-control", ev.stranger_control,
-                 "Add a re-identification row where each att-faces face is replaced by another "
-                 "person's real face, blended as a stand-in is: what the kept surroundings give away");
+  eval->add_flag(
+      "--stranger-control", ev.stranger_control,
+      "Add a re-identification row where each att-faces face is replaced by another "
+      "person's real face, blended as a stand-in is: what the kept surroundings give away");
   eval->add_option("--max-references", ev.max_references,
                    "Compare generated faces with at most N training images (0: all)")
       ->check(CLI::NonNegativeNumber);
