@@ -44,6 +44,25 @@ def coherent_lattice(img, m):
     return (F.avg_pool2d(hh, 4, stride=1).abs() * w).sum() / (w.sum() * img.shape[1] + 1e-6)
 
 
+def masked_spectrum(img, m):
+    """Mean power spectrum [R, R/2 + 1] of the images' region under the mask (each channel, its
+    mean under the mask removed, windowed by the mask), averaged over the batch and channels."""
+    w = m.expand_as(img)
+    mean = (img * w).sum(dim=[2, 3], keepdim=True) / (w.sum(dim=[2, 3], keepdim=True) + 1e-6)
+    return torch.fft.rfft2((img - mean) * w).abs().pow(2).mean(dim=[0, 1])
+
+
+def spectral_excess(p_gen, p_real, R, margin=0.1):
+    """How far the generated faces' power exceeds real faces' at frequencies above R/8 cycles per
+    crop: mean of relu(log ratio - margin). Periodic artefacts of any period (the pixel lattice,
+    the diamond cross-hatch a lattice penalty alone turned it into) are peaks there."""
+    fy = torch.fft.fftfreq(R).abs().reshape(-1, 1)
+    fx = torch.fft.rfftfreq(R).reshape(1, -1)
+    high = (torch.sqrt(fx * fx + fy * fy) > 0.125).to(p_gen.device)
+    ratio = torch.log(p_gen + 1e-8) - torch.log(p_real + 1e-8)
+    return (F.relu(ratio - margin) * high).sum() / high.sum()
+
+
 def make_generator(cfg):
     return Generator(num_kp=contract.NUM_KP, zdim=cfg["zdim"], channels=cfg["g_channels"],
                      zmap_ch=cfg["zmap_ch"], mod_levels=cfg["mod_levels"])
@@ -241,6 +260,7 @@ def main():
     t_ckpt = time.time()
     t_last, acc = time.time(), {}
     half = B // 2
+    p_real = None
     while True:
         idx = train_idx[torch.randint(len(train_idx), (B,), device=device)]
         x, m, hm, cond = make_batch(imgs, kp, idx, cfg)
@@ -284,6 +304,13 @@ def main():
         lattice = coherent_lattice(gen, m2) if cfg.get("lattice_weight", 0) > 0 else torch.zeros(())
         if cfg.get("lattice_weight", 0) > 0:
             loss_g = loss_g + cfg["lattice_weight"] * lattice
+        spectral = torch.zeros(())
+        if cfg.get("spectral_weight", 0) > 0:
+            with torch.no_grad():  # real faces' spectrum, a running mean over batches
+                pr = masked_spectrum(x, m)
+                p_real = pr if p_real is None else 0.98 * p_real + 0.02 * pr
+            spectral = spectral_excess(masked_spectrum(gen, m2), p_real, R)
+            loss_g = loss_g + cfg["spectral_weight"] * spectral
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
@@ -299,7 +326,7 @@ def main():
         step += 1
         vals = {"loss_d": loss_d.item(), "loss_adv": loss_adv.item(), "l1_low": l1_low.item(),
                 "l1_full": l1_full.item(), "div": div.mean().item(), "d_real": d_real.mean().item(),
-                "d_fake": d_fake.mean().item(), "lattice": lattice.item()}
+                "d_fake": d_fake.mean().item(), "lattice": lattice.item(), "spectral": spectral.item()}
         if not math.isfinite(vals["loss_d"] + vals["loss_adv"]):
             raise SystemExit(f"non-finite loss at step {step}: {vals}")
         for k, v in vals.items():
