@@ -166,6 +166,8 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
       opts.generator.detail_gain = 0;
     } else if (auto d = NumberAfter(p, "detail", true)) {
       opts.generator.detail_gain = static_cast<float>(*d);  // e.g. generate-detail1.5
+    } else if (auto sm = NumberAfter(p, "smooth", true)) {
+      opts.generator.smooth_sigma = static_cast<float>(*sm);  // e.g. generate-smooth0.4
     } else if (auto ks = NumberAfter(p, "kps", true)) {
       opts.generator.keypoint_shrink = static_cast<float>(*ks);  // e.g. generate-kps0.5
     } else if (auto z = NumberAfter(p, "z", true)) {
@@ -181,7 +183,7 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
           ErrorCode::kInvalidArgument,
           fmt::format("unknown generate variant '{}' in '{}' (unguarded, noattr, "
                       "natural, fixed, kN, mMARGIN, iwWEIGHT, all, nosmooth, nocolour, nodetail, "
-                      "detailGAIN, kpsSHRINK, zSCALE)",
+                      "detailGAIN, smoothSIGMA, kpsSHRINK, zSCALE)",
                       p, name));
     }
   }

@@ -179,6 +179,10 @@ TEST(MethodVariant, ParsesCombinedGenerateVariants) {
   auto d = MethodVariant("generate-detail1.5", {});
   ASSERT_TRUE(d.ok());
   EXPECT_FLOAT_EQ(d->generator.detail_gain, 1.5f);
+  auto sm = MethodVariant("generate-unguarded-smooth0.4", {});
+  ASSERT_TRUE(sm.ok());
+  EXPECT_FLOAT_EQ(sm->generator.smooth_sigma, 0.4f);
+  EXPECT_FALSE(MethodVariant("generate-smooth", {}).ok());
   auto ks = MethodVariant("generate-unguarded-kps0.5", {});
   ASSERT_TRUE(ks.ok());
   EXPECT_FLOAT_EQ(ks->generator.keypoint_shrink, 0.5f);
