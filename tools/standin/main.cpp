@@ -457,7 +457,8 @@ int main(int argc, char** argv) {
           "generate-kN (N candidates), generate-mX (identity margin X), generate-iwX "
           "(identity weight X), generate-all (no "
           "early stop), generate-nosmooth, generate-nocolour, generate-nodetail, "
-          "generate-detailX (feature contrast gain X), generate-kpsX (keypoints pulled a "
+          "generate-detailX (feature contrast gain X), generate-smoothX (crop low-pass sigma X), "
+          "generate-kpsX (keypoints pulled a "
           "fraction X toward the average face), generate-zX (latent vectors scaled by X), "
           "combinable: "
           "generate-k2-noattr")
