@@ -222,6 +222,7 @@ def main():
     c = cfg["r1_every"] / (cfg["r1_every"] + 1)
     opt_d = torch.optim.Adam(D.parameters(), lr=cfg["d_lr"] * c, betas=tuple(b ** c for b in cfg["betas"]))
     step, wall = 0, 0.0
+    p_real = None  # running mean of real faces' spectrum (spectral_weight), kept in checkpoints
     lineage = []  # the runs this one continues: [{"from", "step", "wall_s"}], oldest first
     if args.init_g and not ckpt:
         src = torch.load(args.init_g, map_location="cpu")
@@ -245,6 +246,9 @@ def main():
         opt_d.load_state_dict(ckpt["opt_d"])
         step, wall = ckpt["step"], ckpt["wall_s"]
         lineage = ckpt.get("lineage", [])
+        p_real = ckpt.get("p_real")
+        if p_real is not None:
+            p_real = p_real.to(device)
         torch.manual_seed(args.seed + step)
         print(f"resumed at step {step}")
     print(f"device {device}, G {count_params(G) / 1e6:.2f} M, D {count_params(D) / 1e6:.2f} M, "
@@ -253,14 +257,14 @@ def main():
     def save():
         atomic_save({"G": G.state_dict(), "D": D.state_dict(), "G_ema": G_ema.state_dict(),
                      "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "step": step,
-                     "wall_s": wall, "config": cfg, "hardware": hardware(device), "lineage": lineage}, ckpt_path)
+                     "wall_s": wall, "config": cfg, "hardware": hardware(device), "lineage": lineage,
+                     "p_real": p_real}, ckpt_path)
 
     log = open(os.path.join(args.out, "log.jsonl"), "a")
     t_start = time.time()
     t_ckpt = time.time()
     t_last, acc = time.time(), {}
     half = B // 2
-    p_real = None
     while True:
         idx = train_idx[torch.randint(len(train_idx), (B,), device=device)]
         x, m, hm, cond = make_batch(imgs, kp, idx, cfg)
@@ -301,8 +305,9 @@ def main():
         w_low = ramp(cfg["l1_low"], step, cfg["l1_decay_steps"])
         w_full = ramp(cfg["l1_full"], step, cfg["l1_decay_steps"])
         loss_g = loss_adv + w_low * l1_low + w_full * l1_full + cfg["div_weight"] * loss_div
-        lattice = coherent_lattice(gen, m2) if cfg.get("lattice_weight", 0) > 0 else torch.zeros(())
+        lattice = torch.zeros(())
         if cfg.get("lattice_weight", 0) > 0:
+            lattice = coherent_lattice(gen, m2)
             loss_g = loss_g + cfg["lattice_weight"] * lattice
         spectral = torch.zeros(())
         if cfg.get("spectral_weight", 0) > 0:
