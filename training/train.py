@@ -34,16 +34,6 @@ def load_packed(path, device):
     return imgs, kp, val, [str(n) for n in d["names"]]
 
 
-def coherent_lattice(img, m):
-    """The pixel-period diagonal checkerboard that stride-2 transposed convolutions print: the HH band
-    of a 2x2 Haar step, averaged over 4x4 neighbourhoods (natural texture cancels there, a lattice
-    does not), mean |value| under the mask. Held-out UTKFace faces at 64 px: 0.004; gen64s step
-    6977: 0.022."""
-    hh = (img[..., 0::2, 0::2] - img[..., 0::2, 1::2] - img[..., 1::2, 0::2] + img[..., 1::2, 1::2]) / 4
-    w = F.avg_pool2d(F.avg_pool2d(m, 2), 4, stride=1)
-    return (F.avg_pool2d(hh, 4, stride=1).abs() * w).sum() / (w.sum() * img.shape[1] + 1e-6)
-
-
 def masked_spectrum(img, m):
     """Mean power spectrum [R, R/2 + 1] of the images' region under the mask (each channel, its
     mean under the mask removed, windowed by the mask), averaged over the batch and channels."""
@@ -55,7 +45,8 @@ def masked_spectrum(img, m):
 def spectral_excess(p_gen, p_real, R, margin=0.1):
     """How far the generated faces' power exceeds real faces' at frequencies above R/8 cycles per
     crop: mean of relu(log ratio - margin). Periodic artefacts of any period (the pixel lattice,
-    the diamond cross-hatch a lattice penalty alone turned it into) are peaks there."""
+    the diamond cross-hatch a penalty on the lattice pattern alone turned it into, session 8)
+    are peaks there."""
     fy = torch.fft.fftfreq(R).abs().reshape(-1, 1)
     fx = torch.fft.rfftfreq(R).reshape(1, -1)
     high = (torch.sqrt(fx * fx + fy * fy) > 0.125).to(p_gen.device)
@@ -305,10 +296,6 @@ def main():
         w_low = ramp(cfg["l1_low"], step, cfg["l1_decay_steps"])
         w_full = ramp(cfg["l1_full"], step, cfg["l1_decay_steps"])
         loss_g = loss_adv + w_low * l1_low + w_full * l1_full + cfg["div_weight"] * loss_div
-        lattice = torch.zeros(())
-        if cfg.get("lattice_weight", 0) > 0:
-            lattice = coherent_lattice(gen, m2)
-            loss_g = loss_g + cfg["lattice_weight"] * lattice
         spectral = torch.zeros(())
         if cfg.get("spectral_weight", 0) > 0:
             with torch.no_grad():  # real faces' spectrum, a running mean over batches
@@ -331,7 +318,7 @@ def main():
         step += 1
         vals = {"loss_d": loss_d.item(), "loss_adv": loss_adv.item(), "l1_low": l1_low.item(),
                 "l1_full": l1_full.item(), "div": div.mean().item(), "d_real": d_real.mean().item(),
-                "d_fake": d_fake.mean().item(), "lattice": lattice.item(), "spectral": spectral.item()}
+                "d_fake": d_fake.mean().item(), "spectral": spectral.item()}
         if not math.isfinite(vals["loss_d"] + vals["loss_adv"]):
             raise SystemExit(f"non-finite loss at step {step}: {vals}")
         for k, v in vals.items():

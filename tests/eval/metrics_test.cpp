@@ -176,22 +176,26 @@ TEST(MethodVariant, ParsesCombinedGenerateVariants) {
   auto nd = MethodVariant("generate-unguarded-nodetail", {});
   ASSERT_TRUE(nd.ok());
   EXPECT_EQ(nd->generator.detail_gain, 0.f);
-  auto d = MethodVariant("generate-detail1.5", {});
-  ASSERT_TRUE(d.ok());
-  EXPECT_FLOAT_EQ(d->generator.detail_gain, 1.5f);
-  auto sm = MethodVariant("generate-unguarded-smooth0.4", {});
-  ASSERT_TRUE(sm.ok());
-  EXPECT_FLOAT_EQ(sm->generator.smooth_sigma, 0.4f);
-  EXPECT_FALSE(MethodVariant("generate-smooth", {}).ok());
-  auto ks = MethodVariant("generate-unguarded-kps0.5", {});
-  ASSERT_TRUE(ks.ok());
-  EXPECT_FLOAT_EQ(ks->generator.keypoint_shrink, 0.5f);
-  auto z = MethodVariant("generate-z2.5", {});
-  ASSERT_TRUE(z.ok());
-  EXPECT_FLOAT_EQ(z->generator.latent_scale, 2.5f);
-  EXPECT_FALSE(MethodVariant("generate-z", {}).ok());
-  EXPECT_FALSE(MethodVariant("generate-kps", {}).ok());
-  EXPECT_FALSE(MethodVariant("generate-detail", {}).ok());
+  // The generator's numeric settings: each variant sets its field to the number it carries, and
+  // the prefix alone is refused.
+  struct Numeric {
+    const char* name;
+    float GeneratorOptions::*field;
+    float value;
+    const char* bare;
+  };
+  for (const Numeric& c :
+       {Numeric{"generate-detail1.5", &GeneratorOptions::detail_gain, 1.5f, "generate-detail"},
+        Numeric{"generate-unguarded-smooth0.4", &GeneratorOptions::smooth_sigma, 0.4f,
+                "generate-smooth"},
+        Numeric{"generate-unguarded-kps0.5", &GeneratorOptions::keypoint_shrink, 0.5f,
+                "generate-kps"},
+        Numeric{"generate-z2.5", &GeneratorOptions::latent_scale, 2.5f, "generate-z"}}) {
+    auto parsed = MethodVariant(c.name, {});
+    ASSERT_TRUE(parsed.ok()) << c.name;
+    EXPECT_FLOAT_EQ(parsed->generator.*c.field, c.value) << c.name;
+    EXPECT_FALSE(MethodVariant(c.bare, {}).ok()) << c.bare;
+  }
   EXPECT_FALSE(MethodVariant("generate-m", {}).ok());
   EXPECT_FALSE(MethodVariant("generate-kx", {}).ok());
   EXPECT_FALSE(MethodVariant("blur-k2", {}).ok());
