@@ -84,7 +84,7 @@ def main():
         s[2] += out.numel() // out.shape[1]
 
     handles = [c.register_forward_hook(hook) for c, _ in pairs]
-    imgs, kp, val, _ = load_packed(args.data, torch.device("cpu"))
+    imgs, kp, val, _, _ = load_packed(args.data, torch.device("cpu"))
     train_idx = torch.nonzero(~val).squeeze(1)
     g = torch.Generator().manual_seed(0)
     with torch.no_grad():

@@ -5,6 +5,12 @@
       [--landmarks /work/cache/landmarks/utkface68.csv] [--out-dir /work/cache/packed] [--res 64 128]
 
 Writes OUT_DIR/utkface_R.npz for each R and training/split/val.txt (held-out file names).
+
+Crops that reach past the chip's edge also get a context crop built the product's way
+(`ctx_*` arrays): the product blanks the region to regenerate in the image before it warps
+with a replicated border, so beyond the edge it repeats the blanked border (grey where the
+face met the edge), where a plain warp repeats the face's own pixels. train.py conditions on
+the context crop (`product_context`), so the generator learns what the product will show it.
 """
 import argparse
 import csv
@@ -42,6 +48,25 @@ def parse_name(name):
     return vals
 
 
+def product_context(img, M, R, sealed=True):
+    """The crop as the product's FaceGenerator::Prepare builds it: the fixed region's pixels set
+    to 128 in the image (all of the soft band when sealed), then a warp with a replicated border.
+    Returns (crop, outside): outside [R, R] bool marks crop pixels that map beyond the image."""
+    m = contract.ellipse_mask(R, **contract.MASK_ELLIPSE)
+    Minv = cv2.invertAffineTransform(M)
+    h, w = img.shape[:2]
+    back = cv2.warpAffine(m, Minv, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    ctx = img.copy()
+    ctx[(back > 0) if sealed else (back >= 1)] = 128
+    crop = cv2.warpAffine(ctx, M, (R, R), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    g = np.arange(R, dtype=np.float64)
+    gx, gy = np.meshgrid(g, g)
+    sx = Minv[0, 0] * gx + Minv[0, 1] * gy + Minv[0, 2]
+    sy = Minv[1, 0] * gx + Minv[1, 1] * gy + Minv[1, 2]
+    outside = (sx < 0) | (sy < 0) | (sx > w - 1) | (sy > h - 1)
+    return crop, outside
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=os.path.join(HERE, "..", "..", "shared", "data", "utkface-crop"))
@@ -67,6 +92,7 @@ def main():
 
     for R in args.res:
         blobs, kps, lms = [], [], []
+        ctx_blobs, ctx_index = [], np.full(len(names), -1, np.int32)
         for i, name in enumerate(names):
             img = cv2.imread(os.path.join(args.data, name), cv2.IMREAD_COLOR)
             if img is None:
@@ -75,6 +101,12 @@ def main():
             crop = cv2.warpAffine(img, M, (R, R), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
             ok, buf = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY.get(R, 90)])
             blobs.append(buf.reshape(-1))
+            pctx, outside = product_context(img, M, R)
+            if outside.any():  # beyond the chip: the product's replicated (blanked) border
+                mixed = np.where(outside[..., None], pctx, crop)
+                ok, buf = cv2.imencode(".jpg", mixed, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY.get(R, 90)])
+                ctx_index[i] = len(ctx_blobs)
+                ctx_blobs.append(buf.reshape(-1))
             kps.append(contract.transform_points(M, kp_all[i]))
             lms.append(contract.transform_points(M, lm[i]))
         offsets = np.cumsum([0] + [len(b) for b in blobs]).astype(np.int64)
@@ -82,9 +114,11 @@ def main():
         tmp = out + ".tmp.npz"
         np.savez(tmp, jpeg=np.concatenate(blobs), offsets=offsets, names=np.array(names),
                  kp=np.array(kps, np.float32), lm68=np.array(lms, np.float16), meta=meta, val=val,
-                 hog=source, res=np.int32(R), template=contract.TEMPLATE5)
+                 hog=source, res=np.int32(R), template=contract.TEMPLATE5,
+                 ctx_jpeg=np.concatenate(ctx_blobs) if ctx_blobs else np.zeros(0, np.uint8),
+                 ctx_offsets=np.cumsum([0] + [len(b) for b in ctx_blobs]).astype(np.int64), ctx_index=ctx_index)
         os.replace(tmp, out)
-        print(f"R={R}: {out} {os.path.getsize(out) / 1e6:.1f} MB")
+        print(f"R={R}: {out} {os.path.getsize(out) / 1e6:.1f} MB, {len(ctx_blobs)} crops reach past the chip")
 
 
 if __name__ == "__main__":

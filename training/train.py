@@ -24,14 +24,28 @@ import contract  # noqa: E402
 from model import Discriminator, EqDiscriminator, Generator, count_params  # noqa: E402
 
 
-def load_packed(path, device):
+def load_packed(path, device, product_context=False):
+    """-> (imgs, kp, val, names, ctx): ctx is None, or with product_context the crops the
+    condition is built from (prepare.py's context crops where a crop reaches past its chip)."""
     d = np.load(path)
     off, blob = d["offsets"], d["jpeg"]
-    imgs = np.stack([cv2.imdecode(blob[off[i]:off[i + 1]], cv2.IMREAD_COLOR)[:, :, ::-1] for i in range(len(off) - 1)])
-    imgs = torch.from_numpy(np.ascontiguousarray(imgs)).permute(0, 3, 1, 2).contiguous().to(device)  # uint8 NCHW RGB
+
+    def decode(b, o, i):
+        return cv2.imdecode(b[o[i]:o[i + 1]], cv2.IMREAD_COLOR)[:, :, ::-1]
+
+    def to_tensor(a):  # uint8 NCHW RGB
+        return torch.from_numpy(np.ascontiguousarray(a)).permute(0, 3, 1, 2).contiguous().to(device)
+
+    imgs = np.stack([decode(blob, off, i) for i in range(len(off) - 1)])
+    ctx = None
+    if product_context:
+        if "ctx_index" not in d.files:
+            raise SystemExit(f"{path} has no context crops: rebuild it with training/prepare.py")
+        ci, co, cb = d["ctx_index"], d["ctx_offsets"], d["ctx_jpeg"]
+        ctx = to_tensor(np.stack([decode(cb, co, ci[i]) if ci[i] >= 0 else imgs[i] for i in range(len(imgs))]))
     kp = torch.from_numpy(d["kp"].astype(np.float32)).to(device)
     val = torch.from_numpy(d["val"].astype(bool))
-    return imgs, kp, val, [str(n) for n in d["names"]]
+    return to_tensor(imgs), kp, val, [str(n) for n in d["names"]], ctx
 
 
 def masked_spectrum(img, m):
@@ -102,22 +116,33 @@ def color_jitter(x, cj):
     return x.clamp(-1, 1)
 
 
-def make_batch(imgs, kp, idx, cfg, train=True):
+def make_batch(imgs, kp, idx, cfg, train=True, ctx=None):
+    """-> (x, m, hm, cond). x: the real crops (the target); the condition's pixels come from
+    ctx (the product's context crops) when given, else from x."""
     R = cfg["res"]
     x = imgs[idx].float() / 127.5 - 1.0
+    # Context and target side by side, so flips and colour jitter treat them alike.
+    xx = x if ctx is None else torch.cat([x, ctx[idx].float() / 127.5 - 1.0], 3)
     k = kp[idx].clone()
     n = x.shape[0]
     if train:
         flip = torch.rand(n, device=x.device) < 0.5
-        x = torch.where(flip.view(n, 1, 1, 1), x.flip(3), x)
+        flipped = xx.flip(3) if ctx is None else torch.cat([x.flip(3) for x in xx.split(R, 3)], 3)
+        xx = torch.where(flip.view(n, 1, 1, 1), flipped, xx)
         kf = k[:, contract.FLIP_PERM].clone()
         kf[..., 0] = (R - 1) - kf[..., 0]
         k = torch.where(flip.view(n, 1, 1), kf, k)
         k = k + torch.randn_like(k) * cfg["kp_jitter_px"] * R / 64.0
-        x = color_jitter(x, cfg["color_jitter"])
+        xx = color_jitter(xx, cfg["color_jitter"])
+    x, seen = (xx, xx) if ctx is None else xx.split(R, 3)
+    if ctx is not None and train and cfg.get("product_context_p", 1.0) < 1:
+        # Some crops keep the chip's plain replicated border: the generator still learns to use
+        # a full ring of surroundings, as ordinary photos give it.
+        use = torch.rand(n, device=x.device) < cfg["product_context_p"]
+        seen = torch.where(use.view(n, 1, 1, 1), seen, x)
     m = torch_masks(n, R, x.device, cfg["mask_jitter"] if train else None)
     hm = torch_heatmaps(k, R, contract.SIGMA_NORM * R)
-    cond = torch.cat([x * contract.seen_rgb(m, cfg.get("seal_band", False)), m, hm], 1)
+    cond = torch.cat([seen * contract.seen_rgb(m, cfg.get("seal_band", False)), m, hm], 1)
     return x, m, hm, cond
 
 
@@ -138,11 +163,11 @@ def to_u8(x):
 
 
 @torch.no_grad()
-def write_samples(G_ema, imgs, kp, val_idx, cfg, path, n_faces=8, n_z=4):
+def write_samples(G_ema, imgs, kp, val_idx, cfg, path, n_faces=8, n_z=4, ctx=None):
     R = cfg["res"]
     g = torch.Generator().manual_seed(1234)
     idx = val_idx[:n_faces]
-    x, m, hm, cond = make_batch(imgs, kp, idx, cfg, train=False)
+    x, m, hm, cond = make_batch(imgs, kp, idx, cfg, train=False, ctx=ctx)
     zs = torch.randn(n_z, cfg["zdim"], generator=g).to(x.device)
     cols = [to_u8(cond[:, :3] + hm.sum(1, keepdim=True).clamp(0, 1) * torch.tensor([-1.0, 1.0, -1.0], device=x.device).view(1, 3, 1, 1))]
     was = G_ema.training
@@ -196,7 +221,7 @@ def main():
 
     torch.manual_seed(args.seed)
     data_path = cfg["data"] if os.path.isabs(cfg["data"]) else os.path.join(HERE, "..", cfg["data"])
-    imgs, kp, val, names = load_packed(data_path, device)
+    imgs, kp, val, names, ctx = load_packed(data_path, device, cfg.get("product_context", False))
     R, B = cfg["res"], cfg["batch"]
     assert imgs.shape[-1] == R, "packed data resolution does not match the config"
     train_idx = torch.nonzero(~val).squeeze(1).to(device)
@@ -242,6 +267,14 @@ def main():
             p_real = p_real.to(device)
         torch.manual_seed(args.seed + step)
         print(f"resumed at step {step}")
+    arcface = theta = None
+    if cfg.get("id_weight", 0) > 0:
+        # Identity distance (FALCO-like): the stand-in's ArcFace embedding is pushed below a
+        # cosine margin from the face it replaces. Training-time only: the product never
+        # embeds a face to paint it.
+        from arcface import OnnxArcFace, crop_to_arcface_theta, robust_view, to_arcface
+        arcface = OnnxArcFace(cfg.get("id_model", "/usr/local/share/standin/models/fr_feature.onnx")).to(device).eval()
+        theta = crop_to_arcface_theta(R)
     print(f"device {device}, G {count_params(G) / 1e6:.2f} M, D {count_params(D) / 1e6:.2f} M, "
           f"train {len(train_idx)}, val {len(val_idx)}", flush=True)
 
@@ -258,7 +291,7 @@ def main():
     half = B // 2
     while True:
         idx = train_idx[torch.randint(len(train_idx), (B,), device=device)]
-        x, m, hm, cond = make_batch(imgs, kp, idx, cfg)
+        x, m, hm, cond = make_batch(imgs, kp, idx, cfg, ctx=ctx)
         cond2 = torch.cat([cond, cond[:half]], 0)
         z = torch.randn(B + half, cfg["zdim"], device=device)
         gen = G(cond2, z)
@@ -303,6 +336,14 @@ def main():
                 p_real = pr if p_real is None else 0.98 * p_real + 0.02 * pr
             spectral = spectral_excess(masked_spectrum(gen, m2), p_real, R)
             loss_g = loss_g + cfg["spectral_weight"] * spectral
+        id_cos = torch.zeros(())
+        if arcface is not None:
+            with torch.no_grad():
+                e_real = arcface(to_arcface(x, theta))
+            e_gen = arcface(robust_view(comp, theta))
+            cos = (e_gen * torch.cat([e_real, e_real[:half]])).sum(1)
+            id_cos = cos.mean()
+            loss_g = loss_g + cfg["id_weight"] * F.relu(cos - cfg["id_margin"]).mean()
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
@@ -318,7 +359,7 @@ def main():
         step += 1
         vals = {"loss_d": loss_d.item(), "loss_adv": loss_adv.item(), "l1_low": l1_low.item(),
                 "l1_full": l1_full.item(), "div": div.mean().item(), "d_real": d_real.mean().item(),
-                "d_fake": d_fake.mean().item(), "spectral": spectral.item()}
+                "d_fake": d_fake.mean().item(), "spectral": spectral.item(), "id_cos": id_cos.item()}
         if not math.isfinite(vals["loss_d"] + vals["loss_adv"]):
             raise SystemExit(f"non-finite loss at step {step}: {vals}")
         for k, v in vals.items():
@@ -338,13 +379,15 @@ def main():
             print(json.dumps(rec), flush=True)
             t_last, acc = now, {}
         if step % cfg["sample_every_steps"] == 0 or step == 50:
-            write_samples(G_ema, imgs, kp, val_idx, cfg, os.path.join(args.out, "samples", f"step_{step:07d}.png"))
+            write_samples(G_ema, imgs, kp, val_idx, cfg, os.path.join(args.out, "samples", f"step_{step:07d}.png"),
+                          ctx=ctx)
         stop = args.minutes > 0 and now - t_start > args.minutes * 60
         if stop or now - t_ckpt > cfg["checkpoint_every_minutes"] * 60:
             save()
             t_ckpt = now
             if stop:
-                write_samples(G_ema, imgs, kp, val_idx, cfg, os.path.join(args.out, "samples", f"step_{step:07d}.png"))
+                write_samples(G_ema, imgs, kp, val_idx, cfg, os.path.join(args.out, "samples", f"step_{step:07d}.png"),
+                          ctx=ctx)
                 print(f"stopped after {args.minutes} min at step {step}", flush=True)
                 break
 
