@@ -90,7 +90,7 @@ def main():
     with torch.no_grad():
         for _ in range(args.batches):
             idx = train_idx[torch.randint(len(train_idx), (cfg["batch"],), generator=g)]
-            _, _, _, cond = make_batch(imgs, kp, idx, cfg)
+            _, _, _, cond, _ = make_batch(imgs, kp, idx, cfg)
             G(cond, torch.randn(cfg["batch"], cfg["zdim"], generator=g))
     for h in handles:
         h.remove()
@@ -126,7 +126,7 @@ def main():
 
     # Train-mode agreement (batch statistics) on a held-out batch, for information.
     val_idx = torch.nonzero(val).squeeze(1)[: cfg["batch"]]
-    _, m, _, cond = make_batch(imgs, kp, val_idx, cfg, train=False)
+    _, m, _, cond, _ = make_batch(imgs, kp, val_idx, cfg, train=False)
     z = torch.randn(len(val_idx), cfg["zdim"], generator=g)
     with torch.no_grad():
         ev = G(cond, z)
