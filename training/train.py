@@ -276,7 +276,7 @@ def main():
         # Identity distance (FALCO-like): the stand-in's ArcFace embedding is pushed below a
         # cosine margin from the face it replaces. Training-time only: the product never
         # embeds a face to paint it.
-        from arcface import OnnxArcFace, crop_to_arcface_theta, robust_view, to_arcface
+        from onnx_nets import OnnxArcFace, crop_to_arcface_theta, robust_view, to_arcface
         arcface = OnnxArcFace(cfg.get("id_model", "/usr/local/share/standin/models/fr_feature.onnx")).to(device).eval()
         theta = crop_to_arcface_theta(R)
     print(f"device {device}, G {count_params(G) / 1e6:.2f} M, D {count_params(D) / 1e6:.2f} M, "
