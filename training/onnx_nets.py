@@ -180,7 +180,21 @@ def crop_to_arcface_theta(R):
 
 def to_arcface(x, theta):
     """x [N, 3, R, R] in [-1, 1] -> [N, 3, 112, 112] in ArcFace's alignment (border replicated)."""
-    grid = F.affine_grid(theta.to(x.device).unsqueeze(0).expand(x.shape[0], 2, 3), [x.shape[0], 3, 112, 112],
+    return view(x, theta, 112)
+
+
+def attribute_theta(R, side=1.26, centre=(0.5, 0.345)):
+    """affine_grid theta [2, 3] for the age/gender networks' view of an R x R generator crop:
+    the product's square crop of 1.8 x the detector box's side, centred 0.2 sides above the box
+    centre (src/analyze/attributes.cpp), with the box taken as the template's brows-to-chin,
+    cheek-to-cheek square (side 0.7 R, centre (0.5, 0.485) R): a square of side 1.26 R centred at
+    (0.5, 0.345) R, reaching past the crop's top (replicated border there)."""
+    return torch.tensor([[side, 0.0, 2 * centre[0] - 1], [0.0, side, 2 * centre[1] - 1]], dtype=torch.float32)
+
+
+def view(x, theta, size):
+    """Resample x [N, 3, R, R] through affine_grid theta to [N, 3, size, size], border replicated."""
+    grid = F.affine_grid(theta.to(x.device).unsqueeze(0).expand(x.shape[0], 2, 3), [x.shape[0], 3, size, size],
                          align_corners=False)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
 

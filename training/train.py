@@ -279,6 +279,15 @@ def main():
         from onnx_nets import OnnxArcFace, crop_to_arcface_theta, robust_view, to_arcface
         arcface = OnnxArcFace(cfg.get("id_model", "/usr/local/share/standin/models/fr_feature.onnx")).to(device).eval()
         theta = crop_to_arcface_theta(R)
+    age_net = gender_net = attr_theta = None
+    if cfg.get("attr_weight", 0) > 0:
+        # Attributes kept (FALCO keeps age and expression while it moves identity): the stand-in's
+        # age and gender, as the product's SSR-Net models read them, held to the original's.
+        from onnx_nets import OnnxSsr, attribute_theta, view
+        models = cfg.get("attr_models", "/usr/local/share/standin/models")
+        age_net = OnnxSsr(os.path.join(models, "fr_age.onnx")).to(device).eval()
+        gender_net = OnnxSsr(os.path.join(models, "fr_gender.onnx")).to(device).eval()
+        attr_theta = attribute_theta(R)
     print(f"device {device}, G {count_params(G) / 1e6:.2f} M, D {count_params(D) / 1e6:.2f} M, "
           f"train {len(train_idx)}, val {len(val_idx)}", flush=True)
 
@@ -348,6 +357,14 @@ def main():
             cos = (e_gen * torch.cat([e_real, e_real[:half]])).sum(1)
             id_cos = cos.mean()
             loss_g = loss_g + cfg["id_weight"] * F.relu(cos - cfg["id_margin"]).mean()
+        attr = torch.zeros(())
+        if age_net is not None:
+            v_gen, v_real = view(comp, attr_theta, 64), view(torch.cat([x, x[:half]]), attr_theta, 64)
+            with torch.no_grad():
+                age_real, male_real = age_net(v_real), gender_net(v_real)
+            # age in tenths of the scale (10 years ~ 1), gender as a probability
+            attr = 10 * (age_net(v_gen) - age_real).abs().mean() + (gender_net(v_gen) - male_real).abs().mean()
+            loss_g = loss_g + cfg["attr_weight"] * attr
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
@@ -363,7 +380,8 @@ def main():
         step += 1
         vals = {"loss_d": loss_d.item(), "loss_adv": loss_adv.item(), "l1_low": l1_low.item(),
                 "l1_full": l1_full.item(), "div": div.mean().item(), "d_real": d_real.mean().item(),
-                "d_fake": d_fake.mean().item(), "spectral": spectral.item(), "id_cos": id_cos.item()}
+                "d_fake": d_fake.mean().item(), "spectral": spectral.item(), "id_cos": id_cos.item(),
+                "attr": attr.item()}
         if not math.isfinite(vals["loss_d"] + vals["loss_adv"]):
             raise SystemExit(f"non-finite loss at step {step}: {vals}")
         for k, v in vals.items():
