@@ -27,7 +27,6 @@ from onnx import numpy_helper
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import contract  # noqa: E402
 from train import load_packed, make_batch, make_generator  # noqa: E402
 
 

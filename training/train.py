@@ -131,7 +131,7 @@ def make_batch(imgs, kp, idx, cfg, train=True, ctx=None):
     n = x.shape[0]
     if train:
         flip = torch.rand(n, device=x.device) < 0.5
-        flipped = xx.flip(3) if ctx is None else torch.cat([x.flip(3) for x in xx.split(R, 3)], 3)
+        flipped = xx.flip(3) if ctx is None else torch.cat([half_.flip(3) for half_ in xx.split(R, 3)], 3)
         xx = torch.where(flip.view(n, 1, 1, 1), flipped, xx)
         kf = k[:, contract.FLIP_PERM].clone()
         kf[..., 0] = (R - 1) - kf[..., 0]
