@@ -21,7 +21,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import contract  # noqa: E402
 
-DEFAULT_MODEL = "/usr/local/share/standin/models/fr_feature.onnx"
+MODELS_DIR = "/usr/local/share/standin/models"  # where `cmake --install` puts the pinned models
+DEFAULT_MODEL = os.path.join(MODELS_DIR, "fr_feature.onnx")
 # ArcFace's 5-point template in its 112 px input (as src/analyze/identity.cpp).
 ARCFACE_112 = np.array([[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366],
                         [41.5493, 92.3655], [70.7299, 92.2041]], np.float64)
@@ -193,9 +194,13 @@ def attribute_theta(R, side=1.26, centre=(0.5, 0.345)):
 
 
 def view(x, theta, size):
-    """Resample x [N, 3, R, R] through affine_grid theta to [N, 3, size, size], border replicated."""
-    grid = F.affine_grid(theta.to(x.device).unsqueeze(0).expand(x.shape[0], 2, 3), [x.shape[0], 3, size, size],
-                         align_corners=False)
+    """Resample x [N, 3, R, R] through affine_grid theta ([2, 3] for all images, or [N, 2, 3]) to
+    [N, 3, size, size], border replicated."""
+    n = x.shape[0]
+    theta = theta.to(x.device)
+    if theta.dim() == 2:
+        theta = theta.unsqueeze(0).expand(n, 2, 3)
+    grid = F.affine_grid(theta, [n, 3, size, size], align_corners=False)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
 
@@ -216,8 +221,7 @@ def robust_view(x, theta, shift_px=1.5, scale=0.05, max_sigma=1.0):
     s = 1 + (torch.rand(n, 1, device=x.device) * 2 - 1) * scale
     t[:, :, :2] = t[:, :, :2] * s.unsqueeze(-1)
     t[:, :, 2] = t[:, :, 2] + (torch.rand(n, 2, device=x.device) * 2 - 1) * (2 * shift_px / R)
-    grid = F.affine_grid(t, [n, 3, 112, 112], align_corners=False)
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+    return view(x, t, 112)
 
 
 def main():

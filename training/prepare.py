@@ -48,22 +48,19 @@ def parse_name(name):
     return vals
 
 
-def product_context(img, M, R, sealed=True):
-    """The crop as the product's FaceGenerator::Prepare builds it: the fixed region's pixels set
-    to 128 in the image (all of the soft band when sealed), then a warp with a replicated border.
-    Returns (crop, outside): outside [R, R] bool marks crop pixels that map beyond the image."""
-    m = contract.ellipse_mask(R, **contract.MASK_ELLIPSE)
-    Minv = cv2.invertAffineTransform(M)
+def product_context(img, M, R, mask, sealed=True):
+    """The crop as the product's FaceGenerator::Prepare builds it: the region's pixels (mask, the
+    R x R ellipse) set to 128 in the image (all of the soft band when sealed), then a warp with a
+    replicated border. Returns (crop, outside): outside [R, R] bool marks crop pixels that sample
+    beyond the image."""
     h, w = img.shape[:2]
-    back = cv2.warpAffine(m, Minv, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    back = cv2.warpAffine(mask, cv2.invertAffineTransform(M), (w, h), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     ctx = img.copy()
     ctx[(back > 0) if sealed else (back >= 1)] = 128
     crop = cv2.warpAffine(ctx, M, (R, R), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    g = np.arange(R, dtype=np.float64)
-    gx, gy = np.meshgrid(g, g)
-    sx = Minv[0, 0] * gx + Minv[0, 1] * gy + Minv[0, 2]
-    sy = Minv[1, 0] * gx + Minv[1, 1] * gy + Minv[1, 2]
-    outside = (sx < 0) | (sy < 0) | (sx > w - 1) | (sy > h - 1)
+    src = contract.transform_points(cv2.invertAffineTransform(M), np.stack(np.meshgrid(np.arange(R), np.arange(R)), -1))
+    outside = (src[..., 0] < 0) | (src[..., 1] < 0) | (src[..., 0] > w - 1) | (src[..., 1] > h - 1)
     return crop, outside
 
 
@@ -93,6 +90,7 @@ def main():
     for R in args.res:
         blobs, kps, lms = [], [], []
         ctx_blobs, ctx_index = [], np.full(len(names), -1, np.int32)
+        mask = contract.ellipse_mask(R, **contract.MASK_ELLIPSE)
         for i, name in enumerate(names):
             img = cv2.imread(os.path.join(args.data, name), cv2.IMREAD_COLOR)
             if img is None:
@@ -101,7 +99,7 @@ def main():
             crop = cv2.warpAffine(img, M, (R, R), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
             ok, buf = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY.get(R, 90)])
             blobs.append(buf.reshape(-1))
-            pctx, outside = product_context(img, M, R)
+            pctx, outside = product_context(img, M, R, mask)
             if outside.any():  # beyond the chip: the product's replicated (blanked) border
                 mixed = np.where(outside[..., None], pctx, crop)
                 ok, buf = cv2.imencode(".jpg", mixed, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY.get(R, 90)])

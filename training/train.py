@@ -276,15 +276,15 @@ def main():
         # Identity distance (FALCO-like): the stand-in's ArcFace embedding is pushed below a
         # cosine margin from the face it replaces. Training-time only: the product never
         # embeds a face to paint it.
-        from onnx_nets import OnnxArcFace, crop_to_arcface_theta, robust_view, to_arcface
-        arcface = OnnxArcFace(cfg.get("id_model", "/usr/local/share/standin/models/fr_feature.onnx")).to(device).eval()
+        from onnx_nets import DEFAULT_MODEL, OnnxArcFace, crop_to_arcface_theta, robust_view, to_arcface
+        arcface = OnnxArcFace(cfg.get("id_model", DEFAULT_MODEL)).to(device).eval()
         theta = crop_to_arcface_theta(R)
     age_net = gender_net = attr_theta = None
     if cfg.get("attr_weight", 0) > 0:
         # Attributes kept (FALCO keeps age and expression while it moves identity): the stand-in's
         # age and gender, as the product's SSR-Net models read them, held to the original's.
-        from onnx_nets import OnnxSsr, attribute_theta, view
-        models = cfg.get("attr_models", "/usr/local/share/standin/models")
+        from onnx_nets import MODELS_DIR, OnnxSsr, attribute_theta, view
+        models = cfg.get("attr_models", MODELS_DIR)
         age_net = OnnxSsr(os.path.join(models, "fr_age.onnx")).to(device).eval()
         gender_net = OnnxSsr(os.path.join(models, "fr_gender.onnx")).to(device).eval()
         attr_theta = attribute_theta(R)
@@ -359,9 +359,11 @@ def main():
             loss_g = loss_g + cfg["id_weight"] * F.relu(cos - cfg["id_margin"]).mean()
         attr = torch.zeros(())
         if age_net is not None:
-            v_gen, v_real = view(comp, attr_theta, 64), view(torch.cat([x, x[:half]]), attr_theta, 64)
-            with torch.no_grad():
+            v_gen = view(comp, attr_theta, 64)
+            with torch.no_grad():  # the originals once; the second latent's half reuses them
+                v_real = view(x, attr_theta, 64)
                 age_real, male_real = age_net(v_real), gender_net(v_real)
+                age_real, male_real = torch.cat([age_real, age_real[:half]]), torch.cat([male_real, male_real[:half]])
             # age in tenths of the scale (10 years ~ 1), gender as a probability
             attr = 10 * (age_net(v_gen) - age_real).abs().mean() + (gender_net(v_gen) - male_real).abs().mean()
             loss_g = loss_g + cfg["attr_weight"] * attr
