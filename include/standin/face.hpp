@@ -20,8 +20,12 @@ struct IdentityReceipt {
   float margin = 0;        // a candidate passes when its similarity to the original is below this
   float similarity = 0;    // cosine similarity of the chosen stand-in to the original (if any)
   int drawn = 0;           // candidates generated
-  int rejected = 0;        // candidates at or above the margin
-  bool passed = false;     // a candidate passed; false: the face got the fallback method
+  int rejected = 0;        // candidates at or above the margin (or failing the stranger test)
+  // The stranger test (IdentityGuardOptions::stranger_percentile): the chosen stand-in's similarity
+  // to the original had to be below this percentile of its similarities to the reference bank;
+  // -1 when the test was off.
+  float stranger_threshold = -1;
+  bool passed = false;  // a candidate passed; false: the face got the fallback method
   // Attributes of the original and of the chosen stand-in (age in years, probability of being
   // read as female, expression name; the expression is empty when it was not estimated).
   float age_before = 0, age_after = 0;

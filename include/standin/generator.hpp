@@ -63,6 +63,18 @@ struct IdentityGuardOptions {
   // score instead of failing closed; an adult keeps `margin` (docs/identity-guard.md).
   bool relative_margin = true;
   float relative_percentile = 99.f;
+  // The stranger test (off at 0): seen from the candidate, the original must look like a
+  // stranger. A candidate is also rejected when its similarity to the original is at or above this
+  // percentile (0-100) of its own similarities to the reference bank (arcface only). The margins
+  // above bound how close a candidate is to its original; this bounds how the original ranks among
+  // the faces the candidate resembles, which is what a recogniser's rank-1 asks. Strict: at 50,
+  // AT&T rank-1 falls from 7.8% to 3.0% (arcface) but 1 face in 7 falls back
+  // (docs/identity-guard.md, session 10).
+  float stranger_percentile = 0.f;
+  // Whether candidates take the stranger test: asked for, and the recogniser has a reference bank.
+  [[nodiscard]] bool UsesStrangerTest() const {
+    return stranger_percentile > 0 && recogniser == "arcface";
+  }
   // Whether faces get relative margins: asked for, and the recogniser has a reference bank.
   [[nodiscard]] bool UsesRelativeMargin() const {
     return relative_margin && recogniser == "arcface";

@@ -170,6 +170,8 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
       opts.generator.smooth_sigma = static_cast<float>(*sm);  // e.g. generate-smooth0.4
     } else if (auto ks = NumberAfter(p, "kps", true)) {
       opts.generator.keypoint_shrink = static_cast<float>(*ks);  // e.g. generate-kps0.5
+    } else if (auto q = NumberAfter(p, "stranger", true)) {
+      g.stranger_percentile = static_cast<float>(*q);  // e.g. generate-stranger50
     } else if (auto z = NumberAfter(p, "z", true)) {
       opts.generator.latent_scale = static_cast<float>(*z);  // e.g. generate-z1.5
     } else if (auto k = NumberAfter(p, "k", false)) {
@@ -183,7 +185,7 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
           ErrorCode::kInvalidArgument,
           fmt::format("unknown generate variant '{}' in '{}' (unguarded, noattr, "
                       "natural, fixed, kN, mMARGIN, iwWEIGHT, all, nosmooth, nocolour, nodetail, "
-                      "detailGAIN, smoothSIGMA, kpsSHRINK, zSCALE)",
+                      "detailGAIN, smoothSIGMA, kpsSHRINK, strangerPERCENTILE, zSCALE)",
                       p, name));
     }
   }

@@ -128,6 +128,7 @@ class GuardedGenerateMethod final : public FaceMethod {
     int index = -1;
     float similarity = 0;
     float faceness = -1;
+    float stranger_threshold = -1;
     double cost = 0;
     FaceAttributes attributes;
     cv::Mat pixels;
@@ -158,8 +159,9 @@ class GuardedGenerateMethod final : public FaceMethod {
     IdentityReceipt r;
     r.recogniser = embedder_->name();
     // This face's margin: the fixed one, or raised to what strangers score against it.
-    r.margin = bank_.empty() ? o_.margin
-                             : RelativeMargin(bank_, original, o_.relative_percentile, o_.margin);
+    r.margin = o_.UsesRelativeMargin()
+                   ? RelativeMargin(bank_, original, o_.relative_percentile, o_.margin)
+                   : o_.margin;
     r.age_before = before.age;
     r.female_before = before.p_female;
     if (before.expression >= 0) {
@@ -178,7 +180,11 @@ class GuardedGenerateMethod final : public FaceMethod {
       auto e = embedder_->Embed(c.pixels, local.kps5);
       if (!e.ok()) return e.status();
       c.similarity = static_cast<float>(original.dot(*e));
-      if (!(c.similarity < r.margin)) {
+      if (o_.UsesStrangerTest()) {  // the original, ranked among the bank's faces by the candidate
+        c.stranger_threshold = RelativeMargin(bank_, *e, o_.stranger_percentile, -1.f);
+      }
+      if (!(c.similarity < r.margin) ||
+          (o_.UsesStrangerTest() && !(c.similarity < c.stranger_threshold))) {
         ++r.rejected;
         return Status::Ok();
       }
@@ -224,6 +230,7 @@ class GuardedGenerateMethod final : public FaceMethod {
       best.pixels.copyTo(bgr(region));
       face.method = "generate";
       r.similarity = best.similarity;
+      r.stranger_threshold = best.stranger_threshold;
       r.faceness = best.faceness;
       r.age_after = best.attributes.age;
       r.female_after = best.attributes.p_female;
@@ -243,7 +250,7 @@ class GuardedGenerateMethod final : public FaceMethod {
   std::shared_ptr<IdentityEmbedder> embedder_;
   std::shared_ptr<AttributeEstimator> attributes_;
   std::shared_ptr<FacenessJudge> faceness_;
-  cv::Mat1f bank_;  // reference bank for relative margins (empty: the fixed margin)
+  cv::Mat1f bank_;  // reference bank for relative margins and the stranger test (or empty)
   std::map<int, TrackState> tracks_;  // by track id
 };
 

@@ -46,6 +46,15 @@ Expected<Anonymizer> Anonymizer::Create(const AnonymizerOptions& options) {
         return Status(ErrorCode::kInvalidArgument,
                       "identity guard: relative_percentile must be in [0, 100]");
       }
+      if (!(guard.stranger_percentile >= 0.f && guard.stranger_percentile <= 100.f)) {
+        return Status(ErrorCode::kInvalidArgument,
+                      "identity guard: stranger_percentile must be in [0, 100]");
+      }
+      if (guard.stranger_percentile > 0 && !guard.UsesStrangerTest()) {
+        return Status(ErrorCode::kInvalidArgument,
+                      "identity guard: the stranger test needs a reference bank, which only the "
+                      "arcface recogniser has");
+      }
       if (guard.recheck_every < 1) {
         return Status(ErrorCode::kInvalidArgument, "identity guard: recheck_every must be >= 1");
       }
@@ -58,7 +67,7 @@ Expected<Anonymizer> Anonymizer::Create(const AnonymizerOptions& options) {
       auto attributes = AttributeEstimator::Create(*models);
       if (!attributes.ok()) return attributes.status();
       cv::Mat1f bank;
-      if (guard.UsesRelativeMargin()) {
+      if (guard.UsesRelativeMargin() || guard.UsesStrangerTest()) {
         auto loaded = LoadIdentityBank(*models, guard.recogniser);
         if (!loaded.ok()) return loaded.status();
         bank = std::move(loaded).value();

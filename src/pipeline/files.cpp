@@ -387,6 +387,9 @@ nlohmann::json FaceJson(const Face& f) {
     g["passed"] = r.passed;
     if (r.passed) g["similarity"] = Rounded(r.similarity, 0.001);
     if (r.passed && r.faceness >= 0) g["faceness"] = Rounded(r.faceness, 0.001);
+    if (r.passed && r.stranger_threshold > -1) {
+      g["stranger_threshold"] = Rounded(r.stranger_threshold, 0.001);
+    }
     g["candidates_drawn"] = r.drawn;
     g["candidates_rejected"] = r.rejected;
     if (r.frames_since_check > 0) g["checked_frames_ago"] = r.frames_since_check;
@@ -423,6 +426,7 @@ std::string ReportsToJson(const std::vector<FileReport>& reports,
       doc["identity_guard"].update({{"recogniser", g.recogniser},
                                     {"margin", Rounded(g.margin, 0.001)},
                                     {"relative_margin", g.UsesRelativeMargin()},
+                                    {"stranger_percentile", g.stranger_percentile},
                                     {"candidates", g.candidates},
                                     {"good_enough", Rounded(g.good_enough, 0.001)},
                                     {"recheck_every", g.recheck_every},

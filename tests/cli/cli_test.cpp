@@ -56,21 +56,25 @@ TEST(Cli, AnonymizesAnImageAndWritesJson) {
 TEST(Cli, GenerateWritesAPrivacyReceiptPerFace) {
   test::TempDir dir;
   const std::string in = test::SamplePhoto("2008_002506.jpg").string();
-  // With the guard (relative margins, then one fixed margin), and without it.
-  for (const std::string mode : {"relative", "fixed", "off"}) {
+  // With the guard (relative margins, then one fixed margin, then with the stranger test), and
+  // without it.
+  for (const std::string mode : {"relative", "fixed", "strict", "off"}) {
     const bool guard = mode != "off";
     std::vector<std::string> args = {
         in,  "-o",     (dir / "g.jpg").string(),  "-m", "generate", "--seed",
         "3", "--json", (dir / "g.json").string(), "-q"};
     if (!guard) args.push_back("--no-identity-guard");
     if (mode == "fixed") args.push_back("--fixed-margin");
+    if (mode == "strict") args.insert(args.end(), {"--stranger-percentile", "50"});
     fs::remove(dir / "g.jpg");
     const auto r = Standin(args);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const auto json = nlohmann::json::parse(test::ReadBytes(dir / "g.json"));
     EXPECT_EQ(json["identity_guard"]["enabled"], guard);
     if (guard) {
-      EXPECT_EQ(json["identity_guard"]["relative_margin"], mode == "relative");
+      EXPECT_EQ(json["identity_guard"]["relative_margin"], mode != "fixed");
+      EXPECT_DOUBLE_EQ(json["identity_guard"]["stranger_percentile"].get<double>(),
+                       mode == "strict" ? 50.0 : 0.0);
     }
     const auto& faces = json["files"][0]["faces"];
     ASSERT_EQ(faces.size(), 3u);
@@ -89,6 +93,11 @@ TEST(Cli, GenerateWritesAPrivacyReceiptPerFace) {
       EXPECT_GE(g["candidates_drawn"].get<int>(), 1);
       if (g["passed"]) {
         EXPECT_LT(g["similarity"].get<double>(), g["margin"].get<double>());
+        // The stranger test: the stand-in's own bank percentile it had to stay below.
+        EXPECT_EQ(g.contains("stranger_threshold"), mode == "strict");
+        if (mode == "strict") {
+          EXPECT_LT(g["similarity"].get<double>(), g["stranger_threshold"].get<double>());
+        }
         EXPECT_TRUE(g["attributes_after"].contains("age"));
       }
       EXPECT_TRUE(g["attributes_before"].contains("p_female"));
@@ -112,6 +121,16 @@ int CountFrames(const fs::path& video) {
       test::Run({"ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0",
                  "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", video.string()});
   return r.exit_code == 0 ? std::atoi(r.out.c_str()) : -1;
+}
+
+TEST(Cli, TheStrangerTestNeedsArcface) {
+  test::TempDir dir;
+  const auto r =
+      Standin({test::SamplePhoto("2008_002506.jpg").string(), "-o", (dir / "g.jpg").string(), "-m",
+               "generate", "--recogniser", "dlib-resnet", "--stranger-percentile", "50", "-q"});
+  EXPECT_EQ(r.exit_code, 2);
+  ExpectOneErrorLine(r);
+  EXPECT_FALSE(fs::exists(dir / "g.jpg"));
 }
 
 TEST(Cli, ReadsAStreamUrlAndNeedsAnOutputFile) {

@@ -234,6 +234,13 @@ TEST(IdentityGuard, RejectsSettingsThatCannotWork) {
   o.generator.guard.recheck_every = 5;
   o.generator.guard.recogniser = "nobody";
   EXPECT_EQ(Anonymizer::Create(o).status().code(), ErrorCode::kInvalidArgument);
+  // The stranger test ranks against the reference bank, which only arcface has.
+  o.generator.guard.recogniser = "dlib-resnet";
+  o.generator.guard.stranger_percentile = 50.f;
+  EXPECT_EQ(Anonymizer::Create(o).status().code(), ErrorCode::kInvalidArgument);
+  o.generator.guard.recogniser = "arcface";
+  o.generator.guard.stranger_percentile = 101.f;
+  EXPECT_EQ(Anonymizer::Create(o).status().code(), ErrorCode::kInvalidArgument);
 }
 
 }  // namespace
@@ -296,6 +303,50 @@ TEST(IdentityGuard, RelativeMarginIsThePercentileOfTheOriginalAgainstTheBank) {
   for (int r = 0; r < 10; ++r) same.push_back(*e0);
   EXPECT_NEAR(RelativeMargin(same, *e0, 99.f, 0.315f), 1.f, 1e-4);
   EXPECT_FLOAT_EQ(RelativeMargin(-same, *e0, 99.f, 0.315f), 0.315f);
+}
+
+// The stranger test: a stand-in is kept only if, among the bank's faces ranked by their similarity
+// to the stand-in, the original is no closer than the given percentile. Checked again from the
+// final image: the kept stand-in's own similarities to the bank give the threshold in its receipt.
+TEST(IdentityGuard, TheStrangerTestKeepsOnlyStandInsToWhichTheOriginalIsAStranger) {
+  const Scene s;
+  auto store = ModelStore::Open();
+  ASSERT_TRUE(store.ok());
+  auto bank = LoadIdentityBank(*store, "arcface");
+  auto arcface = MakeIdentityEmbedder("arcface", *store);
+  ASSERT_TRUE(bank.ok() && arcface.ok());
+  IdentityGuardOptions off;
+  auto plain = Guarded(off);
+  auto plain_faces = s.faces;
+  ASSERT_TRUE(plain.Apply(s.image, plain_faces).ok());
+  IdentityGuardOptions g;
+  g.stranger_percentile = 50.f;
+  auto strict = Guarded(g);
+  auto faces = s.faces;
+  auto out = strict.Apply(s.image, faces);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  int passed = 0;
+  for (std::size_t i = 0; i < faces.size(); ++i) {
+    const Face& f = faces[i];
+    ASSERT_TRUE(f.receipt.has_value() && plain_faces[i].receipt.has_value());
+    EXPECT_FLOAT_EQ(plain_faces[i].receipt->stranger_threshold, -1.f);  // off by default
+    // Same seed, same candidates in the same order: the test only adds rejections.
+    EXPECT_GE(f.receipt->rejected, plain_faces[i].receipt->rejected);
+    if (!f.receipt->passed) {
+      EXPECT_EQ(f.method, "solid");
+      continue;
+    }
+    ++passed;
+    auto e = (*arcface)->Embed(*out, f.kps5);
+    ASSERT_TRUE(e.ok());
+    std::vector<float> sims;
+    for (int r = 0; r < bank->rows; ++r) sims.push_back(static_cast<float>(bank->row(r).dot(*e)));
+    std::sort(sims.begin(), sims.end());
+    EXPECT_NEAR(f.receipt->stranger_threshold, sims[499], 3e-3);  // rank ceil(0.5 x 1000) = 500
+    EXPECT_LT(f.receipt->similarity, f.receipt->stranger_threshold);
+    EXPECT_LT(f.receipt->similarity, f.receipt->margin);
+  }
+  EXPECT_GT(passed, 0);  // the scene's faces are not all fallbacks, so the check above ran
 }
 
 }  // namespace

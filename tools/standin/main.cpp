@@ -191,6 +191,14 @@ void AddIdentityGuardOptions(CLI::App& app, Args& a) {
                "Generate: one identity margin for every face, not raised per face to what "
                "strangers score (arcface's relative margin)")
       ->group(group);
+  app.add_option(
+         "--stranger-percentile", g.stranger_percentile,
+         "Generate: strict privacy (0 = off): also reject a stand-in unless the original is "
+         "no closer to it than this percentile of the reference bank's strangers (arcface; "
+         "at 50 fewer stand-ins are re-identified, and more faces get the fallback)")
+      ->check(CLI::Range(0.f, 100.f))
+      ->capture_default_str()
+      ->group(group);
   app.add_option("--natural-weight", g.natural_weight,
                  "Generate: weight of looking natural (a face detector's confidence in the "
                  "stand-in, ~3.5 ms per stand-in) when choosing among stand-ins")
