@@ -158,6 +158,17 @@ void BM_GenerateFaces(benchmark::State& state) {
   Record(state);
   state.counters["candidates"] = static_cast<double>(state.range(0));
 }
+// The same at the default K with the stranger test on (--stranger-percentile 50).
+void BM_GenerateFacesStrangerTest(benchmark::State& state) {
+  auto opts = GenerateOptions(true, standin::IdentityGuardOptions{}.candidates);
+  opts.generator.guard.stranger_percentile = 50.f;
+  auto anonymizer = Warm(*standin::Anonymizer::Create(opts));
+  for (auto _ : state) {
+    auto faces = F().faces;
+    benchmark::DoNotOptimize(anonymizer.Apply(F().image, faces));
+  }
+  Record(state);
+}
 void BM_EndToEndGenerate(benchmark::State& state) {
   static auto anonymizer = Warm(*standin::Anonymizer::Create(GenerateOptions(false, 1)));
   EndToEnd(state, anonymizer);
@@ -189,6 +200,7 @@ BENCHMARK(BM_GenerateFaces)
     ->Arg(8)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
+BENCHMARK(BM_GenerateFacesStrangerTest)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 

@@ -33,6 +33,10 @@ for b in bench:
     if b["name"].startswith("BM_GenerateFaces/") and not b["name"].startswith("BM_GenerateFaces/0/"):
         k = int(b["name"].split("/")[1])
         print(f"  K = {k}: {b['real_time']:.0f} ms = {b['real_time'] / base:.2f}x")
+guarded = next(b["real_time"] for b in bench if b["name"].startswith("BM_GenerateFaces/4/"))
+strict = runs["BM_GenerateFacesStrangerTest"]
+print(f"  K = 4 with the stranger test (--stranger-percentile 50): {strict:.0f} ms = {strict / base:.2f}x, "
+      f"{strict / guarded:.2f}x the default guard")
 print(f"photo end to end with the guard (default K): {runs['BM_EndToEndGenerateGuarded']:.0f} ms = "
       f"{runs['BM_EndToEndGenerateGuarded'] / runs['BM_EndToEndGenerate']:.2f}x generate without it")
 print(f"per candidate: arcface embedding {runs['BM_IdentityEmbed']:.1f} ms, age + gender "
