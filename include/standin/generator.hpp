@@ -68,7 +68,7 @@ struct IdentityGuardOptions {
   // percentile (0-100) of its own similarities to the reference bank (arcface only). The margins
   // above bound how close a candidate is to its original; this bounds how the original ranks among
   // the faces the candidate resembles, which is what a recogniser's rank-1 asks. Strict: at 50,
-  // AT&T rank-1 falls from 7.8% to 3.0% (arcface) but 1 face in 7 falls back
+  // AT&T rank-1 falls from 7.8% to 3.0% (arcface) but about 1 face in 8 falls back
   // (docs/identity-guard.md, session 10).
   float stranger_percentile = 0.f;
   // Whether candidates take the stranger test: asked for, and the recogniser has a reference bank.
