@@ -53,6 +53,15 @@ def transform_points(M, pts):
     return pts @ M[:, :2].T + M[:, 2]
 
 
+def beyond_image(M, R, h, w):
+    """[R, R] bool: the pixels of the R x R crop warped from an h x w image by M that sample
+    beyond the image (where a warp with a replicated border invents them)."""
+    grid = np.stack(np.meshgrid(np.arange(R), np.arange(R)), -1)
+    import cv2
+    src = transform_points(cv2.invertAffineTransform(np.asarray(M, np.float64)), grid)
+    return (src[..., 0] < 0) | (src[..., 1] < 0) | (src[..., 0] > w - 1) | (src[..., 1] > h - 1)
+
+
 def ellipse_mask(R, cx, cy, ax, ay, edge=MASK_EDGE):
     """Soft ellipse mask [R, R] float32, 1 = region to generate."""
     g = np.arange(R, dtype=np.float32) / R

@@ -42,10 +42,20 @@ def load_packed(path, device, product_context=False):
         if "ctx_index" not in d.files:
             raise SystemExit(f"{path} has no context crops: rebuild it with training/prepare.py")
         ci, co, cb = d["ctx_index"], d["ctx_offsets"], d["ctx_jpeg"]
-        ctx = to_tensor(np.stack([decode(cb, co, ci[i]) if ci[i] >= 0 else imgs[i] for i in range(len(imgs))]))
+        beyond_only = "ctx_format" in d.files and str(d["ctx_format"]) == "beyond-chip"
+
+        def context(i):
+            if ci[i] < 0:
+                return imgs[i]
+            c = decode(cb, co, ci[i])
+            if not beyond_only:  # an older pack: the whole context crop was stored
+                return c
+            outside = contract.beyond_image(d["align"][i], imgs.shape[1], *d["chip_hw"][i])
+            return np.where(outside[..., None], c, imgs[i])
+        ctx = to_tensor(np.stack([context(i) for i in range(len(imgs))]))
     kp = torch.from_numpy(d["kp"].astype(np.float32)).to(device)
     val = torch.from_numpy(d["val"].astype(bool))
-    return to_tensor(imgs), kp, val, [str(n) for n in d["names"]], ctx
+    return to_tensor(imgs), kp, val, [n.decode() if isinstance(n, bytes) else str(n) for n in d["names"]], ctx
 
 
 def masked_spectrum(img, m):
