@@ -146,28 +146,26 @@ standin::AnonymizerOptions GenerateOptions(bool guard, int candidates) {
   return opts;
 }
 // The generate method alone on the photo's 10 faces (detection and landmarks done once, outside
-// the loop): without the identity guard (the baseline), and with it at K candidates per face.
-void BM_GenerateFaces(benchmark::State& state) {
-  const bool guard = state.range(0) > 0;
-  auto anonymizer =
-      Warm(*standin::Anonymizer::Create(GenerateOptions(guard, static_cast<int>(state.range(0)))));
-  for (auto _ : state) {
-    auto faces = F().faces;
-    benchmark::DoNotOptimize(anonymizer.Apply(F().image, faces));
-  }
-  Record(state);
-  state.counters["candidates"] = static_cast<double>(state.range(0));
-}
-// The same at the default K with the stranger test on (--stranger-percentile 50).
-void BM_GenerateFacesStrangerTest(benchmark::State& state) {
-  auto opts = GenerateOptions(true, standin::IdentityGuardOptions{}.candidates);
-  opts.generator.guard.stranger_percentile = 50.f;
+// the loop).
+void GenerateFaces(benchmark::State& state, const standin::AnonymizerOptions& opts) {
   auto anonymizer = Warm(*standin::Anonymizer::Create(opts));
   for (auto _ : state) {
     auto faces = F().faces;
     benchmark::DoNotOptimize(anonymizer.Apply(F().image, faces));
   }
   Record(state);
+}
+// Without the identity guard (the baseline), and with it at K candidates per face.
+void BM_GenerateFaces(benchmark::State& state) {
+  const int k = static_cast<int>(state.range(0));
+  GenerateFaces(state, GenerateOptions(k > 0, k));
+  state.counters["candidates"] = static_cast<double>(k);
+}
+// The default K with the stranger test on (--stranger-percentile 50).
+void BM_GenerateFacesStrangerTest(benchmark::State& state) {
+  auto opts = GenerateOptions(true, standin::IdentityGuardOptions{}.candidates);
+  opts.generator.guard.stranger_percentile = 50.f;
+  GenerateFaces(state, opts);
 }
 void BM_EndToEndGenerate(benchmark::State& state) {
   static auto anonymizer = Warm(*standin::Anonymizer::Create(GenerateOptions(false, 1)));

@@ -167,6 +167,7 @@ class GuardedGenerateMethod final : public FaceMethod {
     if (before.expression >= 0) {
       r.expression_before = ExpressionNames()[static_cast<size_t>(before.expression)];
     }
+    const bool stranger_test = o_.UsesStrangerTest();
     Candidate best;
     auto judge = [&](int k) -> Status {
       Candidate c;
@@ -180,11 +181,10 @@ class GuardedGenerateMethod final : public FaceMethod {
       auto e = embedder_->Embed(c.pixels, local.kps5);
       if (!e.ok()) return e.status();
       c.similarity = static_cast<float>(original.dot(*e));
-      if (o_.UsesStrangerTest()) {  // the original, ranked among the bank's faces by the candidate
+      if (stranger_test) {  // the original, ranked among the bank's faces by the candidate
         c.stranger_threshold = RelativeMargin(bank_, *e, o_.stranger_percentile, -1.f);
       }
-      if (!(c.similarity < r.margin) ||
-          (o_.UsesStrangerTest() && !(c.similarity < c.stranger_threshold))) {
+      if (!(c.similarity < r.margin) || (stranger_test && !(c.similarity < c.stranger_threshold))) {
         ++r.rejected;
         return Status::Ok();
       }

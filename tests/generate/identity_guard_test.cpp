@@ -261,6 +261,15 @@ TEST(IdentityBank, HoldsUnitEmbeddingsForArcfaceOnly) {
   EXPECT_FALSE(LoadIdentityBank(*store, "dlib-resnet").ok());
 }
 
+// An embedding's similarities to every face of the bank, ascending (index k is rank k + 1).
+std::vector<float> SortedBankSimilarities(const cv::Mat1f& bank, const cv::Mat1f& embedding) {
+  std::vector<float> sims;
+  for (int r = 0; r < bank.rows; ++r)
+    sims.push_back(static_cast<float>(bank.row(r).dot(embedding)));
+  std::sort(sims.begin(), sims.end());
+  return sims;
+}
+
 // Each face's margin is the 99th percentile (nearest rank) of its original's similarities to the
 // bank, never below the fixed margin; recomputed here from the bank and the original.
 TEST(IdentityGuard, RelativeMarginIsThePercentileOfTheOriginalAgainstTheBank) {
@@ -278,9 +287,7 @@ TEST(IdentityGuard, RelativeMarginIsThePercentileOfTheOriginalAgainstTheBank) {
   for (const auto& f : faces) {
     auto e = (*arcface)->Embed(s.image, f.kps5);
     ASSERT_TRUE(e.ok());
-    std::vector<float> sims;
-    for (int r = 0; r < bank->rows; ++r) sims.push_back(static_cast<float>(bank->row(r).dot(*e)));
-    std::sort(sims.begin(), sims.end());
+    const std::vector<float> sims = SortedBankSimilarities(*bank, *e);
     const float expected = std::max(g.margin, sims[989]);  // rank ceil(0.99 x 1000) = 990
     ASSERT_TRUE(f.receipt.has_value());
     EXPECT_NEAR(f.receipt->margin, expected, 1e-4);
@@ -339,9 +346,7 @@ TEST(IdentityGuard, TheStrangerTestKeepsOnlyStandInsToWhichTheOriginalIsAStrange
     ++passed;
     auto e = (*arcface)->Embed(*out, f.kps5);
     ASSERT_TRUE(e.ok());
-    std::vector<float> sims;
-    for (int r = 0; r < bank->rows; ++r) sims.push_back(static_cast<float>(bank->row(r).dot(*e)));
-    std::sort(sims.begin(), sims.end());
+    const std::vector<float> sims = SortedBankSimilarities(*bank, *e);
     EXPECT_NEAR(f.receipt->stranger_threshold, sims[499], 3e-3);  // rank ceil(0.5 x 1000) = 500
     EXPECT_LT(f.receipt->similarity, f.receipt->stranger_threshold);
     EXPECT_LT(f.receipt->similarity, f.receipt->margin);
