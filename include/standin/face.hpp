@@ -26,6 +26,9 @@ struct IdentityReceipt {
   // -1 when the test was off.
   float stranger_threshold = -1;
   bool passed = false;  // a candidate passed; false: the face got the fallback method
+  // The chosen stand-in is this donor of the pool (IdentityGuardOptions::donors), not one of the
+  // face's own candidates; -1: its own. `drawn` and `rejected` count donors judged too.
+  int donor = -1;
   // Attributes of the original and of the chosen stand-in (age in years, probability of being
   // read as female, expression name; the expression is empty when it was not estimated).
   float age_before = 0, age_after = 0;

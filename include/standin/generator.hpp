@@ -42,6 +42,21 @@ struct GeneratorSpec {
 
 Expected<GeneratorSpec> LoadGeneratorSpec(const std::filesystem::path& manifest);
 
+// The donor pool (training/donor_pool.py, pinned in models/manifest.json): faces the generator
+// painted for training crops, each in the alignment template with that crop's keypoints (its
+// pose) and the crop's age and gender labels. A face whose own candidates all fail the identity
+// guard can take a donor instead of the fallback (IdentityGuardOptions::donors); a donor is
+// judged by the same guard as a candidate.
+struct DonorPool {
+  std::vector<cv::Mat> faces;  // R x R BGR, in the template
+  std::vector<std::vector<cv::Point2f>>
+      keypoints;              // per donor, the spec's keypoint sets, in [0, 1]
+  std::vector<float> age;     // years
+  std::vector<float> female;  // 1 female, 0 male
+};
+
+Expected<DonorPool> LoadDonorPool(const ModelStore& models, const GeneratorSpec& spec);
+
 // The identity guard: each face gets the best of several generated candidates whose identity is
 // provably far from the original's (FALCO's obfuscation margin, checked per face).
 struct IdentityGuardOptions {
@@ -63,14 +78,14 @@ struct IdentityGuardOptions {
   // score instead of failing closed; an adult keeps `margin` (docs/identity-guard.md).
   bool relative_margin = true;
   float relative_percentile = 99.f;
-  // The stranger test (off at 0): seen from the candidate, the original must look like a
-  // stranger. A candidate is also rejected when its similarity to the original is at or above this
-  // percentile (0-100) of its own similarities to the reference bank (arcface only). The margins
-  // above bound how close a candidate is to its original; this bounds how the original ranks among
-  // the faces the candidate resembles, which is what a recogniser's rank-1 asks. Strict: at 50,
-  // AT&T rank-1 falls from 7.8% to 3.0% (arcface) but about 1 face in 8 falls back
-  // (docs/identity-guard.md, session 10).
-  float stranger_percentile = 0.f;
+  // The stranger test (0 = off): seen from the candidate, the original must look like a stranger.
+  // A candidate is also rejected when its similarity to the original is at or above this
+  // percentile (0-100) of its own similarities to the reference bank (arcface only; not used with
+  // another recogniser, like the relative margin). The margins above bound how close a candidate
+  // is to its original; this bounds how the original ranks among the faces the candidate
+  // resembles, which is what a recogniser's rank-1 asks. Default since session 11, with `donors`:
+  // AT&T rank-1 (arcface) 7.8% -> 4.2% at the same share of faces painted (docs/identity-guard.md).
+  float stranger_percentile = 50.f;
   // Whether candidates take the stranger test: asked for, and the recogniser has a reference bank.
   [[nodiscard]] bool UsesStrangerTest() const {
     return stranger_percentile > 0 && recogniser == "arcface";
@@ -95,7 +110,15 @@ struct IdentityGuardOptions {
   // Candidates are drawn one by one; the search stops early at a passing candidate whose cost is
   // at most this (0: always draw all `candidates`).
   float good_enough = 0.25f;
-  // When no candidate passes, the face gets this method instead (never the too-similar face).
+  // When none of the face's own candidates passes, up to this many donors (DonorPool) are judged
+  // in turn, those nearest the face in pose, skin colour and labelled age and gender first; the
+  // first that passes is painted (0 = off). A donor was generated for somebody else's surroundings:
+  // its eyes, nose, mouth and cheeks carry nothing of this face's, and the outer part of the
+  // region (the contour) is the face's own first candidate. With the stranger test, about 1 face
+  // in 8 takes a donor (infants 2 in 5) and 0.4% fall back (docs/identity-guard.md, session 11).
+  int donors = 8;
+  // When no candidate (nor donor) passes, the face gets this method instead (never the
+  // too-similar face).
   MethodKind fallback = MethodKind::kSolid;
   // Videos: a track keeps its stand-in (the same latent) and is judged again every N frames; in
   // between, the verdict of the last check stands (its receipt says how many frames ago).
@@ -154,12 +177,13 @@ class FaceGenerator {
   // A face made ready for painting: its crop transform and the network input, built from the
   // face's surroundings only.
   struct Prepared {
-    cv::Rect roi;         // the part of the image the generated crop covers
-    cv::Mat Minv_roi;     // crop -> roi coordinates
-    cv::Mat1f mask_back;  // roi-sized: how much of each pixel is generated
-    cv::Mat condition;    // [1, 4 + K, R, R]
-    cv::Mat1f features;   // R x R: where the eyes, brows, nose and mouth are (detail_gain > 0)
-    bool grey = false;    // the kept surroundings are grey: paint a grey stand-in
+    cv::Rect roi;                        // the part of the image the generated crop covers
+    cv::Mat Minv_roi;                    // crop -> roi coordinates
+    cv::Mat1f mask_back;                 // roi-sized: how much of each pixel is generated
+    cv::Mat condition;                   // [1, 4 + K, R, R]
+    std::vector<cv::Point2f> keypoints;  // the condition's keypoints, in crop pixels
+    cv::Mat1f features;  // R x R: where the eyes, brows, nose and mouth are (detail_gain > 0)
+    bool grey = false;   // the kept surroundings are grey: paint a grey stand-in
     // The colour a stand-in is matched to (match_colour), found once per face: the weights of
     // the mask's soft edge (its skin-coloured part unless grey), their sum, and the photo's CIE
     // Lab sum under them.
@@ -174,6 +198,12 @@ class FaceGenerator {
   // `origin` (the whole image: origin (0, 0)); `target` must contain p.roi, as Prepare saw it
   // (the stand-in's colour is matched to what was there).
   Status Paint(cv::Mat& target, cv::Point origin, const Prepared& p, const cv::Mat& z);
+  // The network's R x R BGR face for latent `z`, in the template, before PaintFace.
+  Expected<cv::Mat> Generate(const Prepared& p, const cv::Mat& z);
+  // R x R weights of a donor's face (DonorPool) over the face's own generated one: 1 over the
+  // eyes, nose, mouth and cheeks, fading to 0 before the mask's outer part, where the face's own
+  // stand-in continues its surroundings (the contour) and the donor's would carry its source's.
+  [[nodiscard]] cv::Mat1f DonorWeight() const;
   // What Paint does after the network: paints an R x R BGR face in the template (the network's
   // output, or any face aligned by AlignedFace) through the same low-pass, detail gain, warp,
   // colour match and blend. `standin eval --stranger-control` paints real strangers with it.
@@ -210,6 +240,7 @@ std::unique_ptr<FaceMethod> MakeGenerateMethod(std::unique_ptr<FaceGenerator> ge
                                                std::shared_ptr<IdentityEmbedder> embedder,
                                                std::shared_ptr<AttributeEstimator> attributes,
                                                std::shared_ptr<FacenessJudge> faceness = nullptr,
-                                               cv::Mat1f bank = {});
+                                               cv::Mat1f bank = {},
+                                               std::shared_ptr<const DonorPool> donors = nullptr);
 
 }  // namespace standin

@@ -51,6 +51,11 @@ cv::Scalar WeightedSum(const cv::Mat& lab, const cv::Mat1f& w) {
 }
 }  // namespace
 
+EdgeColour ColourUnder(const cv::Mat& bgr, const cv::Mat1f& weights) {
+  CV_Assert(bgr.size() == weights.size() && bgr.type() == CV_8UC3);
+  return {weights, WeightedSum(BgrToLab(bgr), weights), cv::sum(weights)[0]};
+}
+
 EdgeColour EdgeColourOf(const cv::Mat& dst, const cv::Mat1f& alpha, bool skin_only) {
   CV_Assert(dst.size() == alpha.size() && dst.type() == CV_8UC3);
   EdgeColour e;

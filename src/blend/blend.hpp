@@ -29,6 +29,8 @@ struct EdgeColour {
 };
 EdgeColour EdgeColourOf(const cv::Mat& dst, const cv::Mat1f& alpha, bool skin_only);
 cv::Scalar ShiftToEdgeColour(cv::Mat& src, const EdgeColour& edge, double max_shift);
+// The colour of `bgr` under any weights (same size), to shift another image onto it.
+EdgeColour ColourUnder(const cv::Mat& bgr, const cv::Mat1f& weights);
 
 // 255 where a BGR pixel's chroma lies in the skin locus of 8-bit YCrCb (Cr 135-180, Cb 80-130,
 // Y above 25): every human skin tone, from the palest to the darkest, falls there under ordinary

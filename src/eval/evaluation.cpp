@@ -172,6 +172,8 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
       opts.generator.keypoint_shrink = static_cast<float>(*ks);  // e.g. generate-kps0.5
     } else if (auto q = NumberAfter(p, "stranger", true)) {
       g.stranger_percentile = static_cast<float>(*q);  // e.g. generate-stranger50
+    } else if (auto dn = NumberAfter(p, "donors", false)) {
+      g.donors = static_cast<int>(*dn);  // e.g. generate-donors4
     } else if (auto z = NumberAfter(p, "z", true)) {
       opts.generator.latent_scale = static_cast<float>(*z);  // e.g. generate-z1.5
     } else if (auto k = NumberAfter(p, "k", false)) {
@@ -185,7 +187,7 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
           ErrorCode::kInvalidArgument,
           fmt::format("unknown generate variant '{}' in '{}' (unguarded, noattr, "
                       "natural, fixed, kN, mMARGIN, iwWEIGHT, all, nosmooth, nocolour, nodetail, "
-                      "detailGAIN, smoothSIGMA, kpsSHRINK, strangerPERCENTILE, zSCALE)",
+                      "detailGAIN, smoothSIGMA, kpsSHRINK, strangerPERCENTILE, donorsN, zSCALE)",
                       p, name));
     }
   }

@@ -2,7 +2,10 @@
 #include <cmath>
 #include <map>
 #include <numeric>
+#include <opencv2/imgproc.hpp>
+#include <set>
 
+#include "blend/blend.hpp"
 #include "standin/analysis.hpp"
 #include "standin/generator.hpp"
 #include "standin/methods.hpp"
@@ -22,6 +25,72 @@ std::vector<size_t> PaintOrder(const std::vector<Face>& faces) {
 
 std::uint64_t LatentKey(const Face& f, size_t index) {
   return f.track_id >= 0 ? static_cast<std::uint64_t>(f.track_id) : index;
+}
+
+// Donor `d` moved onto the face's keypoints (crop pixels): the least-squares affine map of its
+// keypoints to the face's, so that its eyes, mouth and chin land where the face's pose puts them.
+cv::Mat FitDonor(const DonorPool& pool, int d, const std::vector<cv::Point2f>& kp) {
+  const cv::Mat& face = pool.faces[static_cast<size_t>(d)];
+  const auto& from = pool.keypoints[static_cast<size_t>(d)];
+  const auto n = static_cast<int>(std::min(from.size(), kp.size()));
+  cv::Mat1d A(2 * n, 6, 0.0), b(2 * n, 1);
+  for (int i = 0; i < n; ++i) {
+    const cv::Point2f q = from[static_cast<size_t>(i)] * static_cast<float>(face.cols);
+    A(2 * i, 0) = A(2 * i + 1, 3) = q.x;
+    A(2 * i, 1) = A(2 * i + 1, 4) = q.y;
+    A(2 * i, 2) = A(2 * i + 1, 5) = 1;
+    b(2 * i) = kp[static_cast<size_t>(i)].x;
+    b(2 * i + 1) = kp[static_cast<size_t>(i)].y;
+  }
+  cv::Mat1d m;
+  if (n < 3 || !cv::solve(A, b, m, cv::DECOMP_SVD)) return face.clone();
+  cv::Mat out;
+  cv::warpAffine(face, out, m.reshape(1, 2), face.size(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+  return out;
+}
+
+// The mean CIE Lab colour of each donor's skin at the mask's soft edge, where the colour match
+// compares a stand-in with the photo.
+std::vector<cv::Scalar> DonorEdgeColours(const DonorPool& pool, const cv::Mat1f& mask) {
+  std::vector<cv::Scalar> lab;
+  for (const cv::Mat& face : pool.faces) {
+    const blend::EdgeColour e = blend::EdgeColourOf(face, mask, /*skin_only=*/true);
+    lab.push_back(e.total > 1e-6 ? e.lab_sum / e.total : cv::Scalar::all(-1));
+  }
+  return lab;
+}
+
+// The order in which donors are tried for a face, cheapest first: the pose distance (mean
+// keypoint distance, in crop sides, per 0.02); the colour distance of the donor's skin from the
+// photo's at the mask's edge (CIE Lab, per 25 units, the colour match's largest shift; lightness
+// only in a grey photo); and the distance of its labelled age and gender from the original's
+// estimate, as in the guard's choice cost, when the original's attributes are known.
+std::vector<int> DonorOrder(const DonorPool& pool, const std::vector<cv::Scalar>& donor_lab,
+                            const FaceGenerator::Prepared& p, int R, const FaceAttributes* before) {
+  const std::vector<cv::Point2f>& kp = p.keypoints;
+  const bool colour = p.edge_total > 1e-6;
+  const cv::Scalar lab = colour ? p.edge_lab_sum / p.edge_total : cv::Scalar();
+  std::vector<std::pair<double, int>> ranked;
+  for (size_t d = 0; d < pool.faces.size(); ++d) {
+    double pose = 0;
+    const auto& from = pool.keypoints[d];
+    const size_t n = std::min(from.size(), kp.size());
+    for (size_t i = 0; i < n; ++i) pose += cv::norm(from[i] * static_cast<float>(R) - kp[i]);
+    double cost = pose / static_cast<double>(std::max<size_t>(n, 1) * R) / 0.02;
+    if (colour && donor_lab[d][0] >= 0) {
+      const cv::Scalar diff = donor_lab[d] - lab;
+      cost += (p.grey ? std::abs(diff[0]) : cv::norm(cv::Vec3d(diff[0], diff[1], diff[2]))) / 25.0;
+    }
+    if (before) {
+      cost += 0.5 * (std::min(1.0, std::abs(pool.age[d] - before->age) / 20.0) +
+                     std::abs(pool.female[d] - before->p_female));
+    }
+    ranked.emplace_back(cost, static_cast<int>(d));
+  }
+  std::sort(ranked.begin(), ranked.end());
+  std::vector<int> order;
+  for (const auto& r : ranked) order.push_back(r.second);
+  return order;
 }
 
 class GenerateMethod final : public FaceMethod {
@@ -48,13 +117,15 @@ class GuardedGenerateMethod final : public FaceMethod {
   GuardedGenerateMethod(std::unique_ptr<FaceGenerator> g, const IdentityGuardOptions& o,
                         std::shared_ptr<IdentityEmbedder> embedder,
                         std::shared_ptr<AttributeEstimator> attributes,
-                        std::shared_ptr<FacenessJudge> faceness, cv::Mat1f bank)
+                        std::shared_ptr<FacenessJudge> faceness, cv::Mat1f bank,
+                        std::shared_ptr<const DonorPool> donors)
       : generator_(std::move(g)),
         o_(o),
         embedder_(std::move(embedder)),
         attributes_(std::move(attributes)),
         faceness_(std::move(faceness)),
-        bank_(std::move(bank)) {}
+        bank_(std::move(bank)),
+        donors_(std::move(donors)) {}
 
   Status Apply(cv::Mat& bgr, std::vector<Face>& faces) override {
     // A video track judged less than `recheck_every` frames ago keeps its verdict.
@@ -79,6 +150,7 @@ class GuardedGenerateMethod final : public FaceMethod {
         before[i] = std::move(a).value();
       }
     }
+    used_donors_.clear();
     for (size_t i : PaintOrder(faces)) {
       const std::uint64_t key = LatentKey(faces[i], i);
       if (Status s = reuse[i] ? Reuse(bgr, faces[i], key, tracks_.at(faces[i].track_id))
@@ -95,6 +167,7 @@ class GuardedGenerateMethod final : public FaceMethod {
   // frames since it was judged.
   struct TrackState {
     int candidate = -1;
+    int donor = -1;  // the stand-in is this donor (candidate is then -1)
     int since = 0;
     IdentityReceipt receipt;
   };
@@ -104,17 +177,40 @@ class GuardedGenerateMethod final : public FaceMethod {
     ++t.since;
     face.receipt = t.receipt;
     face.receipt->frames_since_check = t.since;
-    if (t.candidate < 0) return Fallback(bgr, face);
+    if (t.candidate < 0 && t.donor < 0) return Fallback(bgr, face);
     auto prepared = generator_->Prepare(bgr, face);
     if (!prepared.ok()) return prepared.status();
     if (!prepared->has_value()) return generator_->Replace(bgr, face, key);  // too small: pixelate
-    if (Status s = generator_->Paint(bgr, {0, 0}, **prepared, generator_->Latent(key, t.candidate));
-        !s.ok()) {
+    const FaceGenerator::Prepared& p = **prepared;
+    if (t.donor >= 0) {
+      auto own = generator_->Generate(p, generator_->Latent(key, 0));
+      if (!own.ok()) return own.status();
+      if (Status s = generator_->PaintFace(bgr, {0, 0}, p, DonorFace(p, *own, t.donor)); !s.ok()) {
+        return s;
+      }
+    } else if (Status s = generator_->Paint(bgr, {0, 0}, p, generator_->Latent(key, t.candidate));
+               !s.ok()) {
       return s;
     }
     face.method = "generate";
     return Status::Ok();
   }
+
+  // Donor `d`'s face fitted to the face's pose, over `own` (the face's own first candidate, in
+  // the template), which keeps the outer part of the region: the contour that continues the
+  // surroundings.
+  // The donor's colour is first moved onto the own face's (their mean CIE Lab under the weights),
+  // so skin tone and light continue from the contour inward.
+  cv::Mat DonorFace(const FaceGenerator::Prepared& p, const cv::Mat& own, int d) {
+    if (donor_weight_.empty()) donor_weight_ = generator_->DonorWeight();
+    cv::Mat donor = FitDonor(*donors_, d, p.keypoints);
+    blend::ShiftToEdgeColour(donor, blend::ColourUnder(own, donor_weight_), kDonorColourShift);
+    cv::Mat mixed;
+    cv::blendLinear(donor, own, donor_weight_, 1.f - donor_weight_, mixed);
+    return mixed;
+  }
+
+  static constexpr double kDonorColourShift = 40.0;  // CIE Lab units
 
   // Fail closed: the fallback method, never a too-similar candidate.
   Status Fallback(cv::Mat& bgr, Face& face) const {
@@ -125,7 +221,8 @@ class GuardedGenerateMethod final : public FaceMethod {
   }
 
   struct Candidate {
-    int index = -1;
+    int index = -1;  // the face's own candidate k, or -1
+    int donor = -1;  // or this donor of the pool
     float similarity = 0;
     float faceness = -1;
     float stranger_threshold = -1;
@@ -169,13 +266,29 @@ class GuardedGenerateMethod final : public FaceMethod {
     }
     const bool stranger_test = o_.UsesStrangerTest();
     Candidate best;
-    auto judge = [&](int k) -> Status {
+    cv::Mat own_face;  // for donors: the face's own first candidate, in the template
+    // Judges the face's own candidate k (donor < 0) or a donor of the pool.
+    auto judge = [&](int k, int donor = -1) -> Status {
       Candidate c;
-      c.index = k;
+      c.index = donor < 0 ? k : -1;
+      c.donor = donor;
       c.pixels = bgr(region).clone();
-      if (Status s = generator_->Paint(c.pixels, region.tl(), p, generator_->Latent(key, k));
-          !s.ok()) {
-        return s;
+      if (donor < 0) {
+        if (Status s = generator_->Paint(c.pixels, region.tl(), p, generator_->Latent(key, k));
+            !s.ok()) {
+          return s;
+        }
+      } else {
+        if (own_face.empty()) {  // the face's own first candidate, generated once per face
+          auto own = generator_->Generate(p, generator_->Latent(key, 0));
+          if (!own.ok()) return own.status();
+          own_face = std::move(own).value();
+        }
+        if (Status s =
+                generator_->PaintFace(c.pixels, region.tl(), p, DonorFace(p, own_face, donor));
+            !s.ok()) {
+          return s;
+        }
       }
       ++r.drawn;
       auto e = embedder_->Embed(c.pixels, local.kps5);
@@ -207,7 +320,7 @@ class GuardedGenerateMethod final : public FaceMethod {
                     (1.0 - c.attributes.expression_probs[static_cast<size_t>(before.expression)]);
         }
       }
-      if (best.index < 0 || c.cost < best.cost) best = std::move(c);
+      if (!Chosen(best) || c.cost < best.cost) best = std::move(c);
       return Status::Ok();
     };
     // In videos a track keeps the candidate chosen when it first appeared (one stable stand-in
@@ -216,19 +329,36 @@ class GuardedGenerateMethod final : public FaceMethod {
     const bool tracked = face.track_id >= 0;
     const auto it = tracks_.find(face.track_id);
     const int kept = tracked && it != tracks_.end() ? it->second.candidate : -1;
-    if (kept >= 0) {
-      if (Status s = judge(kept); !s.ok()) return s;
+    const int kept_donor = tracked && it != tracks_.end() && donors_ ? it->second.donor : -1;
+    if (kept >= 0 || kept_donor >= 0) {
+      if (Status s = judge(kept, kept_donor); !s.ok()) return s;
     }
-    const bool kept_passed = kept >= 0 && best.index >= 0;
+    const bool kept_passed = (kept >= 0 || kept_donor >= 0) && Chosen(best);
     for (int k = 0; !kept_passed && k < o_.candidates; ++k) {
       if (k == kept) continue;
       if (Status s = judge(k); !s.ok()) return s;
-      if (best.index >= 0 && best.cost <= o_.good_enough) break;  // no need to look further
+      if (Chosen(best) && best.cost <= o_.good_enough) break;  // no need to look further
     }
-    r.passed = best.index >= 0;
+    // None of its own passed: the donors nearest in pose and attributes, one by one, each used
+    // at most once per image.
+    if (!Chosen(best) && donors_ && o_.donors > 0) {
+      int tried = 0;
+      if (donor_lab_.empty()) donor_lab_ = DonorEdgeColours(*donors_, generator_->CropMask());
+      for (int d : DonorOrder(*donors_, donor_lab_, p, generator_->spec().resolution,
+                              attributes_ ? &before : nullptr)) {
+        if (tried == o_.donors) break;
+        if (used_donors_.count(d) != 0) continue;
+        ++tried;
+        if (Status s = judge(-1, d); !s.ok()) return s;
+        if (Chosen(best)) break;
+      }
+    }
+    r.passed = Chosen(best);
     if (r.passed) {
       best.pixels.copyTo(bgr(region));
       face.method = "generate";
+      r.donor = best.donor;
+      if (best.donor >= 0) used_donors_.insert(best.donor);
       r.similarity = best.similarity;
       r.stranger_threshold = best.stranger_threshold;
       r.faceness = best.faceness;
@@ -240,7 +370,7 @@ class GuardedGenerateMethod final : public FaceMethod {
     } else if (Status s = Fallback(bgr, face); !s.ok()) {
       return s;
     }
-    if (tracked) tracks_[face.track_id] = {best.index, 0, r};
+    if (tracked) tracks_[face.track_id] = {best.index, best.donor, 0, r};
     face.receipt = std::move(r);
     return Status::Ok();
   }
@@ -250,8 +380,14 @@ class GuardedGenerateMethod final : public FaceMethod {
   std::shared_ptr<IdentityEmbedder> embedder_;
   std::shared_ptr<AttributeEstimator> attributes_;
   std::shared_ptr<FacenessJudge> faceness_;
+  static bool Chosen(const Candidate& c) { return c.index >= 0 || c.donor >= 0; }
+
   cv::Mat1f bank_;  // reference bank for relative margins and the stranger test (or empty)
-  std::map<int, TrackState> tracks_;  // by track id
+  std::shared_ptr<const DonorPool> donors_;  // or null
+  std::vector<cv::Scalar> donor_lab_;        // DonorEdgeColours, found at the first use
+  cv::Mat1f donor_weight_;                   // FaceGenerator::DonorWeight, found at the first use
+  std::set<int> used_donors_;                // donors painted in the current image
+  std::map<int, TrackState> tracks_;         // by track id
 };
 
 }  // namespace
@@ -265,11 +401,12 @@ std::unique_ptr<FaceMethod> MakeGenerateMethod(std::unique_ptr<FaceGenerator> ge
                                                std::shared_ptr<IdentityEmbedder> embedder,
                                                std::shared_ptr<AttributeEstimator> attributes,
                                                std::shared_ptr<FacenessJudge> faceness,
-                                               cv::Mat1f bank) {
+                                               cv::Mat1f bank,
+                                               std::shared_ptr<const DonorPool> donors) {
   if (!embedder) return MakeGenerateMethod(std::move(generator));
   return std::make_unique<GuardedGenerateMethod>(std::move(generator), guard, std::move(embedder),
                                                  std::move(attributes), std::move(faceness),
-                                                 std::move(bank));
+                                                 std::move(bank), std::move(donors));
 }
 
 }  // namespace standin

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <opencv2/calib3d.hpp>
+#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <random>
 
@@ -123,6 +124,57 @@ Expected<GeneratorSpec> LoadGeneratorSpec(const fs::path& manifest) {
     }
   }
   return s;
+}
+
+Expected<DonorPool> LoadDonorPool(const ModelStore& models, const GeneratorSpec& spec) {
+  // Both files are pinned by the manifest; the JSON also names the generator it came from.
+  auto info_path = models.Path("donor_pool");
+  if (!info_path.ok()) return info_path.status();
+  auto atlas_path = models.Path("donor_pool_atlas");
+  if (!atlas_path.ok()) return atlas_path.status();
+  DonorPool pool;
+  try {
+    std::ifstream in(*info_path);
+    const auto j = nlohmann::json::parse(in);
+    if (j.at("generator").get<std::string>() != spec.name ||
+        j.at("resolution").get<int>() != spec.resolution) {
+      return Status(ErrorCode::kModelMissing,
+                    fmt::format("donor pool {} was made for {} at {} px, the generator is {}: "
+                                "rebuild it with training/donor_pool.py",
+                                info_path->string(), j.at("generator").get<std::string>(),
+                                j.at("resolution").get<int>(), spec.name));
+    }
+    const cv::Mat atlas = cv::imread(atlas_path->string(), cv::IMREAD_COLOR);
+    const int R = spec.resolution;
+    const int per_row = j.at("per_row").get<int>();
+    const auto& donors = j.at("donors");
+    const int n = static_cast<int>(donors.size());
+    if (atlas.empty() || per_row < 1 || atlas.cols != per_row * R ||
+        atlas.rows < R * ((n + per_row - 1) / per_row)) {
+      return Status(ErrorCode::kModelMissing,
+                    fmt::format("donor pool atlas {} does not hold {} faces of {} px",
+                                atlas_path->string(), n, R));
+    }
+    for (int i = 0; i < n; ++i) {
+      const auto& d = donors.at(static_cast<size_t>(i));
+      std::vector<cv::Point2f> kp;
+      for (const auto& q : d.at("keypoints"))
+        kp.emplace_back(q.at(0).get<float>(), q.at(1).get<float>());
+      if (kp.size() != spec.keypoint_sets.size()) {
+        return Status(ErrorCode::kModelMissing,
+                      fmt::format("donor pool {}: donor {} has {} keypoints, the generator {}",
+                                  info_path->string(), i, kp.size(), spec.keypoint_sets.size()));
+      }
+      pool.faces.push_back(atlas(cv::Rect(i % per_row * R, i / per_row * R, R, R)).clone());
+      pool.keypoints.push_back(std::move(kp));
+      pool.age.push_back(d.at("age").get<float>());
+      pool.female.push_back(d.at("female").get<float>());
+    }
+  } catch (const std::exception& ex) {
+    return Status(ErrorCode::kModelMissing,
+                  fmt::format("donor pool {} is unreadable ({})", info_path->string(), ex.what()));
+  }
+  return pool;
 }
 
 Expected<std::unique_ptr<FaceGenerator>> FaceGenerator::Create(const ModelStore& models,
@@ -321,12 +373,34 @@ Expected<std::optional<FaceGenerator::Prepared>> FaceGenerator::Prepare(const cv
   }
   p.condition = BuildCondition(crop_rgb, kp);
   if (options_.detail_gain > 0) p.features = FeatureWeight(R, kp);
+  p.keypoints = std::move(kp);
   return std::optional<Prepared>(std::move(p));
 }
 
 Status FaceGenerator::Paint(cv::Mat& target, cv::Point origin, const Prepared& p,
                             const cv::Mat& z) {
   if (p.roi.empty()) return Status::Ok();
+  auto generated = Generate(p, z);
+  if (!generated.ok()) return generated.status();
+  return PaintFace(target, origin, p, std::move(generated).value());
+}
+
+cv::Mat1f FaceGenerator::DonorWeight() const {
+  // The mask's ellipse radius r (1 at its outer edge): weight 1 inside r = 0.65, 0 from r = 0.8.
+  constexpr float kInner = 0.65f, kOuter = 0.8f;
+  const int R = spec_.resolution;
+  cv::Mat1f w(R, R);
+  for (int y = 0; y < R; ++y) {
+    for (int x = 0; x < R; ++x) {
+      const float u = (static_cast<float>(x) / R - spec_.mask_cx) / spec_.mask_ax;
+      const float v = (static_cast<float>(y) / R - spec_.mask_cy) / spec_.mask_ay;
+      w(y, x) = std::clamp((kOuter - std::sqrt(u * u + v * v)) / (kOuter - kInner), 0.f, 1.f);
+    }
+  }
+  return w;
+}
+
+Expected<cv::Mat> FaceGenerator::Generate(const Prepared& p, const cv::Mat& z) {
   auto out = Run(p.condition, z);
   if (!out.ok()) return out.status();
   // [1, 3, R, R] RGB in [-1, 1] -> BGR u8.
@@ -340,7 +414,7 @@ Status FaceGenerator::Paint(cv::Mat& target, cv::Point origin, const Prepared& p
   }
   cv::Mat generated;
   cv::merge(planes, generated);
-  return PaintFace(target, origin, p, std::move(generated));
+  return generated;
 }
 
 Status FaceGenerator::PaintFace(cv::Mat& target, cv::Point origin, const Prepared& p,

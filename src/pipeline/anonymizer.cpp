@@ -50,10 +50,8 @@ Expected<Anonymizer> Anonymizer::Create(const AnonymizerOptions& options) {
         return Status(ErrorCode::kInvalidArgument,
                       "identity guard: stranger_percentile must be in [0, 100]");
       }
-      if (guard.stranger_percentile > 0 && !guard.UsesStrangerTest()) {
-        return Status(ErrorCode::kInvalidArgument,
-                      "identity guard: the stranger test needs a reference bank, which only the "
-                      "arcface recogniser has");
+      if (guard.donors < 0 || guard.donors > 1000) {
+        return Status(ErrorCode::kInvalidArgument, "identity guard: donors must be in [0, 1000]");
       }
       if (guard.recheck_every < 1) {
         return Status(ErrorCode::kInvalidArgument, "identity guard: recheck_every must be >= 1");
@@ -78,9 +76,15 @@ Expected<Anonymizer> Anonymizer::Create(const AnonymizerOptions& options) {
         if (!judge.ok()) return judge.status();
         faceness = std::move(judge).value();
       }
-      a.method_ =
-          MakeGenerateMethod(std::move(generator).value(), guard, std::move(embedder).value(),
-                             std::move(attributes).value(), std::move(faceness), std::move(bank));
+      std::shared_ptr<const DonorPool> donors;
+      if (guard.donors > 0) {
+        auto pool = LoadDonorPool(*models, (*generator)->spec());
+        if (!pool.ok()) return pool.status();
+        donors = std::make_shared<const DonorPool>(std::move(pool).value());
+      }
+      a.method_ = MakeGenerateMethod(std::move(generator).value(), guard,
+                                     std::move(embedder).value(), std::move(attributes).value(),
+                                     std::move(faceness), std::move(bank), std::move(donors));
     }
   } else {
     a.method_ = MakeMethod(options.method);

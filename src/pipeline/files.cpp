@@ -386,6 +386,7 @@ nlohmann::json FaceJson(const Face& f) {
     g["margin"] = Rounded(r.margin, 0.001);
     g["passed"] = r.passed;
     if (r.passed) g["similarity"] = Rounded(r.similarity, 0.001);
+    if (r.passed && r.donor >= 0) g["donor"] = r.donor;
     if (r.passed && r.faceness >= 0) g["faceness"] = Rounded(r.faceness, 0.001);
     if (r.passed && r.stranger_threshold > -1) {
       g["stranger_threshold"] = Rounded(r.stranger_threshold, 0.001);
@@ -423,21 +424,23 @@ std::string ReportsToJson(const std::vector<FileReport>& reports,
     const IdentityGuardOptions& g = options.generator.guard;
     doc["identity_guard"] = {{"enabled", g.enabled}};
     if (g.enabled) {
-      doc["identity_guard"].update({{"recogniser", g.recogniser},
-                                    {"margin", Rounded(g.margin, 0.001)},
-                                    {"relative_margin", g.UsesRelativeMargin()},
-                                    {"stranger_percentile", g.stranger_percentile},
-                                    {"candidates", g.candidates},
-                                    {"good_enough", Rounded(g.good_enough, 0.001)},
-                                    {"recheck_every", g.recheck_every},
-                                    {"attribute_weight", g.attribute_weight},
-                                    {"expression_weight", g.expression_weight},
-                                    {"identity_weight", g.identity_weight},
-                                    {"natural_weight", g.natural_weight},
-                                    {"fallback", MethodName(g.fallback)},
-                                    {"note",
-                                     "similarity = cosine similarity of the stand-in to the "
-                                     "original face; the original's embedding is never written"}});
+      doc["identity_guard"].update(
+          {{"recogniser", g.recogniser},
+           {"margin", Rounded(g.margin, 0.001)},
+           {"relative_margin", g.UsesRelativeMargin()},
+           {"stranger_percentile", g.UsesStrangerTest() ? g.stranger_percentile : 0.f},
+           {"candidates", g.candidates},
+           {"donors", g.donors},
+           {"good_enough", Rounded(g.good_enough, 0.001)},
+           {"recheck_every", g.recheck_every},
+           {"attribute_weight", g.attribute_weight},
+           {"expression_weight", g.expression_weight},
+           {"identity_weight", g.identity_weight},
+           {"natural_weight", g.natural_weight},
+           {"fallback", MethodName(g.fallback)},
+           {"note",
+            "similarity = cosine similarity of the stand-in to the "
+            "original face; the original's embedding is never written"}});
     }
   }
   doc["files"] = nlohmann::json::array();

@@ -56,16 +56,18 @@ TEST(Cli, AnonymizesAnImageAndWritesJson) {
 TEST(Cli, GenerateWritesAPrivacyReceiptPerFace) {
   test::TempDir dir;
   const std::string in = test::SamplePhoto("2008_002506.jpg").string();
-  // With the guard (relative margins, then one fixed margin, then with the stranger test), and
-  // without it.
-  for (const std::string mode : {"relative", "fixed", "strict", "off"}) {
+  // With the guard (by default: relative margins, the stranger test and donors; then one fixed
+  // margin; then neither the stranger test nor donors), and without it.
+  for (const std::string mode : {"default", "fixed", "lenient", "off"}) {
     const bool guard = mode != "off";
     std::vector<std::string> args = {
         in,  "-o",     (dir / "g.jpg").string(),  "-m", "generate", "--seed",
         "3", "--json", (dir / "g.json").string(), "-q"};
     if (!guard) args.push_back("--no-identity-guard");
     if (mode == "fixed") args.push_back("--fixed-margin");
-    if (mode == "strict") args.insert(args.end(), {"--stranger-percentile", "50"});
+    if (mode == "lenient") {
+      args.insert(args.end(), {"--stranger-percentile", "0", "--donors", "0"});
+    }
     fs::remove(dir / "g.jpg");
     const auto r = Standin(args);
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -74,7 +76,8 @@ TEST(Cli, GenerateWritesAPrivacyReceiptPerFace) {
     if (guard) {
       EXPECT_EQ(json["identity_guard"]["relative_margin"], mode != "fixed");
       EXPECT_DOUBLE_EQ(json["identity_guard"]["stranger_percentile"].get<double>(),
-                       mode == "strict" ? 50.0 : 0.0);
+                       mode == "lenient" ? 0.0 : 50.0);
+      EXPECT_EQ(json["identity_guard"]["donors"].get<int>(), mode == "lenient" ? 0 : 8);
     }
     const auto& faces = json["files"][0]["faces"];
     ASSERT_EQ(faces.size(), 3u);
@@ -89,16 +92,24 @@ TEST(Cli, GenerateWritesAPrivacyReceiptPerFace) {
       } else {
         EXPECT_GE(g["margin"].get<double>(), 0.315);
       }
-      EXPECT_LE(g["candidates_drawn"].get<int>(), json["identity_guard"]["candidates"].get<int>());
+      EXPECT_LE(g["candidates_drawn"].get<int>(), json["identity_guard"]["candidates"].get<int>() +
+                                                      json["identity_guard"]["donors"].get<int>());
       EXPECT_GE(g["candidates_drawn"].get<int>(), 1);
       if (g["passed"]) {
         EXPECT_LT(g["similarity"].get<double>(), g["margin"].get<double>());
         // The stranger test: the stand-in's own bank percentile it had to stay below.
-        EXPECT_EQ(g.contains("stranger_threshold"), mode == "strict");
-        if (mode == "strict") {
+        EXPECT_EQ(g.contains("stranger_threshold"), mode != "lenient");
+        if (mode != "lenient") {
           EXPECT_LT(g["similarity"].get<double>(), g["stranger_threshold"].get<double>());
         }
         EXPECT_TRUE(g["attributes_after"].contains("age"));
+        // A donor stands in only after all of the face's own candidates were drawn.
+        if (g.contains("donor")) {
+          EXPECT_NE(mode, "lenient");
+          EXPECT_GT(g["candidates_drawn"].get<int>(),
+                    json["identity_guard"]["candidates"].get<int>());
+          EXPECT_GE(g["donor"].get<int>(), 0);
+        }
       }
       EXPECT_TRUE(g["attributes_before"].contains("p_female"));
     }

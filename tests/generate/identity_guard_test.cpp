@@ -46,7 +46,7 @@ TEST(IdentityGuard, ReceiptsMatchAnIndependentMeasurementOfTheOutput) {
     EXPECT_EQ(r.recogniser, "arcface");
     EXPECT_GE(r.margin, g.margin);  // raised per face by the relative margin (tested below)
     EXPECT_GE(r.drawn, 1);
-    EXPECT_LE(r.drawn, g.candidates);
+    EXPECT_LE(r.drawn, g.candidates + g.donors);
     EXPECT_LT(r.rejected, r.drawn);
     ASSERT_TRUE(r.passed);
     EXPECT_EQ(f.method, "generate");
@@ -119,6 +119,7 @@ TEST(IdentityGuard, NoPassingCandidateFailsClosedToTheFallback) {
   g.margin = -1.f;  // no cosine similarity is below -1: every candidate is rejected
   g.relative_margin = false;
   g.candidates = 2;
+  g.donors = 3;  // the donors fail too
   g.fallback = MethodKind::kSolid;
   auto a = Guarded(g);
   auto faces = s.faces;
@@ -127,8 +128,9 @@ TEST(IdentityGuard, NoPassingCandidateFailsClosedToTheFallback) {
   for (const auto& f : faces) {
     ASSERT_TRUE(f.receipt.has_value());
     EXPECT_FALSE(f.receipt->passed);
-    EXPECT_EQ(f.receipt->drawn, 2);
-    EXPECT_EQ(f.receipt->rejected, 2);
+    EXPECT_EQ(f.receipt->drawn, 2 + 3);
+    EXPECT_EQ(f.receipt->rejected, 2 + 3);
+    EXPECT_EQ(f.receipt->donor, -1);
     EXPECT_EQ(f.method, "solid");
     // The face's centre is the solid fill, not a rejected stand-in.
     const cv::Point c(cvRound(f.box.x + f.box.width / 2), cvRound(f.box.y + f.box.height / 2));
@@ -143,6 +145,8 @@ TEST(IdentityGuard, ATighterMarginRejectsMoreAndNeverKeepsACandidateAboveIt) {
   loose.margin = 0.9f;
   tight.margin = 0.05f;
   loose.relative_margin = tight.relative_margin = false;  // the fixed margins themselves
+  loose.stranger_percentile = tight.stranger_percentile = 0;
+  loose.donors = tight.donors = 0;
   int rejected_loose = 0, rejected_tight = 0;
   for (auto [opts, rejected] : {std::pair{loose, &rejected_loose}, {tight, &rejected_tight}}) {
     auto a = Guarded(opts);
@@ -166,6 +170,7 @@ TEST(IdentityGuard, TheSearchStopsAtAGoodEnoughCandidateOrDrawsAll) {
   const Scene s;
   IdentityGuardOptions all, first;
   all.candidates = first.candidates = 5;
+  all.stranger_percentile = first.stranger_percentile = 0;  // every face passes: margins only
   all.good_enough = 0;      // draw every candidate and keep the best
   first.good_enough = 100;  // any passing candidate is good enough
   for (auto [opts, name] : {std::pair{all, "all"}, {first, "first"}}) {
@@ -234,12 +239,18 @@ TEST(IdentityGuard, RejectsSettingsThatCannotWork) {
   o.generator.guard.recheck_every = 5;
   o.generator.guard.recogniser = "nobody";
   EXPECT_EQ(Anonymizer::Create(o).status().code(), ErrorCode::kInvalidArgument);
-  // The stranger test ranks against the reference bank, which only arcface has.
-  o.generator.guard.recogniser = "dlib-resnet";
-  o.generator.guard.stranger_percentile = 50.f;
-  EXPECT_EQ(Anonymizer::Create(o).status().code(), ErrorCode::kInvalidArgument);
+  // The stranger test ranks against the reference bank, which only arcface has: with another
+  // recogniser it is not used (as the relative margin is not).
+  IdentityGuardOptions dlib;
+  dlib.recogniser = "dlib-resnet";
+  EXPECT_FALSE(dlib.UsesStrangerTest());
+  EXPECT_FALSE(dlib.UsesRelativeMargin());
+  EXPECT_TRUE(IdentityGuardOptions{}.UsesStrangerTest());  // on by default
   o.generator.guard.recogniser = "arcface";
   o.generator.guard.stranger_percentile = 101.f;
+  EXPECT_EQ(Anonymizer::Create(o).status().code(), ErrorCode::kInvalidArgument);
+  o.generator.guard.stranger_percentile = 0.f;
+  o.generator.guard.donors = -1;
   EXPECT_EQ(Anonymizer::Create(o).status().code(), ErrorCode::kInvalidArgument);
 }
 
@@ -323,11 +334,14 @@ TEST(IdentityGuard, TheStrangerTestKeepsOnlyStandInsToWhichTheOriginalIsAStrange
   auto arcface = MakeIdentityEmbedder("arcface", *store);
   ASSERT_TRUE(bank.ok() && arcface.ok());
   IdentityGuardOptions off;
+  off.stranger_percentile = 0;
+  off.donors = 0;
   auto plain = Guarded(off);
   auto plain_faces = s.faces;
   ASSERT_TRUE(plain.Apply(s.image, plain_faces).ok());
   IdentityGuardOptions g;
   g.stranger_percentile = 50.f;
+  g.donors = 0;  // a face whose candidates all fail gets the fallback
   auto strict = Guarded(g);
   auto faces = s.faces;
   auto out = strict.Apply(s.image, faces);
@@ -336,7 +350,7 @@ TEST(IdentityGuard, TheStrangerTestKeepsOnlyStandInsToWhichTheOriginalIsAStrange
   for (std::size_t i = 0; i < faces.size(); ++i) {
     const Face& f = faces[i];
     ASSERT_TRUE(f.receipt.has_value() && plain_faces[i].receipt.has_value());
-    EXPECT_FLOAT_EQ(plain_faces[i].receipt->stranger_threshold, -1.f);  // off by default
+    EXPECT_FLOAT_EQ(plain_faces[i].receipt->stranger_threshold, -1.f);  // off
     // Same seed, same candidates in the same order: the test only adds rejections.
     EXPECT_GE(f.receipt->rejected, plain_faces[i].receipt->rejected);
     if (!f.receipt->passed) {
@@ -352,6 +366,138 @@ TEST(IdentityGuard, TheStrangerTestKeepsOnlyStandInsToWhichTheOriginalIsAStrange
     EXPECT_LT(f.receipt->similarity, f.receipt->margin);
   }
   EXPECT_GT(passed, 0);  // the scene's faces are not all fallbacks, so the check above ran
+}
+
+}  // namespace
+}  // namespace standin
+
+namespace standin {
+namespace {
+
+// The donor pool: stand-ins the generator painted for training crops, with their poses and labels.
+TEST(DonorPool, HoldsTemplateFacesWithPosesAndLabelsForItsGenerator) {
+  auto store = ModelStore::Open();
+  ASSERT_TRUE(store.ok());
+  auto gen = FaceGenerator::Create(*store, {});
+  ASSERT_TRUE(gen.ok());
+  const GeneratorSpec& spec = (*gen)->spec();
+  auto pool = LoadDonorPool(*store, spec);
+  ASSERT_TRUE(pool.ok()) << pool.status().message();
+  ASSERT_EQ(pool->faces.size(), 512u);
+  ASSERT_EQ(pool->keypoints.size(), pool->faces.size());
+  for (size_t d = 0; d < pool->faces.size(); ++d) {
+    EXPECT_EQ(pool->faces[d].size(), cv::Size(spec.resolution, spec.resolution));
+    EXPECT_EQ(pool->faces[d].type(), CV_8UC3);
+    ASSERT_EQ(pool->keypoints[d].size(), spec.keypoint_sets.size());
+    // Its eyes lie near the template's: the faces are aligned as the generator's crops are.
+    for (int k = 0; k < 2; ++k) {
+      EXPECT_LT(cv::norm(pool->keypoints[d][static_cast<size_t>(k)] -
+                         spec.template5[static_cast<size_t>(k)]),
+                0.08)
+          << d;
+    }
+    EXPECT_GE(pool->age[d], 0.f);
+    EXPECT_LE(pool->age[d], 116.f);
+    EXPECT_TRUE(pool->female[d] == 0.f || pool->female[d] == 1.f);
+  }
+  // Distinct faces, not one face repeated.
+  cv::Mat d01;
+  cv::absdiff(pool->faces[0], pool->faces[1], d01);
+  EXPECT_GT(cv::mean(d01)[0], 5.0);
+  // A pool made for another generator is refused with one clear message.
+  GeneratorSpec other = spec;
+  other.name = "another-generator";
+  auto refused = LoadDonorPool(*store, other);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), ErrorCode::kModelMissing);
+  EXPECT_NE(refused.status().message().find("donor_pool.py"), std::string::npos);
+}
+
+// A face none of whose own candidates passes takes a donor that passes the same guard, measured
+// again on the final image, instead of the fallback; without donors it fails closed as before.
+TEST(IdentityGuard, DonorsStandInWhereOwnCandidatesFailAndPassTheSameGuard) {
+  const Scene s;
+  auto store = ModelStore::Open();
+  auto arcface = MakeIdentityEmbedder("arcface", *store);
+  ASSERT_TRUE(store.ok() && arcface.ok());
+  IdentityGuardOptions g;
+  g.candidates = 1;
+  g.relative_margin = false;
+  g.stranger_percentile = 0;  // the margin alone decides, so the test can set it
+  g.donors = 0;
+  g.margin = 0.9f;
+  auto loose = Guarded(g);
+  auto first = s.faces;
+  ASSERT_TRUE(loose.Apply(s.image, first).ok());
+  // The margin that the most similar face's only candidate fails: that face must find a donor.
+  float most = -1.f;
+  for (const auto& f : first) most = std::max(most, f.receipt->similarity);
+  g.margin = most;
+  auto none = Guarded(g);
+  auto without = s.faces;
+  ASSERT_TRUE(none.Apply(s.image, without).ok());
+  g.donors = 16;
+  auto with_donors = Guarded(g);
+  auto faces = s.faces;
+  auto out = with_donors.Apply(s.image, faces);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  int donated = 0;
+  std::vector<int> used;
+  for (size_t i = 0; i < faces.size(); ++i) {
+    const IdentityReceipt& r = *faces[i].receipt;
+    const IdentityReceipt& r0 = *without[i].receipt;
+    if (r0.passed) {  // its own candidate passed: the donors are never consulted
+      EXPECT_EQ(r.donor, -1);
+      EXPECT_EQ(r.drawn, 1);
+      EXPECT_FLOAT_EQ(r.similarity, r0.similarity);
+      continue;
+    }
+    EXPECT_EQ(without[i].method, "solid");
+    EXPECT_GT(r.drawn, 1);  // its own candidate, then donors one by one
+    EXPECT_LE(r.drawn, 1 + g.donors);
+    if (!r.passed) {
+      EXPECT_EQ(faces[i].method, "solid");
+      EXPECT_EQ(r.rejected, r.drawn);
+      continue;
+    }
+    ++donated;
+    EXPECT_EQ(faces[i].method, "generate");
+    EXPECT_EQ(r.rejected, r.drawn - 1);  // it stopped at the first donor that passed
+    ASSERT_GE(r.donor, 0);
+    EXPECT_LT(r.donor, 512);
+    EXPECT_EQ(std::count(used.begin(), used.end(), r.donor), 0);  // each donor once per image
+    used.push_back(r.donor);
+    EXPECT_LT(r.similarity, g.margin);
+    auto e0 = (*arcface)->Embed(s.image, faces[i].kps5);
+    auto e1 = (*arcface)->Embed(*out, faces[i].kps5);
+    ASSERT_TRUE(e0.ok() && e1.ok());
+    EXPECT_NEAR(e0->dot(*e1), r.similarity, 2e-3);
+  }
+  EXPECT_GT(donated, 0);  // the most similar face got a donor, so the checks above ran
+  // In a video a track keeps its donor: painted again as it was (recheck every 10 frames), or
+  // judged again alone (every frame).
+  for (const int recheck : {10, 1}) {
+    g.recheck_every = recheck;
+    auto video = Guarded(g);
+    auto frame = s.faces;
+    for (size_t i = 0; i < frame.size(); ++i) frame[i].track_id = static_cast<int>(i);
+    auto first_faces = frame, second_faces = frame;
+    auto first_out = video.Apply(s.image, first_faces);
+    auto second_out = video.Apply(s.image, second_faces);
+    ASSERT_TRUE(first_out.ok() && second_out.ok());
+    cv::Mat diff;
+    cv::absdiff(*first_out, *second_out, diff);
+    EXPECT_EQ(cv::countNonZero(diff.reshape(1)), 0) << "recheck " << recheck;
+    for (size_t i = 0; i < frame.size(); ++i) {
+      const IdentityReceipt& r1 = *first_faces[i].receipt;
+      const IdentityReceipt& r2 = *second_faces[i].receipt;
+      EXPECT_EQ(r2.donor, r1.donor);
+      EXPECT_EQ(r2.donor, faces[i].receipt->donor);  // as in the photo: same seed, same choice
+      if (recheck == 1 && r1.passed) {
+        EXPECT_EQ(r2.drawn, 1);  // the kept one, judged again
+      }
+    }
+  }
 }
 
 }  // namespace

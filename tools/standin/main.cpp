@@ -193,10 +193,17 @@ void AddIdentityGuardOptions(CLI::App& app, Args& a) {
       ->group(group);
   app.add_option(
          "--stranger-percentile", g.stranger_percentile,
-         "Generate: strict privacy (0 = off): also reject a stand-in unless the original is "
-         "no closer to it than this percentile of the reference bank's strangers (arcface; "
-         "at 50 fewer stand-ins are re-identified, and more faces get the fallback)")
+         "Generate: also reject a stand-in unless the original is no closer to it than this "
+         "percentile of the reference bank's strangers (arcface only; 0 = off; lower is "
+         "stricter, and more faces take donors or the fallback)")
       ->check(CLI::Range(0.f, 100.f))
+      ->capture_default_str()
+      ->group(group);
+  app.add_option("--donors", g.donors,
+                 "Generate: when none of a face's own stand-ins passes the guard, try up to this "
+                 "many stand-ins generated for other faces (nearest pose, age and gender first) "
+                 "before the fallback (0 = off)")
+      ->check(CLI::Range(0, 1000))
       ->capture_default_str()
       ->group(group);
   app.add_option("--natural-weight", g.natural_weight,
@@ -511,6 +518,14 @@ int main(int argc, char** argv) {
   // arcface does (1% false accepts on the AT&T faces: 0.961 vs 0.315, docs/eval.json).
   if (a.opts.generator.guard.recogniser == "dlib-resnet" && app.count("--identity-margin") == 0) {
     a.opts.generator.guard.margin = kDlibResnetMargin;
+  }
+  // The stranger test ranks against the reference bank, which only arcface has: asked for with
+  // another recogniser it is an error; by default it is just not used.
+  if (a.opts.generator.guard.recogniser != "arcface" && app.count("--stranger-percentile") > 0 &&
+      a.opts.generator.guard.stranger_percentile > 0) {
+    return Fail({standin::ErrorCode::kInvalidArgument,
+                 "--stranger-percentile needs the arcface recogniser (only it has a reference "
+                 "bank)"});
   }
   return Run(a, a.draw ? standin::FileMode::kDraw : standin::FileMode::kAnonymize);
 }
