@@ -81,6 +81,7 @@ struct MethodResult {
   double guard_margin = 0;      // mean of the faces' margins (relative margins vary per face)
   double guard_margin_max = 0;  // the largest
   double guard_passed = 0;  // share of faces that got a stand-in below the margin (else fallback)
+  double guard_donors = 0;  // share of faces whose stand-in is a donor (IdentityGuardOptions)
   double guard_mean_similarity = 0, guard_max_similarity = 0;  // chosen stand-in vs original
   double guard_candidates = 0;                                 // mean candidates drawn per face
   double guard_rejected = 0;  // share of drawn candidates at or above the margin

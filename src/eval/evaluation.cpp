@@ -300,6 +300,7 @@ class Runner {
       t.margins.push_back(f.receipt->margin);
       t.drawn += f.receipt->drawn;
       t.rejected += f.receipt->rejected;
+      if (f.receipt->donor >= 0) ++t.donors;
       if (f.receipt->passed) {
         ++t.passed;
         t.similarity.push_back(f.receipt->similarity);
@@ -316,6 +317,7 @@ class Runner {
       r.guard_margin = Mean(t.margins);
       r.guard_margin_max = *std::max_element(t.margins.begin(), t.margins.end());
       r.guard_passed = static_cast<double>(t.passed) / t.faces;
+      r.guard_donors = static_cast<double>(t.donors) / t.faces;
       r.guard_mean_similarity = Mean(t.similarity);
       r.guard_max_similarity =
           t.similarity.empty() ? kNaN : *std::max_element(t.similarity.begin(), t.similarity.end());
@@ -881,7 +883,7 @@ class Runner {
   std::optional<Anonymizer> finder_;
   std::vector<std::string> methods_;
   struct GuardTally {
-    int faces = 0, passed = 0, drawn = 0, rejected = 0;
+    int faces = 0, passed = 0, donors = 0, drawn = 0, rejected = 0;
     std::vector<double> margins, similarity;
   };
   std::vector<GuardTally> guard_;  // per method

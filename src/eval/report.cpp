@@ -91,6 +91,7 @@ std::string EvalReportToJson(const EvalReport& r) {
                              {"margin", Num(row.guard_margin)},
                              {"margin_max", Num(row.guard_margin_max)},
                              {"passed", Num(row.guard_passed)},
+                             {"donors", Num(row.guard_donors)},
                              {"mean_similarity", Num(row.guard_mean_similarity)},
                              {"max_similarity", Num(row.guard_max_similarity)},
                              {"candidates_per_face", Num(row.guard_candidates)},
@@ -148,15 +149,16 @@ std::string EvalReportToMarkdown(const EvalReport& r) {
   if (guarded) {
     md += "\n## Identity guard: the privacy receipts\n\n";
     md +=
-        "| method | faces | margin: mean / max | stand-in below margin | similarity to original: "
-        "mean / max | candidates per face | candidates rejected |\n|---|---|---|---|---|---|---|\n";
+        "| method | faces | margin: mean / max | stand-in below margin | of which donors | "
+        "similarity to original: mean / max | candidates per face | candidates rejected "
+        "|\n|---|---|---|---|---|---|---|---|\n";
     for (const auto& row : r.rows) {
       if (row.guard_faces == 0) continue;
-      md += fmt::format("| {} | {} | {} / {} | {} | {} / {} | {} | {} |\n", row.method,
+      md += fmt::format("| {} | {} | {} / {} | {} | {} | {} / {} | {} | {} |\n", row.method,
                         row.guard_faces, Fix(row.guard_margin, 3), Fix(row.guard_margin_max, 3),
-                        Pct(row.guard_passed), Fix(row.guard_mean_similarity, 3),
-                        Fix(row.guard_max_similarity, 3), Fix(row.guard_candidates, 1),
-                        Pct(row.guard_rejected));
+                        Pct(row.guard_passed), Pct(row.guard_donors),
+                        Fix(row.guard_mean_similarity, 3), Fix(row.guard_max_similarity, 3),
+                        Fix(row.guard_candidates, 1), Pct(row.guard_rejected));
     }
     md +=
         "\nEvery face of the re-identification and held-out sections, as the receipts of `standin "

@@ -350,7 +350,7 @@ class GuardedGenerateMethod final : public FaceMethod {
         if (used_donors_.count(d) != 0) continue;
         ++tried;
         if (Status s = judge(-1, d); !s.ok()) return s;
-        if (Chosen(best)) break;
+        if (Chosen(best)) break;  // the first that passes (choosing among several costs time)
       }
     }
     r.passed = Chosen(best);

@@ -65,9 +65,9 @@ TEST(EvalCli, RunsOnTheUsersOwnFolder) {
   for (const char* name : {"2008_002470.jpg", "2008_002506.jpg"}) {
     fs::copy_file(test::SamplePhoto(name), dir / "mine" / name);
   }
-  const auto r = test::Standin({"eval", "--methods", "pixelate", "--data", (dir / "mine").string(),
-                                "--shared-data", (dir / "none").string(), "--no-charts", "-q", "-o",
-                                (dir / "ev").string()});
+  const auto r = test::Standin({"eval", "--methods", "pixelate,generate", "--data",
+                                (dir / "mine").string(), "--shared-data", (dir / "none").string(),
+                                "--no-charts", "-q", "-o", (dir / "ev").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(test::ReadBytes(dir / "ev" / "eval.json"));
   EXPECT_EQ(j["data"]["detection"]["images"], 2);
@@ -78,6 +78,20 @@ TEST(EvalCli, RunsOnTheUsersOwnFolder) {
   EXPECT_GT(p["pose"]["landmark_nme"].get<double>(), 0.0);
   EXPECT_LE(p["detection"]["ap_retention"].get<double>(), 1.0);
   EXPECT_FALSE(p.contains("reidentification"));
+  // The identity guard's receipts, summed over the faces the generate method painted: every face
+  // found has one, and the donors are a part of the faces that passed.
+  EXPECT_FALSE(p.contains("identity_guard"));
+  const auto& g = j["methods"]["generate"]["identity_guard"];
+  EXPECT_EQ(g["faces"].get<int>(), j["data"]["heldout_faces"]["faces"].get<int>());
+  EXPECT_GT(g["passed"].get<double>(), 0.5);
+  EXPECT_LE(g["passed"].get<double>(), 1.0);
+  EXPECT_GE(g["donors"].get<double>(), 0.0);
+  EXPECT_LE(g["donors"].get<double>(), g["passed"].get<double>());
+  EXPECT_GE(g["candidates_per_face"].get<double>(), 1.0);
+  EXPECT_LE(g["candidates_per_face"].get<double>(), 4.0 + 8.0);  // K own + D donors at most
+  EXPECT_LT(g["max_similarity"].get<double>(), g["margin_max"].get<double>());
+  const std::string md = test::ReadBytes(dir / "ev" / "report.md");
+  EXPECT_NE(md.find("of which donors"), std::string::npos);
 }
 
 TEST(EvalCli, RejectsAnUnknownMethod) {
