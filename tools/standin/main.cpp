@@ -199,10 +199,12 @@ void AddIdentityGuardOptions(CLI::App& app, Args& a) {
       ->check(CLI::Range(0.f, 100.f))
       ->capture_default_str()
       ->group(group);
-  app.add_option("--donors", g.donors,
-                 "Generate: when none of a face's own stand-ins passes the guard, try up to this "
-                 "many stand-ins generated for other faces (nearest pose, age and gender first) "
-                 "before the fallback (0 = off)")
+  app.add_option(
+         "--donors", g.donors,
+         "Generate: when none of a face's own stand-ins passes the guard, try up to this "
+         "many stand-ins generated for other faces (nearest in pose, colour, age and gender "
+         "first) "
+         "before the fallback (0 = off)")
       ->check(CLI::Range(0, 1000))
       ->capture_default_str()
       ->group(group);
