@@ -203,8 +203,7 @@ void AddIdentityGuardOptions(CLI::App& app, Args& a) {
          "--donors", g.donors,
          "Generate: when none of a face's own stand-ins passes the guard, try up to this "
          "many stand-ins generated for other faces (nearest in pose, colour, age and gender "
-         "first) "
-         "before the fallback (0 = off)")
+         "first) before the fallback (0 = off)")
       ->check(CLI::Range(0, 1000))
       ->capture_default_str()
       ->group(group);
