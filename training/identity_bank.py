@@ -13,7 +13,11 @@ arcface. Rebuild it whenever the generator changes, then pin it (models/manifest
       [--count 1000] [--seed 3] [--out models/generator/standin-gen64-bank-arcface.f16]
 
 Writes COUNT x 512 little-endian float16 values (L2-normalised rows) and prints the sha256.
+Also writes OUT with the extension .ages.json: the age in the file name of each entry's training
+crop, in the bank's order, which orders the donors by age (a face's age is read as the median
+label of its 10 nearest bank entries). --ages-only writes just that file, for the same rows.
 """
+import json
 import argparse
 import csv
 import hashlib
@@ -42,6 +46,7 @@ def main():
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--out", default=os.path.join(ROOT, "models/generator/"
                                                         "standin-gen64-bank-arcface.f16"))
+    ap.add_argument("--ages-only", action="store_true")
     a = ap.parse_args()
     model_dir = os.environ.get("STANDIN_MODEL_DIR", "/usr/local/share/standin/models")
     net = cv2.dnn.readNetFromONNX(os.path.join(model_dir, "fr_feature.onnx"))
@@ -50,6 +55,14 @@ def main():
             if r.get("x36") and r["file"] not in held_out]
     random.Random(a.seed).shuffle(rows)
     rows = rows[:a.count]
+    ages_out = os.path.splitext(a.out)[0] + ".ages.json"
+    with open(ages_out, "w") as f:
+        json.dump({"bank": os.path.basename(a.out),
+                   "ages": [int(r["file"].split("_")[0]) for r in rows],
+                   "data": "UTKFace file-name ages of the bank's training crops"}, f)
+    print(f"wrote {ages_out}")
+    if a.ages_only:
+        return
     with tempfile.TemporaryDirectory() as tmp:
         src, out = os.path.join(tmp, "in"), os.path.join(tmp, "out")
         os.makedirs(src)

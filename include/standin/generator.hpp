@@ -53,6 +53,11 @@ struct DonorPool {
       keypoints;              // per donor, the spec's keypoint sets, in [0, 1]
   std::vector<float> age;     // years
   std::vector<float> female;  // 1 female, 0 male
+  // The labelled age of each reference-bank entry's training crop (identity_bank_ages), in the
+  // bank's order: a face's age, for ordering donors, is the median of its 10 nearest entries'
+  // (arcface). fr_age cannot tell an infant's age (it reads 0-2 year olds as about 25); this
+  // reads held-out infants within 1.4 years.
+  std::vector<float> bank_ages;
 };
 
 Expected<DonorPool> LoadDonorPool(const ModelStore& models, const GeneratorSpec& spec);

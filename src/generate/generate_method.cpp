@@ -60,13 +60,37 @@ std::vector<cv::Scalar> DonorEdgeColours(const DonorPool& pool, const cv::Mat1f&
   return lab;
 }
 
+// A face's age for ordering donors: the median labelled age of its 10 nearest reference-bank
+// entries (arcface), or `estimate` (fr_age) without the bank or its ages.
+float DonorAge(const DonorPool& pool, const cv::Mat1f& bank, const cv::Mat1f& embedding,
+               float estimate) {
+  constexpr int kNearest = 10;
+  if (bank.rows < kNearest || pool.bank_ages.size() != static_cast<size_t>(bank.rows) ||
+      embedding.total() != static_cast<size_t>(bank.cols)) {
+    return estimate;
+  }
+  const cv::Mat1f sims = bank * embedding.reshape(1, bank.cols);
+  std::vector<int> idx(static_cast<size_t>(bank.rows));
+  std::iota(idx.begin(), idx.end(), 0);
+  std::partial_sort(idx.begin(), idx.begin() + kNearest, idx.end(),
+                    [&](int a, int b) { return sims(a) > sims(b); });
+  std::vector<float> ages;
+  for (int i = 0; i < kNearest; ++i) {
+    ages.push_back(pool.bank_ages[static_cast<size_t>(idx[static_cast<size_t>(i)])]);
+  }
+  std::nth_element(ages.begin(), ages.begin() + kNearest / 2, ages.end());
+  return ages[kNearest / 2];
+}
+
 // The order in which donors are tried for a face, cheapest first: the pose distance (mean
 // keypoint distance, in crop sides, per 0.02); the colour distance of the donor's skin from the
 // photo's at the mask's edge (CIE Lab, per 25 units, the colour match's largest shift; lightness
 // only in a grey photo); and the distance of its labelled age and gender from the original's
-// estimate, as in the guard's choice cost, when the original's attributes are known.
+// age (DonorAge) and gender estimate, as in the guard's choice cost, when the original's
+// attributes are known.
 std::vector<int> DonorOrder(const DonorPool& pool, const std::vector<cv::Scalar>& donor_lab,
-                            const FaceGenerator::Prepared& p, int R, const FaceAttributes* before) {
+                            const FaceGenerator::Prepared& p, int R, const FaceAttributes* before,
+                            float age) {
   const std::vector<cv::Point2f>& kp = p.keypoints;
   const bool colour = p.edge_total > 1e-6;
   const cv::Scalar lab = colour ? p.edge_lab_sum / p.edge_total : cv::Scalar();
@@ -82,7 +106,7 @@ std::vector<int> DonorOrder(const DonorPool& pool, const std::vector<cv::Scalar>
       cost += (p.grey ? std::abs(diff[0]) : cv::norm(cv::Vec3d(diff[0], diff[1], diff[2]))) / 25.0;
     }
     if (before) {
-      cost += 0.5 * (std::min(1.0, std::abs(pool.age[d] - before->age) / 20.0) +
+      cost += 0.5 * (std::min(1.0, std::abs(pool.age[d] - age) / 20.0) +
                      std::abs(pool.female[d] - before->p_female));
     }
     ranked.emplace_back(cost, static_cast<int>(d));
@@ -345,7 +369,8 @@ class GuardedGenerateMethod final : public FaceMethod {
       int tried = 0;
       if (donor_lab_.empty()) donor_lab_ = DonorEdgeColours(*donors_, generator_->CropMask());
       for (int d : DonorOrder(*donors_, donor_lab_, p, generator_->spec().resolution,
-                              attributes_ ? &before : nullptr)) {
+                              attributes_ ? &before : nullptr,
+                              DonorAge(*donors_, bank_, original, before.age))) {
         if (tried == o_.donors) break;
         if (used_donors_.count(d) != 0) continue;
         ++tried;

@@ -65,7 +65,9 @@ Expected<Anonymizer> Anonymizer::Create(const AnonymizerOptions& options) {
       auto attributes = AttributeEstimator::Create(*models);
       if (!attributes.ok()) return attributes.status();
       cv::Mat1f bank;
-      if (guard.UsesRelativeMargin() || guard.UsesStrangerTest()) {
+      // The bank also reads a face's age for ordering donors (arcface's bank only).
+      if (guard.UsesRelativeMargin() || guard.UsesStrangerTest() ||
+          (guard.donors > 0 && guard.recogniser == "arcface")) {
         auto loaded = LoadIdentityBank(*models, guard.recogniser);
         if (!loaded.ok()) return loaded.status();
         bank = std::move(loaded).value();

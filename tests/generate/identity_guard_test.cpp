@@ -400,6 +400,16 @@ TEST(DonorPool, HoldsTemplateFacesWithPosesAndLabelsForItsGenerator) {
     EXPECT_LE(pool->age[d], 116.f);
     EXPECT_TRUE(pool->female[d] == 0.f || pool->female[d] == 1.f);
   }
+  // The reference bank's labelled ages, one per bank entry, which read a face's age for the
+  // donor order: UTKFace's range, infants among them (fr_age cannot tell their age).
+  auto bank = LoadIdentityBank(*store, "arcface");
+  ASSERT_TRUE(bank.ok());
+  ASSERT_EQ(pool->bank_ages.size(), static_cast<size_t>(bank->rows));
+  EXPECT_GE(*std::min_element(pool->bank_ages.begin(), pool->bank_ages.end()), 0.f);
+  EXPECT_LE(*std::max_element(pool->bank_ages.begin(), pool->bank_ages.end()), 116.f);
+  EXPECT_GT(std::count_if(pool->bank_ages.begin(), pool->bank_ages.end(),
+                          [](float a) { return a <= 2.f; }),
+            50);
   // Distinct faces, not one face repeated.
   cv::Mat d01;
   cv::absdiff(pool->faces[0], pool->faces[1], d01);
