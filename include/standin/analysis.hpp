@@ -47,6 +47,19 @@ Expected<cv::Mat1f> LoadIdentityBank(const ModelStore& models, const std::string
 // never below `floor`. A face the recogniser finds close to everyone gets a higher margin.
 float RelativeMargin(const cv::Mat1f& bank, const cv::Mat1f& embedding, float percentile,
                      float floor);
+// The labelled age (UTKFace file name) of each bank entry's training crop, in the bank's order
+// (identity_bank_ages; arcface's bank).
+Expected<std::vector<float>> LoadIdentityBankAges(const ModelStore& models);
+// A face's age read from the bank: the median labelled age of its `k` nearest entries, or
+// `fallback` when the ages do not match the bank. fr_age cannot tell an infant's age (it reads
+// 0-2 year olds as about 25); this reads held-out infants within 1.4 years on average (all ages:
+// 11.9 years), which is enough to find a face's age band (docs/identity-guard.md, session 11).
+float BankAge(const cv::Mat1f& bank, const std::vector<float>& ages, const cv::Mat1f& embedding,
+              float fallback, int k = 10);
+// The bank's entries whose labelled age is within max(3, 0.3 x age) years of `age`; the whole
+// bank when fewer than `min_rows` are, or without ages.
+cv::Mat1f BankAgeBand(const cv::Mat1f& bank, const std::vector<float>& ages, float age,
+                      int min_rows = 50);
 
 // Age, gender and expression of a face (faceplugin fr_age, fr_gender and fr_expression; see
 // docs/attribute-models.md for their inputs and measured accuracy).

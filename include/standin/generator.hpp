@@ -53,11 +53,6 @@ struct DonorPool {
       keypoints;              // per donor, the spec's keypoint sets, in [0, 1]
   std::vector<float> age;     // years
   std::vector<float> female;  // 1 female, 0 male
-  // The labelled age of each reference-bank entry's training crop (identity_bank_ages), in the
-  // bank's order: a face's age, for ordering donors, is the median of its 10 nearest entries'
-  // (arcface). fr_age cannot tell an infant's age (it reads 0-2 year olds as about 25); this
-  // reads held-out infants within 1.4 years.
-  std::vector<float> bank_ages;
 };
 
 Expected<DonorPool> LoadDonorPool(const ModelStore& models, const GeneratorSpec& spec);
@@ -88,8 +83,11 @@ struct IdentityGuardOptions {
   // percentile (0-100) of its own similarities to the reference bank (arcface only; not used with
   // another recogniser, like the relative margin). The margins above bound how close a candidate
   // is to its original; this bounds how the original ranks among the faces the candidate
-  // resembles, which is what a recogniser's rank-1 asks. Default since session 11, with `donors`:
-  // AT&T rank-1 (arcface) 7.8% -> 4.2% at the same share of faces painted (docs/identity-guard.md).
+  // resembles, which is what a recogniser's rank-1 asks. The strangers are the bank's entries of
+  // the face's own age band (BankAgeBand, the age read by BankAge) when the bank's ages are
+  // loaded: babies look alike to arcface, and against all ages an infant's stand-in always looked
+  // too close. Default since session 11, with `donors`: AT&T rank-1 (arcface) 7.8% -> about 4%
+  // at the same share of faces painted (docs/identity-guard.md).
   float stranger_percentile = 50.f;
   // Whether candidates take the stranger test: asked for, and the recogniser has a reference bank.
   [[nodiscard]] bool UsesStrangerTest() const {
@@ -240,12 +238,10 @@ class FacenessJudge;
 // `guard.candidates` candidates and writes face.receipt (attributes may be null when both
 // attribute weights are 0, faceness when the natural weight is 0).
 std::unique_ptr<FaceMethod> MakeGenerateMethod(std::unique_ptr<FaceGenerator> generator);
-std::unique_ptr<FaceMethod> MakeGenerateMethod(std::unique_ptr<FaceGenerator> generator,
-                                               const IdentityGuardOptions& guard,
-                                               std::shared_ptr<IdentityEmbedder> embedder,
-                                               std::shared_ptr<AttributeEstimator> attributes,
-                                               std::shared_ptr<FacenessJudge> faceness = nullptr,
-                                               cv::Mat1f bank = {},
-                                               std::shared_ptr<const DonorPool> donors = nullptr);
+std::unique_ptr<FaceMethod> MakeGenerateMethod(
+    std::unique_ptr<FaceGenerator> generator, const IdentityGuardOptions& guard,
+    std::shared_ptr<IdentityEmbedder> embedder, std::shared_ptr<AttributeEstimator> attributes,
+    std::shared_ptr<FacenessJudge> faceness = nullptr, cv::Mat1f bank = {},
+    std::shared_ptr<const DonorPool> donors = nullptr, std::vector<float> bank_ages = {});
 
 }  // namespace standin

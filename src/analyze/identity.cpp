@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <fstream>
 #include <iterator>
+#include <nlohmann/json.hpp>
+#include <numeric>
 #include <opencv2/calib3d.hpp>
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
@@ -145,6 +147,47 @@ Expected<cv::Mat1f> LoadIdentityBank(const ModelStore& models, const std::string
   cv::Mat1f bank;
   half.convertTo(bank, CV_32F);
   return bank;
+}
+
+Expected<std::vector<float>> LoadIdentityBankAges(const ModelStore& models) {
+  auto path = models.Path("identity_bank_ages");
+  if (!path.ok()) return path.status();
+  try {
+    std::ifstream in(*path);
+    return nlohmann::json::parse(in).at("ages").get<std::vector<float>>();
+  } catch (const std::exception& ex) {
+    return Status(ErrorCode::kModelMissing,
+                  fmt::format("{} is unreadable ({})", path->string(), ex.what()));
+  }
+}
+
+float BankAge(const cv::Mat1f& bank, const std::vector<float>& ages, const cv::Mat1f& embedding,
+              float fallback, int k) {
+  if (k < 1 || bank.rows < k || ages.size() != static_cast<std::size_t>(bank.rows) ||
+      embedding.total() != static_cast<std::size_t>(bank.cols)) {
+    return fallback;
+  }
+  const cv::Mat1f sims = bank * embedding.reshape(1, bank.cols);
+  std::vector<int> idx(static_cast<std::size_t>(bank.rows));
+  std::iota(idx.begin(), idx.end(), 0);
+  std::partial_sort(idx.begin(), idx.begin() + k, idx.end(),
+                    [&](int a, int b) { return sims(a) > sims(b); });
+  std::vector<float> nearest;
+  for (int i = 0; i < k; ++i)
+    nearest.push_back(ages[static_cast<std::size_t>(idx[static_cast<std::size_t>(i)])]);
+  std::nth_element(nearest.begin(), nearest.begin() + k / 2, nearest.end());
+  return nearest[static_cast<std::size_t>(k / 2)];
+}
+
+cv::Mat1f BankAgeBand(const cv::Mat1f& bank, const std::vector<float>& ages, float age,
+                      int min_rows) {
+  if (ages.size() != static_cast<std::size_t>(bank.rows)) return bank;
+  const float band = std::max(3.f, 0.3f * age);
+  cv::Mat1f rows;
+  for (int i = 0; i < bank.rows; ++i) {
+    if (std::abs(ages[static_cast<std::size_t>(i)] - age) <= band) rows.push_back(bank.row(i));
+  }
+  return rows.rows >= min_rows ? rows : bank;
 }
 
 float RelativeMargin(const cv::Mat1f& bank, const cv::Mat1f& embedding, float percentile,

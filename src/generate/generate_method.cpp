@@ -60,34 +60,12 @@ std::vector<cv::Scalar> DonorEdgeColours(const DonorPool& pool, const cv::Mat1f&
   return lab;
 }
 
-// A face's age for ordering donors: the median labelled age of its 10 nearest reference-bank
-// entries (arcface), or `estimate` (fr_age) without the bank or its ages.
-float DonorAge(const DonorPool& pool, const cv::Mat1f& bank, const cv::Mat1f& embedding,
-               float estimate) {
-  constexpr int kNearest = 10;
-  if (bank.rows < kNearest || pool.bank_ages.size() != static_cast<size_t>(bank.rows) ||
-      embedding.total() != static_cast<size_t>(bank.cols)) {
-    return estimate;
-  }
-  const cv::Mat1f sims = bank * embedding.reshape(1, bank.cols);
-  std::vector<int> idx(static_cast<size_t>(bank.rows));
-  std::iota(idx.begin(), idx.end(), 0);
-  std::partial_sort(idx.begin(), idx.begin() + kNearest, idx.end(),
-                    [&](int a, int b) { return sims(a) > sims(b); });
-  std::vector<float> ages;
-  for (int i = 0; i < kNearest; ++i) {
-    ages.push_back(pool.bank_ages[static_cast<size_t>(idx[static_cast<size_t>(i)])]);
-  }
-  std::nth_element(ages.begin(), ages.begin() + kNearest / 2, ages.end());
-  return ages[kNearest / 2];
-}
-
 // The order in which donors are tried for a face, cheapest first: the pose distance (mean
 // keypoint distance, in crop sides, per 0.02); the colour distance of the donor's skin from the
 // photo's at the mask's edge (CIE Lab, per 25 units, the colour match's largest shift; lightness
 // only in a grey photo); and the distance of its labelled age and gender from the original's
-// age (DonorAge) and gender estimate, as in the guard's choice cost, when the original's
-// attributes are known.
+// age (read from the reference bank, BankAge) and gender estimate, as in the guard's choice cost,
+// when the original's attributes are known.
 std::vector<int> DonorOrder(const DonorPool& pool, const std::vector<cv::Scalar>& donor_lab,
                             const FaceGenerator::Prepared& p, int R, const FaceAttributes* before,
                             float age) {
@@ -142,14 +120,15 @@ class GuardedGenerateMethod final : public FaceMethod {
                         std::shared_ptr<IdentityEmbedder> embedder,
                         std::shared_ptr<AttributeEstimator> attributes,
                         std::shared_ptr<FacenessJudge> faceness, cv::Mat1f bank,
-                        std::shared_ptr<const DonorPool> donors)
+                        std::shared_ptr<const DonorPool> donors, std::vector<float> bank_ages)
       : generator_(std::move(g)),
         o_(o),
         embedder_(std::move(embedder)),
         attributes_(std::move(attributes)),
         faceness_(std::move(faceness)),
         bank_(std::move(bank)),
-        donors_(std::move(donors)) {}
+        donors_(std::move(donors)),
+        bank_ages_(std::move(bank_ages)) {}
 
   Status Apply(cv::Mat& bgr, std::vector<Face>& faces) override {
     // A video track judged less than `recheck_every` frames ago keeps its verdict.
@@ -289,6 +268,11 @@ class GuardedGenerateMethod final : public FaceMethod {
       r.expression_before = ExpressionNames()[static_cast<size_t>(before.expression)];
     }
     const bool stranger_test = o_.UsesStrangerTest();
+    // The face's age read from the bank (fr_age's estimate without the bank's ages), and the
+    // strangers of its age band.
+    const float bank_age = BankAge(bank_, bank_ages_, original, before.age);
+    const cv::Mat1f strangers =
+        stranger_test ? BankAgeBand(bank_, bank_ages_, bank_age) : cv::Mat1f();
     Candidate best;
     cv::Mat own_face;  // for donors: the face's own first candidate, in the template
     // Judges the face's own candidate k (donor < 0) or a donor of the pool.
@@ -319,7 +303,7 @@ class GuardedGenerateMethod final : public FaceMethod {
       if (!e.ok()) return e.status();
       c.similarity = static_cast<float>(original.dot(*e));
       if (stranger_test) {  // the original, ranked among the bank's faces by the candidate
-        c.stranger_threshold = RelativeMargin(bank_, *e, o_.stranger_percentile, -1.f);
+        c.stranger_threshold = RelativeMargin(strangers, *e, o_.stranger_percentile, -1.f);
       }
       if (!(c.similarity < r.margin) || (stranger_test && !(c.similarity < c.stranger_threshold))) {
         ++r.rejected;
@@ -369,8 +353,7 @@ class GuardedGenerateMethod final : public FaceMethod {
       int tried = 0;
       if (donor_lab_.empty()) donor_lab_ = DonorEdgeColours(*donors_, generator_->CropMask());
       for (int d : DonorOrder(*donors_, donor_lab_, p, generator_->spec().resolution,
-                              attributes_ ? &before : nullptr,
-                              DonorAge(*donors_, bank_, original, before.age))) {
+                              attributes_ ? &before : nullptr, bank_age)) {
         if (tried == o_.donors) break;
         if (used_donors_.count(d) != 0) continue;
         ++tried;
@@ -409,6 +392,7 @@ class GuardedGenerateMethod final : public FaceMethod {
 
   cv::Mat1f bank_;  // reference bank for relative margins and the stranger test (or empty)
   std::shared_ptr<const DonorPool> donors_;  // or null
+  std::vector<float> bank_ages_;             // the bank's labelled ages (or empty)
   std::vector<cv::Scalar> donor_lab_;        // DonorEdgeColours, found at the first use
   cv::Mat1f donor_weight_;                   // FaceGenerator::DonorWeight, found at the first use
   std::set<int> used_donors_;                // donors painted in the current image
@@ -421,17 +405,15 @@ std::unique_ptr<FaceMethod> MakeGenerateMethod(std::unique_ptr<FaceGenerator> ge
   return std::make_unique<GenerateMethod>(std::move(generator));
 }
 
-std::unique_ptr<FaceMethod> MakeGenerateMethod(std::unique_ptr<FaceGenerator> generator,
-                                               const IdentityGuardOptions& guard,
-                                               std::shared_ptr<IdentityEmbedder> embedder,
-                                               std::shared_ptr<AttributeEstimator> attributes,
-                                               std::shared_ptr<FacenessJudge> faceness,
-                                               cv::Mat1f bank,
-                                               std::shared_ptr<const DonorPool> donors) {
+std::unique_ptr<FaceMethod> MakeGenerateMethod(
+    std::unique_ptr<FaceGenerator> generator, const IdentityGuardOptions& guard,
+    std::shared_ptr<IdentityEmbedder> embedder, std::shared_ptr<AttributeEstimator> attributes,
+    std::shared_ptr<FacenessJudge> faceness, cv::Mat1f bank,
+    std::shared_ptr<const DonorPool> donors, std::vector<float> bank_ages) {
   if (!embedder) return MakeGenerateMethod(std::move(generator));
-  return std::make_unique<GuardedGenerateMethod>(std::move(generator), guard, std::move(embedder),
-                                                 std::move(attributes), std::move(faceness),
-                                                 std::move(bank), std::move(donors));
+  return std::make_unique<GuardedGenerateMethod>(
+      std::move(generator), guard, std::move(embedder), std::move(attributes), std::move(faceness),
+      std::move(bank), std::move(donors), std::move(bank_ages));
 }
 
 }  // namespace standin

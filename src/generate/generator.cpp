@@ -132,12 +132,8 @@ Expected<DonorPool> LoadDonorPool(const ModelStore& models, const GeneratorSpec&
   if (!info_path.ok()) return info_path.status();
   auto atlas_path = models.Path("donor_pool_atlas");
   if (!atlas_path.ok()) return atlas_path.status();
-  auto ages_path = models.Path("identity_bank_ages");
-  if (!ages_path.ok()) return ages_path.status();
   DonorPool pool;
   try {
-    std::ifstream ages_in(*ages_path);
-    pool.bank_ages = nlohmann::json::parse(ages_in).at("ages").get<std::vector<float>>();
     std::ifstream in(*info_path);
     const auto j = nlohmann::json::parse(in);
     if (j.at("generator").get<std::string>() != spec.name ||

@@ -65,12 +65,16 @@ Expected<Anonymizer> Anonymizer::Create(const AnonymizerOptions& options) {
       auto attributes = AttributeEstimator::Create(*models);
       if (!attributes.ok()) return attributes.status();
       cv::Mat1f bank;
-      // The bank also reads a face's age for ordering donors (arcface's bank only).
+      std::vector<float> bank_ages;
+      // The bank also reads a face's age, for ordering donors (arcface's bank only).
       if (guard.UsesRelativeMargin() || guard.UsesStrangerTest() ||
           (guard.donors > 0 && guard.recogniser == "arcface")) {
         auto loaded = LoadIdentityBank(*models, guard.recogniser);
         if (!loaded.ok()) return loaded.status();
         bank = std::move(loaded).value();
+        auto ages = LoadIdentityBankAges(*models);
+        if (!ages.ok()) return ages.status();
+        bank_ages = std::move(ages).value();
       }
       std::shared_ptr<FacenessJudge> faceness;
       if (guard.natural_weight > 0) {
@@ -84,9 +88,10 @@ Expected<Anonymizer> Anonymizer::Create(const AnonymizerOptions& options) {
         if (!pool.ok()) return pool.status();
         donors = std::make_shared<const DonorPool>(std::move(pool).value());
       }
-      a.method_ = MakeGenerateMethod(std::move(generator).value(), guard,
-                                     std::move(embedder).value(), std::move(attributes).value(),
-                                     std::move(faceness), std::move(bank), std::move(donors));
+      a.method_ =
+          MakeGenerateMethod(std::move(generator).value(), guard, std::move(embedder).value(),
+                             std::move(attributes).value(), std::move(faceness), std::move(bank),
+                             std::move(donors), std::move(bank_ages));
     }
   } else {
     a.method_ = MakeMethod(options.method);

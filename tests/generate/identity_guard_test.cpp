@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <opencv2/imgproc.hpp>
 #include <vector>
 
@@ -270,6 +271,34 @@ TEST(IdentityBank, HoldsUnitEmbeddingsForArcfaceOnly) {
   EXPECT_EQ(bank->cols, 512);
   for (int r = 0; r < bank->rows; ++r) EXPECT_NEAR(cv::norm(bank->row(r)), 1.0, 2e-3) << r;
   EXPECT_FALSE(LoadIdentityBank(*store, "dlib-resnet").ok());
+  // Its labelled ages, one per entry: UTKFace's range, infants among them.
+  auto ages = LoadIdentityBankAges(*store);
+  ASSERT_TRUE(ages.ok()) << ages.status().message();
+  ASSERT_EQ(ages->size(), static_cast<size_t>(bank->rows));
+  EXPECT_GE(*std::min_element(ages->begin(), ages->end()), 0.f);
+  EXPECT_LE(*std::max_element(ages->begin(), ages->end()), 116.f);
+  EXPECT_GT(std::count_if(ages->begin(), ages->end(), [](float a) { return a <= 2.f; }), 50);
+}
+
+// A face's age read from the bank: the median label of its nearest entries; and the age band of
+// the stranger test. Synthetic bank: entry i points along axis i % 8, aged i.
+TEST(IdentityBank, ReadsAnAgeFromTheNearestEntriesAndKeepsTheAgeBand) {
+  cv::Mat1f bank = cv::Mat1f::zeros(80, 8);
+  std::vector<float> ages(80);
+  for (int i = 0; i < 80; ++i) {
+    bank(i, i % 8) = 1.f;
+    ages[static_cast<size_t>(i)] = static_cast<float>(i);
+  }
+  cv::Mat1f e = cv::Mat1f::zeros(1, 8);
+  e(0, 3) = 1.f;  // nearest: entries 3, 11, ..., 75 (ages 3 + 8j); median of 10 -> 43
+  EXPECT_FLOAT_EQ(BankAge(bank, ages, e, -1.f), 43.f);
+  EXPECT_FLOAT_EQ(BankAge(bank, {}, e, -1.f), -1.f);  // no ages: the fallback
+  // Band of 30 years: max(3, 0.3 x 30) = 9, so ages 21..39, 19 entries: fewer than 50 -> all.
+  EXPECT_EQ(BankAgeBand(bank, ages, 30.f).rows, 80);
+  const cv::Mat1f band = BankAgeBand(bank, ages, 30.f, 10);
+  ASSERT_EQ(band.rows, 19);
+  EXPECT_FLOAT_EQ(band(0, 21 % 8), 1.f);               // the first row is entry 21
+  EXPECT_EQ(BankAgeBand(bank, ages, 1.f, 3).rows, 5);  // infants: at least 3 years, ages 0..4
 }
 
 // An embedding's similarities to every face of the bank, ascending (index k is rank k + 1).
@@ -331,8 +360,9 @@ TEST(IdentityGuard, TheStrangerTestKeepsOnlyStandInsToWhichTheOriginalIsAStrange
   auto store = ModelStore::Open();
   ASSERT_TRUE(store.ok());
   auto bank = LoadIdentityBank(*store, "arcface");
+  auto ages = LoadIdentityBankAges(*store);
   auto arcface = MakeIdentityEmbedder("arcface", *store);
-  ASSERT_TRUE(bank.ok() && arcface.ok());
+  ASSERT_TRUE(bank.ok() && ages.ok() && arcface.ok());
   IdentityGuardOptions off;
   off.stranger_percentile = 0;
   off.donors = 0;
@@ -360,8 +390,15 @@ TEST(IdentityGuard, TheStrangerTestKeepsOnlyStandInsToWhichTheOriginalIsAStrange
     ++passed;
     auto e = (*arcface)->Embed(*out, f.kps5);
     ASSERT_TRUE(e.ok());
-    const std::vector<float> sims = SortedBankSimilarities(*bank, *e);
-    EXPECT_NEAR(f.receipt->stranger_threshold, sims[499], 3e-3);  // rank ceil(0.5 x 1000) = 500
+    // The strangers are the bank's entries of the face's own age band, read from the original.
+    auto e0 = (*arcface)->Embed(s.image, f.kps5);
+    ASSERT_TRUE(e0.ok());
+    const cv::Mat1f band =
+        BankAgeBand(*bank, *ages, BankAge(*bank, *ages, *e0, f.receipt->age_before));
+    ASSERT_GE(band.rows, 50);
+    const std::vector<float> sims = SortedBankSimilarities(band, *e);
+    const auto rank = static_cast<size_t>(std::ceil(0.5 * band.rows));  // nearest rank
+    EXPECT_NEAR(f.receipt->stranger_threshold, sims[rank - 1], 3e-3);
     EXPECT_LT(f.receipt->similarity, f.receipt->stranger_threshold);
     EXPECT_LT(f.receipt->similarity, f.receipt->margin);
   }
@@ -400,16 +437,6 @@ TEST(DonorPool, HoldsTemplateFacesWithPosesAndLabelsForItsGenerator) {
     EXPECT_LE(pool->age[d], 116.f);
     EXPECT_TRUE(pool->female[d] == 0.f || pool->female[d] == 1.f);
   }
-  // The reference bank's labelled ages, one per bank entry, which read a face's age for the
-  // donor order: UTKFace's range, infants among them (fr_age cannot tell their age).
-  auto bank = LoadIdentityBank(*store, "arcface");
-  ASSERT_TRUE(bank.ok());
-  ASSERT_EQ(pool->bank_ages.size(), static_cast<size_t>(bank->rows));
-  EXPECT_GE(*std::min_element(pool->bank_ages.begin(), pool->bank_ages.end()), 0.f);
-  EXPECT_LE(*std::max_element(pool->bank_ages.begin(), pool->bank_ages.end()), 116.f);
-  EXPECT_GT(std::count_if(pool->bank_ages.begin(), pool->bank_ages.end(),
-                          [](float a) { return a <= 2.f; }),
-            50);
   // Distinct faces, not one face repeated.
   cv::Mat d01;
   cv::absdiff(pool->faces[0], pool->faces[1], d01);
