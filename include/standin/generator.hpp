@@ -117,8 +117,9 @@ struct IdentityGuardOptions {
   // in turn, those nearest the face in pose, skin colour and labelled age and gender first; the
   // first that passes is painted (0 = off). A donor was generated for somebody else's surroundings:
   // its eyes, nose, mouth and cheeks carry nothing of this face's, and the outer part of the
-  // region (the contour) is the face's own first candidate. With the stranger test, about 1 face
-  // in 8 takes a donor (infants 2 in 5) and 0.4% fall back (docs/identity-guard.md, session 11).
+  // region (the contour) is the face's own first candidate. With the default stranger test, 3.8%
+  // of held-out faces take a donor (infants 7%) and 0.4% fall back (docs/identity-guard.md,
+  // session 11).
   int donors = 8;
   // When no candidate (nor donor) passes, the face gets this method instead (never the
   // too-similar face).
