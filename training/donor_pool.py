@@ -63,8 +63,7 @@ def main():
     sealed = bool(spec.get("mask", {}).get("sealed_band", False))
     z_dim = int(spec["inputs"]["z"]["shape"][1])
 
-    import torch  # noqa: F401  (train.load_packed returns tensors)
-    import train
+    import train  # the pack's decoder (returns torch tensors)
     imgs, kp, val, names, ctx = train.load_packed(a.pack, "cpu", product_context=True)
     if imgs.shape[-1] != R:
         sys.exit(f"{a.pack} holds {imgs.shape[-1]} px crops, the generator takes {R}")

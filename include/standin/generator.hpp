@@ -224,6 +224,8 @@ class FaceGenerator {
   FaceGenerator() = default;
   // Image -> crop transform (2x3, CV_64F) from the face's landmarks; empty when too small.
   Expected<cv::Mat> ToTemplate(const Face& face) const;
+  // R x R: clamp((outer - r) / width, 0, 1), r the mask ellipse's normalised radius.
+  [[nodiscard]] cv::Mat1f EllipseRamp(float outer, float width) const;
   GeneratorSpec spec_;
   GeneratorOptions options_;
   cv::dnn::Net net_;

@@ -128,7 +128,12 @@ class GuardedGenerateMethod final : public FaceMethod {
         faceness_(std::move(faceness)),
         bank_(std::move(bank)),
         donors_(std::move(donors)),
-        bank_ages_(std::move(bank_ages)) {}
+        bank_ages_(std::move(bank_ages)) {
+    if (donors_) {
+      donor_lab_ = DonorEdgeColours(*donors_, generator_->CropMask());
+      donor_weight_ = generator_->DonorWeight();
+    }
+  }
 
   Status Apply(cv::Mat& bgr, std::vector<Face>& faces) override {
     // A video track judged less than `recheck_every` frames ago keeps its verdict.
@@ -185,35 +190,36 @@ class GuardedGenerateMethod final : public FaceMethod {
     if (!prepared.ok()) return prepared.status();
     if (!prepared->has_value()) return generator_->Replace(bgr, face, key);  // too small: pixelate
     const FaceGenerator::Prepared& p = **prepared;
-    if (t.donor >= 0) {
-      auto own = generator_->Generate(p, generator_->Latent(key, 0));
-      if (!own.ok()) return own.status();
-      if (Status s = generator_->PaintFace(bgr, {0, 0}, p, DonorFace(p, *own, t.donor)); !s.ok()) {
-        return s;
-      }
-    } else if (Status s = generator_->Paint(bgr, {0, 0}, p, generator_->Latent(key, t.candidate));
-               !s.ok()) {
+    cv::Mat own;
+    if (Status s = t.donor >= 0
+                       ? PaintDonor(bgr, {0, 0}, p, key, t.donor, own)
+                       : generator_->Paint(bgr, {0, 0}, p, generator_->Latent(key, t.candidate));
+        !s.ok()) {
       return s;
     }
     face.method = "generate";
     return Status::Ok();
   }
 
-  // Donor `d`'s face fitted to the face's pose, over `own` (the face's own first candidate, in
-  // the template), which keeps the outer part of the region: the contour that continues the
-  // surroundings.
-  // The donor's colour is first moved onto the own face's (their mean CIE Lab under the weights),
-  // so skin tone and light continue from the contour inward.
-  cv::Mat DonorFace(const FaceGenerator::Prepared& p, const cv::Mat& own, int d) {
-    if (donor_weight_.empty()) donor_weight_ = generator_->DonorWeight();
+  // Paints donor `d` fitted to the face's pose over `own`, the face's own first candidate in the
+  // template (generated here when empty, so a face pays for it once however many donors it
+  // tries). `own` keeps the outer part of the region, the contour that continues the
+  // surroundings; the donor's colour is first moved onto it (their mean CIE Lab under the
+  // weights), so skin tone and light continue from the contour inward.
+  Status PaintDonor(cv::Mat& target, cv::Point origin, const FaceGenerator::Prepared& p,
+                    std::uint64_t key, int d, cv::Mat& own) {
+    if (own.empty()) {
+      auto generated = generator_->Generate(p, generator_->Latent(key, 0));
+      if (!generated.ok()) return generated.status();
+      own = std::move(generated).value();
+    }
+    constexpr double kDonorColourShift = 40.0;  // CIE Lab units
     cv::Mat donor = FitDonor(*donors_, d, p.keypoints);
     blend::ShiftToEdgeColour(donor, blend::ColourUnder(own, donor_weight_), kDonorColourShift);
     cv::Mat mixed;
     cv::blendLinear(donor, own, donor_weight_, 1.f - donor_weight_, mixed);
-    return mixed;
+    return generator_->PaintFace(target, origin, p, std::move(mixed));
   }
-
-  static constexpr double kDonorColourShift = 40.0;  // CIE Lab units
 
   // Fail closed: the fallback method, never a too-similar candidate.
   Status Fallback(cv::Mat& bgr, Face& face) const {
@@ -274,29 +280,18 @@ class GuardedGenerateMethod final : public FaceMethod {
     const cv::Mat1f strangers =
         stranger_test ? BankAgeBand(bank_, bank_ages_, bank_age) : cv::Mat1f();
     Candidate best;
-    cv::Mat own_face;  // for donors: the face's own first candidate, in the template
+    cv::Mat own_face;  // for donors: the face's own first candidate (PaintDonor)
     // Judges the face's own candidate k (donor < 0) or a donor of the pool.
     auto judge = [&](int k, int donor = -1) -> Status {
       Candidate c;
       c.index = donor < 0 ? k : -1;
       c.donor = donor;
       c.pixels = bgr(region).clone();
-      if (donor < 0) {
-        if (Status s = generator_->Paint(c.pixels, region.tl(), p, generator_->Latent(key, k));
-            !s.ok()) {
-          return s;
-        }
-      } else {
-        if (own_face.empty()) {  // the face's own first candidate, generated once per face
-          auto own = generator_->Generate(p, generator_->Latent(key, 0));
-          if (!own.ok()) return own.status();
-          own_face = std::move(own).value();
-        }
-        if (Status s =
-                generator_->PaintFace(c.pixels, region.tl(), p, DonorFace(p, own_face, donor));
-            !s.ok()) {
-          return s;
-        }
+      if (Status s = donor < 0
+                         ? generator_->Paint(c.pixels, region.tl(), p, generator_->Latent(key, k))
+                         : PaintDonor(c.pixels, region.tl(), p, key, donor, own_face);
+          !s.ok()) {
+        return s;
       }
       ++r.drawn;
       auto e = embedder_->Embed(c.pixels, local.kps5);
@@ -351,7 +346,6 @@ class GuardedGenerateMethod final : public FaceMethod {
     // at most once per image.
     if (!Chosen(best) && donors_ && o_.donors > 0) {
       int tried = 0;
-      if (donor_lab_.empty()) donor_lab_ = DonorEdgeColours(*donors_, generator_->CropMask());
       for (int d : DonorOrder(*donors_, donor_lab_, p, generator_->spec().resolution,
                               attributes_ ? &before : nullptr, bank_age)) {
         if (tried == o_.donors) break;
@@ -393,8 +387,8 @@ class GuardedGenerateMethod final : public FaceMethod {
   cv::Mat1f bank_;  // reference bank for relative margins and the stranger test (or empty)
   std::shared_ptr<const DonorPool> donors_;  // or null
   std::vector<float> bank_ages_;             // the bank's labelled ages (or empty)
-  std::vector<cv::Scalar> donor_lab_;        // DonorEdgeColours, found at the first use
-  cv::Mat1f donor_weight_;                   // FaceGenerator::DonorWeight, found at the first use
+  std::vector<cv::Scalar> donor_lab_;        // DonorEdgeColours (with donors)
+  cv::Mat1f donor_weight_;                   // FaceGenerator::DonorWeight (with donors)
   std::set<int> used_donors_;                // donors painted in the current image
   std::map<int, TrackState> tracks_;         // by track id
 };

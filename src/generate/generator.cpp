@@ -204,18 +204,21 @@ Expected<std::unique_ptr<FaceGenerator>> FaceGenerator::Create(const GeneratorSp
   return g;
 }
 
-cv::Mat1f FaceGenerator::CropMask() const {
+cv::Mat1f FaceGenerator::EllipseRamp(float outer, float width) const {
+  // r: the mask ellipse's normalised radius (1 at its outer edge).
   const int R = spec_.resolution;
   cv::Mat1f m(R, R);
   for (int y = 0; y < R; ++y) {
     for (int x = 0; x < R; ++x) {
       const float u = (static_cast<float>(x) / R - spec_.mask_cx) / spec_.mask_ax;
       const float v = (static_cast<float>(y) / R - spec_.mask_cy) / spec_.mask_ay;
-      m(y, x) = std::clamp((1.f - std::sqrt(u * u + v * v)) / spec_.mask_edge, 0.f, 1.f);
+      m(y, x) = std::clamp((outer - std::sqrt(u * u + v * v)) / width, 0.f, 1.f);
     }
   }
   return m;
 }
+
+cv::Mat1f FaceGenerator::CropMask() const { return EllipseRamp(1.f, spec_.mask_edge); }
 
 cv::Mat FaceGenerator::BuildCondition(const cv::Mat& crop_rgb,
                                       const std::vector<cv::Point2f>& kp) const {
@@ -386,18 +389,9 @@ Status FaceGenerator::Paint(cv::Mat& target, cv::Point origin, const Prepared& p
 }
 
 cv::Mat1f FaceGenerator::DonorWeight() const {
-  // The mask's ellipse radius r (1 at its outer edge): weight 1 inside r = 0.65, 0 from r = 0.8.
+  // Weight 1 inside 0.65 of the mask's radius, 0 from 0.8.
   constexpr float kInner = 0.65f, kOuter = 0.8f;
-  const int R = spec_.resolution;
-  cv::Mat1f w(R, R);
-  for (int y = 0; y < R; ++y) {
-    for (int x = 0; x < R; ++x) {
-      const float u = (static_cast<float>(x) / R - spec_.mask_cx) / spec_.mask_ax;
-      const float v = (static_cast<float>(y) / R - spec_.mask_cy) / spec_.mask_ay;
-      w(y, x) = std::clamp((kOuter - std::sqrt(u * u + v * v)) / (kOuter - kInner), 0.f, 1.f);
-    }
-  }
-  return w;
+  return EllipseRamp(kOuter, kOuter - kInner);
 }
 
 Expected<cv::Mat> FaceGenerator::Generate(const Prepared& p, const cv::Mat& z) {

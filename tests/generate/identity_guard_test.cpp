@@ -255,12 +255,6 @@ TEST(IdentityGuard, RejectsSettingsThatCannotWork) {
   EXPECT_EQ(Anonymizer::Create(o).status().code(), ErrorCode::kInvalidArgument);
 }
 
-}  // namespace
-}  // namespace standin
-
-namespace standin {
-namespace {
-
 // The reference bank: 1000 unit-length arcface embeddings of generated stand-ins.
 TEST(IdentityBank, HoldsUnitEmbeddingsForArcfaceOnly) {
   auto store = ModelStore::Open();
@@ -404,12 +398,6 @@ TEST(IdentityGuard, TheStrangerTestKeepsOnlyStandInsToWhichTheOriginalIsAStrange
   }
   EXPECT_GT(passed, 0);  // the scene's faces are not all fallbacks, so the check above ran
 }
-
-}  // namespace
-}  // namespace standin
-
-namespace standin {
-namespace {
 
 // The donor pool: stand-ins the generator painted for training crops, with their poses and labels.
 TEST(DonorPool, HoldsTemplateFacesWithPosesAndLabelsForItsGenerator) {
