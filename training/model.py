@@ -167,3 +167,35 @@ class EqDiscriminator(nn.Module):
     def forward(self, img, mask, kp):
         x = self.body(torch.cat([img, mask, kp], 1))
         return self.head(self.mbstd(x)).squeeze(1)
+
+
+class Refiner(nn.Module):
+    """Second stage at 2x the generator's resolution: (coarse [N, 3, R, R], the 64 px stand-in
+    upsampled; context [N, 4, R, R], sealed surroundings RGB + mask) -> refined face [N, 3, R, R].
+
+    The output is the coarse face plus a residual (its last conv starts at zero, so an untrained
+    refiner is the bilinear upsampling). One level down, residual blocks, one level up; no
+    normalisation. Only Conv, ConvTranspose, LeakyRelu, Add and Concat: fast in OpenCV 4.6 dnn.
+    """
+
+    def __init__(self, channels=(24, 48), blocks=3):
+        super().__init__()
+        c0, c1 = channels
+        act = lambda: nn.LeakyReLU(0.2)  # noqa: E731
+        self.head = nn.Sequential(nn.Conv2d(7, c0, 3, 1, 1), act())
+        self.down = nn.Sequential(nn.Conv2d(c0, c1, 4, 2, 1), act())
+        self.blocks = nn.ModuleList([nn.Sequential(nn.Conv2d(c1, c1, 3, 1, 1), act(), nn.Conv2d(c1, c1, 3, 1, 1))
+                                     for _ in range(blocks)])
+        self.up = nn.Sequential(nn.ConvTranspose2d(c1, c0, 4, 2, 1), act())
+        self.fuse = nn.Sequential(nn.Conv2d(2 * c0, c0, 3, 1, 1), act())
+        self.out = nn.Conv2d(c0, 3, 3, 1, 1)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, coarse, context):
+        h = self.head(torch.cat([coarse, context], 1))
+        x = self.down(h)
+        for b in self.blocks:
+            x = x + b(x)
+        x = self.fuse(torch.cat([self.up(x), h], 1))
+        return coarse + self.out(x)

@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""Export the EMA refiner of a refine.py run to ONNX (opset 11) + manifest + golden files.
+
+  /usr/bin/python3 training/export_refiner.py RUN_DIR --out models/generator/standin-refine128.onnx
+
+Writes NAME.onnx, NAME.json (manifest: the generator it refines, by sha256) and
+golden/NAME_{coarse,context,image}.f32 next to it, and checks the ONNX file with cv2.dnn
+against torch. Pin NAME.json's sha256 in models/manifest.json (entry "refiner").
+"""
+import argparse
+import datetime
+import hashlib
+import inspect
+import json
+import os
+import platform
+import sys
+import time
+
+import cv2
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import contract  # noqa: E402
+from export import repo_head, synthetic_crop  # noqa: E402
+from refine import make_refiner  # noqa: E402
+
+
+def golden_inputs(H):
+    """A data-free input pair: a smooth synthetic face-coloured crop as the coarse face, and the
+    same crop, sealed outside the mask, as the context."""
+    crop = synthetic_crop(H).astype(np.float32).transpose(2, 0, 1) / 127.5 - 1.0
+    m = contract.ellipse_mask(H, **contract.MASK_ELLIPSE)
+    coarse = crop[None].copy()
+    context = np.concatenate([crop * contract.seen_rgb(m, True)[None], m[None]], 0)[None].astype(np.float32)
+    return coarse, context
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("run", help="RUN_DIR (uses RUN_DIR/checkpoint.pt) or a checkpoint file")
+    ap.add_argument("--out", required=True, help="models/generator/NAME.onnx")
+    args = ap.parse_args()
+    path = os.path.join(args.run, "checkpoint.pt") if os.path.isdir(args.run) else args.run
+    ckpt = torch.load(path, map_location="cpu")
+    cfg = ckpt["config"]
+    H = cfg["res"]
+    net_t = make_refiner(cfg)
+    net_t.load_state_dict(ckpt["R_ema"])
+    net_t.eval()
+
+    out = os.path.abspath(args.out)
+    name = os.path.splitext(os.path.basename(out))[0]
+    out_dir = os.path.dirname(out)
+    gold_dir = os.path.join(out_dir, "golden")
+    os.makedirs(gold_dir, exist_ok=True)
+    coarse, context = golden_inputs(H)
+    with torch.no_grad():
+        ref = net_t(torch.from_numpy(coarse), torch.from_numpy(context)).numpy()
+    tmp = out + ".tmp"
+    kw = {}
+    if "dynamo" in inspect.signature(torch.onnx.export).parameters:
+        kw["dynamo"] = False  # torch >= 2.9 defaults to the dynamo exporter, which cannot write opset 11
+    torch.onnx.export(net_t, (torch.from_numpy(coarse), torch.from_numpy(context)), tmp, opset_version=11,
+                      input_names=["coarse", "context"], output_names=["image"], do_constant_folding=True, **kw)
+    os.replace(tmp, out)
+
+    net = cv2.dnn.readNetFromONNX(out)
+
+    def run():
+        net.setInput(coarse, "coarse")
+        net.setInput(context, "context")
+        return net.forward("image")
+
+    got = run()
+    t = time.time()
+    for _ in range(10):
+        run()
+    cv_ms = (time.time() - t) * 100
+    maxdiff = float(np.abs(got - ref).max())
+    print(f"cv2.dnn vs torch max abs diff {maxdiff:.2e}, cv2.dnn {cv_ms:.1f} ms/run")
+    if maxdiff > 1e-3:
+        raise SystemExit("cv2.dnn output differs from torch")
+    for key, arr in [("coarse", coarse), ("context", context), ("image", ref)]:
+        arr.astype("<f4").tofile(os.path.join(gold_dir, f"{name}_{key}.f32"))
+
+    gen_json = cfg["generator"] if os.path.isabs(cfg["generator"]) else os.path.join(HERE, "..", cfg["generator"])
+    with open(gen_json) as f:
+        gen = json.load(f)
+    if gen["sha256"] != ckpt["generator_sha256"]:
+        raise SystemExit(f"the run refined generator {ckpt['generator_sha256'][:12]}, {gen_json} pins "
+                         f"{gen['sha256'][:12]}: retrain the refiner for the pinned generator")
+    sha = hashlib.sha256(open(out, "rb").read()).hexdigest()
+    manifest = {
+        "name": name,
+        "file": os.path.basename(out),
+        "sha256": sha,
+        "resolution": H,
+        "opset": 11,
+        "generator": {"name": gen["name"], "sha256": gen["sha256"], "resolution": gen["resolution"]},
+        "inputs": {
+            "coarse": {"shape": [1, 3, H, H], "dtype": "float32", "layout": "NCHW", "colour_order": "RGB",
+                       "content": "the generator's raw R x R output (u8 / 127.5 - 1), resized to 2R x 2R with "
+                                  "bilinear interpolation (half-pixel centres: cv::resize INTER_LINEAR)"},
+            "context": {"shape": [1, 4, H, H], "dtype": "float32", "layout": "NCHW",
+                        "channels": ["R", "G", "B", "mask"],
+                        "content": "the face's surroundings aligned at 2R (the generator's crop transform scaled "
+                                   "by 2), RGB u8 / 127.5 - 1 kept only where mask == 0 (sealed band); the mask "
+                                   "is the generator's ellipse computed at 2R"},
+        },
+        "outputs": {"image": {"shape": [1, 3, H, H], "dtype": "float32", "layout": "NCHW", "range": [-1, 1],
+                              "colour_order": "RGB", "content": "refined face (coarse + learned detail)"}},
+        "golden": {"dir": "golden", "files": {k: f"{name}_{k}.f32" for k in ["coarse", "context", "image"]},
+                   "note": "raw little-endian float32, shapes as in inputs/outputs; synthetic, no dataset pixels",
+                   "cv2_dnn_max_abs_diff_vs_torch": maxdiff},
+        "cv2_dnn_ms_per_run_at_export": round(cv_ms, 1),
+        "training": {
+            "commit": repo_head(),
+            "config": cfg,
+            "steps": ckpt["step"],
+            "wall_time_s": round(ckpt["wall_s"], 1),
+            "hardware": ckpt.get("hardware", "unknown"),
+            "exported_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "export_host": f"{platform.node()} torch {torch.__version__}, cv2 {cv2.__version__}",
+        },
+        "data": {
+            "dataset": "UTKFace crop_part1 (9,780 aligned 200x200 chips); the held-out split of training/split/val.txt "
+                       "is not trained on",
+            "licence": "UTKFace is for NON-COMMERCIAL RESEARCH ONLY; image copyright stays with the owners. "
+                       "This model is derived from it and inherits that restriction.",
+        },
+    }
+    with open(os.path.join(out_dir, f"{name}.json"), "w") as f:
+        json.dump(manifest, f, indent=2)
+    print(f"wrote {out} ({os.path.getsize(out) / 1e6:.2f} MB, sha256 {sha[:12]}), manifest and golden files; "
+          f"step {ckpt['step']}")
+
+
+if __name__ == "__main__":
+    main()
