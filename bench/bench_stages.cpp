@@ -125,6 +125,39 @@ void BM_GenerateOneFace(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(gen->Replace(img, face, 0));
   state.counters["resolution"] = gen->spec().resolution;
 }
+// One large face, painted at 128 px by the refiner and, as the baseline in the same run, at the
+// generator's 64 px (without --refine): the photo's first face cut out with a margin and enlarged
+// 3x, so its crop spans well over 96 photo pixels.
+struct LargeFace {
+  cv::Mat image;
+  standin::Face face;
+};
+const LargeFace& Large() {
+  static const LargeFace large = [] {
+    const standin::Face& f = F().faces.at(0);
+    const cv::Rect around =
+        cv::Rect(cvRound(f.box.x - f.box.width), cvRound(f.box.y - f.box.height),
+                 cvRound(3 * f.box.width), cvRound(3 * f.box.height)) &
+        cv::Rect({}, F().image.size());
+    constexpr float kUp = 3.f;
+    LargeFace l;
+    cv::resize(F().image(around), l.image, cv::Size(), kUp, kUp, cv::INTER_CUBIC);
+    l.face = f;
+    const cv::Point2f tl(static_cast<float>(around.x), static_cast<float>(around.y));
+    for (auto& p : l.face.landmarks68) p = (p - tl) * kUp;
+    return l;
+  }();
+  return large;
+}
+void GenerateLargeFace(benchmark::State& state, bool refine) {
+  auto gen = *standin::FaceGenerator::Create(F().models, {.seed = 1, .refine = refine});
+  cv::Mat img = Large().image.clone();
+  auto face = Large().face;
+  for (auto _ : state) benchmark::DoNotOptimize(gen->Replace(img, face, 0));
+  state.counters["resolution"] = refine ? gen->refiner_resolution() : gen->spec().resolution;
+}
+void BM_GenerateLargeFace(benchmark::State& state) { GenerateLargeFace(state, true); }
+void BM_GenerateLargeFaceNoRefine(benchmark::State& state) { GenerateLargeFace(state, false); }
 // What the identity guard adds per candidate: one identity embedding and one age + gender estimate.
 void BM_IdentityEmbed(benchmark::State& state) {
   static auto embedder = *standin::MakeIdentityEmbedder("arcface", F().models);
@@ -187,6 +220,8 @@ BENCHMARK(BM_Blur)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Encode)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_EndToEnd)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_GenerateOneFace)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_GenerateLargeFace)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_GenerateLargeFaceNoRefine)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_EndToEndGenerate)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_IdentityEmbed)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_AgeGender)->Unit(benchmark::kMillisecond)->UseRealTime();

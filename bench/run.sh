@@ -25,6 +25,9 @@ print(f"tiled detection vs one pass over the whole image: {runs['BM_Detect']:.1f
       f"{runs['BM_DetectSinglePass']:.1f} ms = {runs['BM_Detect'] / runs['BM_DetectSinglePass']:.2f}x")
 print(f"generate: {runs['BM_GenerateOneFace']:.1f} ms per face; whole photo "
       f"{runs['BM_EndToEndGenerate']:.1f} ms = {runs['BM_EndToEndGenerate'] / e2e:.2f}x the blur pipeline")
+large, large64 = runs["BM_GenerateLargeFace"], runs["BM_GenerateLargeFaceNoRefine"]
+print(f"generate, one large face: {large:.1f} ms painted at 128 px (refiner) against "
+      f"{large64:.1f} ms at 64 px = {large / large64:.2f}x")
 bench = json.load(open(sys.argv[1]))["benchmarks"]
 base = next(b["real_time"] for b in bench if b["name"].startswith("BM_GenerateFaces/0/"))
 print("identity guard, the generate method alone on the 10 faces (baseline: no guard, "

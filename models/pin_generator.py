@@ -5,7 +5,8 @@ Points the `generator` entry of models/manifest.json at NAME.json and records th
 (NAME.json in turn pins the ONNX file by its own sha256). standin refuses a generator whose
 files do not match, so run this, then commit models/ together.
 
-  /usr/bin/python3 models/pin_generator.py [NAME]   (default: standin-gen64)
+  /usr/bin/python3 models/pin_generator.py [NAME [ENTRY]]   (default: standin-gen64 generator)
+  /usr/bin/python3 models/pin_generator.py standin-refine128 refiner   (the refiner, training/export_refiner.py)
 """
 import hashlib
 import json
@@ -22,6 +23,7 @@ def sha256(path):
 
 def main():
     name = sys.argv[1] if len(sys.argv) > 1 else "standin-gen64"
+    which = sys.argv[2] if len(sys.argv) > 2 else "generator"
     rel = f"generator/{name}.json"
     spec = json.load(open(os.path.join(HERE, rel)))
     onnx = os.path.join(HERE, "generator", spec["file"])
@@ -29,7 +31,7 @@ def main():
         sys.exit(f"{onnx} does not match the sha256 in {rel}: export again")
     path = os.path.join(HERE, "manifest.json")
     manifest = json.load(open(path))
-    entry = next(f for f in manifest["files"] if f["name"] == "generator")
+    entry = next(f for f in manifest["files"] if f["name"] == which)
     entry["path_in_models"] = rel
     entry["sha256"] = sha256(os.path.join(HERE, rel))
     with open(path, "w") as f:

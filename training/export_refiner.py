@@ -121,6 +121,8 @@ def main():
             "config": cfg,
             "steps": ckpt["step"],
             "wall_time_s": round(ckpt["wall_s"], 1),
+            "continues": ckpt.get("lineage", []),
+            "steps_including_earlier_runs": ckpt["step"] + sum(r["step"] for r in ckpt.get("lineage", [])),
             "hardware": ckpt.get("hardware", "unknown"),
             "exported_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "export_host": f"{platform.node()} torch {torch.__version__}, cv2 {cv2.__version__}",

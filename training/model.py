@@ -175,10 +175,10 @@ class Refiner(nn.Module):
 
     The output is the coarse face plus a residual (its last conv starts at zero, so an untrained
     refiner is the bilinear upsampling). One level down, residual blocks, one level up; no
-    normalisation. Only Conv, ConvTranspose, LeakyRelu, Add and Concat: fast in OpenCV 4.6 dnn.
+    normalisation. Only Conv, Resize (nearest), LeakyRelu, Add and Concat: fast in OpenCV 4.6 dnn.
     """
 
-    def __init__(self, channels=(24, 48), blocks=3):
+    def __init__(self, channels=(24, 48), blocks=3, up="resize"):
         super().__init__()
         c0, c1 = channels
         act = lambda: nn.LeakyReLU(0.2)  # noqa: E731
@@ -186,7 +186,10 @@ class Refiner(nn.Module):
         self.down = nn.Sequential(nn.Conv2d(c0, c1, 4, 2, 1), act())
         self.blocks = nn.ModuleList([nn.Sequential(nn.Conv2d(c1, c1, 3, 1, 1), act(), nn.Conv2d(c1, c1, 3, 1, 1))
                                      for _ in range(blocks)])
-        self.up = nn.Sequential(nn.ConvTranspose2d(c1, c0, 4, 2, 1), act())
+        # Nearest-neighbour upsampling and a 3x3 conv: a transposed convolution (up="transposed",
+        # the first run) left a 2 px checkerboard in the refined faces.
+        self.up = (nn.Sequential(nn.ConvTranspose2d(c1, c0, 4, 2, 1), act()) if up == "transposed" else
+                   nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c1, c0, 3, 1, 1), act()))
         self.fuse = nn.Sequential(nn.Conv2d(2 * c0, c0, 3, 1, 1), act())
         self.out = nn.Conv2d(c0, 3, 3, 1, 1)
         nn.init.zeros_(self.out.weight)

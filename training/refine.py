@@ -45,7 +45,7 @@ REPO = os.path.abspath(os.path.join(HERE, ".."))
 
 
 def make_refiner(cfg):
-    return Refiner(channels=cfg["channels"], blocks=cfg["blocks"])
+    return Refiner(channels=cfg["channels"], blocks=cfg["blocks"], up=cfg.get("up", "transposed"))
 
 
 def generator_coarse(gen_json, pack64, n_latents, threads):
@@ -180,6 +180,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default=None)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--init", default=None, help="start the refiner (and its critic) from another run's checkpoint: "
+                                                 "every tensor whose name and shape match; fresh optimisers, step 0")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
                     help="override a config value (also on --resume), e.g. --set adv_weight=0.2")
     args = ap.parse_args()
@@ -223,7 +225,24 @@ def main():
     c = cfg["r1_every"] / (cfg["r1_every"] + 1)
     opt_d = torch.optim.Adam(D.parameters(), lr=cfg["d_lr"] * c, betas=tuple(b ** c for b in cfg["betas"]))
     step, wall = 0, 0.0
+    lineage = []
+    if args.init and not ckpt:
+        src = torch.load(args.init, map_location="cpu")
+
+        def matching(module, state):
+            own = module.state_dict()
+            keep = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
+            module.load_state_dict(keep, strict=False)
+            return len(own) - len(keep)
+
+        fresh = matching(Rf, src["R"])
+        matching(Rf_ema, src["R_ema"])
+        matching(D, src["D"])
+        lineage = list(src.get("lineage", [])) + [{"from": os.path.basename(os.path.dirname(os.path.abspath(args.init))),
+                                                   "step": src["step"], "wall_s": src["wall_s"]}]
+        print(f"initialised from {args.init} (step {src['step']}); {fresh} refiner tensors fresh")
     if ckpt:
+        lineage = ckpt.get("lineage", [])
         Rf.load_state_dict(ckpt["R"])
         Rf_ema.load_state_dict(ckpt["R_ema"])
         D.load_state_dict(ckpt["D"])
@@ -238,7 +257,8 @@ def main():
     def save():
         atomic_save({"R": Rf.state_dict(), "R_ema": Rf_ema.state_dict(), "D": D.state_dict(),
                      "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "step": step, "wall_s": wall,
-                     "config": cfg, "generator_sha256": gen_sha, "hardware": hardware(device)}, ckpt_path)
+                     "config": cfg, "generator_sha256": gen_sha, "hardware": hardware(device), "lineage": lineage},
+                    ckpt_path)
 
     log = open(os.path.join(args.out, "log.jsonl"), "a")
     t_start = t_ckpt = t_last = time.time()

@@ -42,6 +42,19 @@ struct GeneratorSpec {
 
 Expected<GeneratorSpec> LoadGeneratorSpec(const std::filesystem::path& manifest);
 
+// The generator's second stage (training/refine.py), read from its manifest: it takes the
+// generator's R x R face upsampled to `resolution` (2R) and the sealed surroundings at that
+// resolution, and paints the detail an R px face cannot hold. Like the generator, it never sees
+// the face's own pixels.
+struct RefinerSpec {
+  std::string name;
+  std::filesystem::path onnx;
+  int resolution = 128;
+  std::string generator_sha256;  // the generator ONNX whose faces it was trained to refine
+};
+
+Expected<RefinerSpec> LoadRefinerSpec(const std::filesystem::path& manifest);
+
 // The donor pool (training/donor_pool.py, pinned in models/manifest.json): faces the generator
 // painted for training crops, each in the alignment template with that crop's keypoints (its
 // pose) and the crop's age and gender labels. A face whose own candidates all fail the identity
@@ -153,6 +166,13 @@ struct GeneratorOptions {
   float keypoint_shrink = 0.f;
   // Spread of the latent vectors (1 = as trained; above 1 draws further from the average face).
   float latent_scale = 1.f;
+  // Paint the stand-in at the refiner's resolution (2R) when the generator has a refiner and the
+  // face's crop spans more than refine_above x R photo pixels: a face the R px stand-in is scaled
+  // up for. Smaller faces cannot show the detail, and skip its cost. Off by default: refined
+  // stand-ins are crisper but re-identified more often (AT&T rank-1 +1.0 to +2.8 points with the
+  // guard, three seeds; docs/generator.md, session 12).
+  bool refine = false;
+  float refine_above = 1.5f;
   // Only used by the generate method (MakeGenerateMethod with an embedder; the Anonymizer builds
   // it from these options).
   IdentityGuardOptions guard;
@@ -164,8 +184,18 @@ class FaceGenerator {
                                                          const GeneratorOptions& options);
   static Expected<std::unique_ptr<FaceGenerator>> Create(const GeneratorSpec& spec,
                                                          const GeneratorOptions& options);
+  // With the second stage (Create(models, ...) loads it when the manifest lists a refiner).
+  static Expected<std::unique_ptr<FaceGenerator>> Create(const GeneratorSpec& spec,
+                                                         const RefinerSpec& refiner,
+                                                         const GeneratorOptions& options);
 
   [[nodiscard]] const GeneratorSpec& spec() const { return spec_; }
+  // The refiner's resolution, 0 without one.
+  [[nodiscard]] int refiner_resolution() const { return refiner_.empty() ? 0 : refiner_res_; }
+  // One forward pass of the refiner: coarse [1, 3, 2R, 2R] (the generator's face, bilinearly
+  // upsampled, RGB in [-1, 1]) and context [1, 4, 2R, 2R] (sealed surroundings RGB + mask) ->
+  // image [1, 3, 2R, 2R] in [-1, 1].
+  Expected<cv::Mat> RunRefiner(const cv::Mat& coarse, const cv::Mat& context);
 
   // The R x R soft mask of the region to regenerate (1 = generated).
   [[nodiscard]] cv::Mat1f CropMask() const;
@@ -194,10 +224,18 @@ class FaceGenerator {
     cv::Mat1f edge_weights;
     double edge_total = 0;
     cv::Scalar edge_lab_sum;
+    // When the stand-in is refined: the refiner's context input [1, 4, 2R, 2R] (empty: painted
+    // at R) and the 2R crop -> roi transform.
+    cv::Mat refine_context;
+    cv::Mat Minv_roi_hi;
   };
   // Nothing when the face is too small (or degenerate) to paint; an empty roi when the face lies
   // outside the image. Needs the face's 68 landmarks.
   Expected<std::optional<Prepared>> Prepare(const cv::Mat& bgr, const Face& face) const;
+  // The side of a prepared face's stand-in as it is painted: 2R when refined, else R.
+  [[nodiscard]] int PaintedResolution(const Prepared& p) const {
+    return p.refine_context.empty() ? spec_.resolution : refiner_res_;
+  }
   // Paints the stand-in for latent `z` into `target`, whose top-left pixel is image pixel
   // `origin` (the whole image: origin (0, 0)); `target` must contain p.roi, as Prepare saw it
   // (the stand-in's colour is matched to what was there).
@@ -209,9 +247,10 @@ class FaceGenerator {
   // stand-in continues its surroundings (the contour) and the donor's would carry its source's.
   [[nodiscard]] cv::Mat1f DonorWeight() const;
   // What Paint does after the network: paints an R x R BGR face in the template (the network's
-  // output, or any face aligned by AlignedFace) through the same low-pass, detail gain, warp,
-  // colour match and blend. `standin eval --stranger-control` paints real strangers with it.
-  Status PaintFace(cv::Mat& target, cv::Point origin, const Prepared& p, cv::Mat face_bgr) const;
+  // output, or any face aligned by AlignedFace) through the same refiner (when the face is
+  // prepared for it), low-pass, detail gain, warp, colour match and blend.
+  // `standin eval --stranger-control` paints real strangers with it.
+  Status PaintFace(cv::Mat& target, cv::Point origin, const Prepared& p, cv::Mat face_bgr);
   // The face's R x R BGR crop aligned to the template, as the training data saw faces; nothing
   // when the face is too small (or degenerate) to align. Needs the face's 68 landmarks.
   Expected<std::optional<cv::Mat>> AlignedFace(const cv::Mat& bgr, const Face& face) const;
@@ -224,12 +263,18 @@ class FaceGenerator {
   FaceGenerator() = default;
   // Image -> crop transform (2x3, CV_64F) from the face's landmarks; empty when too small.
   Expected<cv::Mat> ToTemplate(const Face& face) const;
-  // R x R: clamp((outer - r) / width, 0, 1), r the mask ellipse's normalised radius.
-  [[nodiscard]] cv::Mat1f EllipseRamp(float outer, float width) const;
+  // size x size (0: R x R): clamp((outer - r) / width, 0, 1), r the mask ellipse's normalised
+  // radius.
+  [[nodiscard]] cv::Mat1f EllipseRamp(float outer, float width, int size = 0) const;
+  // An R x R face -> the refined 2R x 2R face (BGR u8).
+  Expected<cv::Mat> Refine(const Prepared& p, const cv::Mat& face_bgr);
   GeneratorSpec spec_;
   GeneratorOptions options_;
   cv::dnn::Net net_;
   cv::Mat1f mask_;
+  cv::dnn::Net refiner_;  // empty without a refiner
+  int refiner_res_ = 0;
+  cv::Mat1f mask_hi_;  // the mask at the refiner's resolution
 };
 
 class IdentityEmbedder;

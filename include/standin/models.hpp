@@ -29,6 +29,9 @@ class ModelStore {
   // Absolute path of the verified model file `name` (as named in the manifest), or kModelMissing
   // with one line naming the file and the command that restores it.
   [[nodiscard]] Expected<std::filesystem::path> Path(const std::string& name) const;
+  // Whether the manifest names `name` at all (an optional model: a manifest without it means
+  // the model is not part of this release, not that its file is missing).
+  [[nodiscard]] bool Lists(const std::string& name) const;
 
   [[nodiscard]] const std::vector<std::filesystem::path>& search_path() const { return search_; }
 

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <fstream>
@@ -151,6 +152,11 @@ Expected<ModelStore> ModelStore::Open(const ModelStoreOptions& options) {
                               manifest.string(), ex.what()));
   }
   return store;
+}
+
+bool ModelStore::Lists(const std::string& name) const {
+  return std::any_of(entries_.begin(), entries_.end(),
+                     [&](const Entry& e) { return e.name == name; });
 }
 
 Expected<fs::path> ModelStore::Path(const std::string& name) const {

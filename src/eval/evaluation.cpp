@@ -164,6 +164,8 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
       opts.generator.match_colour = false;
     } else if (p == "nodetail") {
       opts.generator.detail_gain = 0;
+    } else if (p == "refine") {
+      opts.generator.refine = true;
     } else if (auto d = NumberAfter(p, "detail", true)) {
       opts.generator.detail_gain = static_cast<float>(*d);  // e.g. generate-detail1.5
     } else if (auto sm = NumberAfter(p, "smooth", true)) {
@@ -185,10 +187,11 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
     } else {
       return Status(
           ErrorCode::kInvalidArgument,
-          fmt::format("unknown generate variant '{}' in '{}' (unguarded, noattr, "
-                      "natural, fixed, kN, mMARGIN, iwWEIGHT, all, nosmooth, nocolour, nodetail, "
-                      "detailGAIN, smoothSIGMA, kpsSHRINK, strangerPERCENTILE, donorsN, zSCALE)",
-                      p, name));
+          fmt::format(
+              "unknown generate variant '{}' in '{}' (unguarded, noattr, "
+              "natural, fixed, kN, mMARGIN, iwWEIGHT, all, nosmooth, nocolour, nodetail, "
+              "refine, detailGAIN, smoothSIGMA, kpsSHRINK, strangerPERCENTILE, donorsN, zSCALE)",
+              p, name));
     }
   }
   return opts;

@@ -198,6 +198,7 @@ class GuardedGenerateMethod final : public FaceMethod {
       return s;
     }
     face.method = "generate";
+    face.resolution = generator_->PaintedResolution(p);
     return Status::Ok();
   }
 
@@ -359,6 +360,7 @@ class GuardedGenerateMethod final : public FaceMethod {
     if (r.passed) {
       best.pixels.copyTo(bgr(region));
       face.method = "generate";
+      face.resolution = generator_->PaintedResolution(p);
       r.donor = best.donor;
       if (best.donor >= 0) used_donors_.insert(best.donor);
       r.similarity = best.similarity;

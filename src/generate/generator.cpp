@@ -126,6 +126,35 @@ Expected<GeneratorSpec> LoadGeneratorSpec(const fs::path& manifest) {
   return s;
 }
 
+Expected<RefinerSpec> LoadRefinerSpec(const fs::path& manifest) {
+  RefinerSpec s;
+  try {
+    std::ifstream in(manifest);
+    if (!in) {
+      return Status(ErrorCode::kModelMissing,
+                    fmt::format("refiner manifest {} is missing", manifest.string()));
+    }
+    const auto j = nlohmann::json::parse(in);
+    s.name = j.at("name").get<std::string>();
+    s.onnx = manifest.parent_path() / j.at("file").get<std::string>();
+    s.resolution = j.at("resolution").get<int>();
+    s.generator_sha256 = j.at("generator").at("sha256").get<std::string>();
+    auto actual = Sha256File(s.onnx);
+    if (!actual.ok() || *actual != j.at("sha256").get<std::string>()) {
+      return Status(
+          ErrorCode::kModelMissing,
+          fmt::format("refiner model {} is missing or corrupt (sha256 mismatch); it is part "
+                      "of the repository: restore it with `git checkout models/generator` "
+                      "and reinstall",
+                      s.onnx.string()));
+    }
+  } catch (const std::exception& ex) {
+    return Status(ErrorCode::kModelMissing, fmt::format("refiner manifest {} is unreadable ({})",
+                                                        manifest.string(), ex.what()));
+  }
+  return s;
+}
+
 Expected<DonorPool> LoadDonorPool(const ModelStore& models, const GeneratorSpec& spec) {
   // Both files are pinned by the manifest; the JSON also names the generator it came from.
   auto info_path = models.Path("donor_pool");
@@ -184,7 +213,39 @@ Expected<std::unique_ptr<FaceGenerator>> FaceGenerator::Create(const ModelStore&
   if (!manifest.ok()) return manifest.status();
   auto spec = LoadGeneratorSpec(*manifest);
   if (!spec.ok()) return spec.status();
-  return Create(*spec, options);
+  // The refiner is optional in a manifest, but a listed one must be there and intact.
+  if (!models.Lists("refiner")) return Create(*spec, options);
+  auto refiner_manifest = models.Path("refiner");
+  if (!refiner_manifest.ok()) return refiner_manifest.status();
+  auto refiner = LoadRefinerSpec(*refiner_manifest);
+  if (!refiner.ok()) return refiner.status();
+  return Create(*spec, *refiner, options);
+}
+
+Expected<std::unique_ptr<FaceGenerator>> FaceGenerator::Create(const GeneratorSpec& spec,
+                                                               const RefinerSpec& refiner,
+                                                               const GeneratorOptions& options) {
+  auto sha = Sha256File(spec.onnx);
+  if (!sha.ok()) return sha.status();
+  if (*sha != refiner.generator_sha256 || refiner.resolution != 2 * spec.resolution) {
+    return Status(ErrorCode::kModelMissing,
+                  fmt::format("refiner {} was trained for another generator than {} (or another "
+                              "resolution): retrain it with training/refine.py",
+                              refiner.name, spec.name));
+  }
+  auto g = Create(spec, options);
+  if (!g.ok()) return g.status();
+  try {
+    (*g)->refiner_ = cv::dnn::readNetFromONNX(refiner.onnx.string());
+    (*g)->refiner_.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+    (*g)->refiner_.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+  } catch (const cv::Exception& e) {
+    return Status(ErrorCode::kModelMissing, fmt::format("refiner model {} cannot be loaded ({})",
+                                                        refiner.onnx.string(), e.what()));
+  }
+  (*g)->refiner_res_ = refiner.resolution;
+  (*g)->mask_hi_ = (*g)->EllipseRamp(1.f, spec.mask_edge, refiner.resolution);
+  return g;
 }
 
 Expected<std::unique_ptr<FaceGenerator>> FaceGenerator::Create(const GeneratorSpec& spec,
@@ -204,9 +265,9 @@ Expected<std::unique_ptr<FaceGenerator>> FaceGenerator::Create(const GeneratorSp
   return g;
 }
 
-cv::Mat1f FaceGenerator::EllipseRamp(float outer, float width) const {
+cv::Mat1f FaceGenerator::EllipseRamp(float outer, float width, int size) const {
   // r: the mask ellipse's normalised radius (1 at its outer edge).
-  const int R = spec_.resolution;
+  const int R = size > 0 ? size : spec_.resolution;
   cv::Mat1f m(R, R);
   for (int y = 0; y < R; ++y) {
     for (int x = 0; x < R; ++x) {
@@ -263,6 +324,17 @@ Expected<cv::Mat> FaceGenerator::Run(const cv::Mat& condition, const cv::Mat& z)
     return net_.forward().clone();
   } catch (const cv::Exception& e) {
     return Status(ErrorCode::kProcessingFailed, fmt::format("generator failed: {}", e.what()));
+  }
+}
+
+Expected<cv::Mat> FaceGenerator::RunRefiner(const cv::Mat& coarse, const cv::Mat& context) {
+  if (refiner_.empty()) return Status(ErrorCode::kProcessingFailed, "the generator has no refiner");
+  try {
+    refiner_.setInput(coarse, "coarse");
+    refiner_.setInput(context, "context");
+    return refiner_.forward().clone();
+  } catch (const cv::Exception& e) {
+    return Status(ErrorCode::kProcessingFailed, fmt::format("refiner failed: {}", e.what()));
   }
 }
 
@@ -375,6 +447,32 @@ Expected<std::optional<FaceGenerator::Prepared>> FaceGenerator::Prepare(const cv
     }
   }
   p.condition = BuildCondition(crop_rgb, kp);
+  // The refiner: only where the crop spans more than refine_above x R photo pixels (a smaller
+  // face cannot show what it adds). Its context is the same sealed surroundings, warped at 2R.
+  const double photo_px_per_crop_px =
+      1.0 / std::sqrt(std::abs(cv::determinant(M(cv::Rect(0, 0, 2, 2)))));
+  if (!refiner_.empty() && options_.refine && photo_px_per_crop_px > options_.refine_above) {
+    const int H = refiner_res_;
+    const double up = static_cast<double>(H) / R;
+    cv::Mat M_hi = M_roi * up;
+    cv::Mat crop_hi;
+    cv::warpAffine(context, crop_hi, M_hi, cv::Size(H, H), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+    cv::cvtColor(crop_hi, crop_hi, cv::COLOR_BGR2RGB);
+    const int shape[] = {1, 4, H, H};
+    p.refine_context.create(4, shape, CV_32F);
+    std::vector<cv::Mat> rgb;
+    cv::split(crop_hi, rgb);
+    const cv::Mat outside = mask_hi_ <= 0.f;
+    for (int c = 0; c < 3; ++c) {
+      cv::Mat plane(H, H, CV_32F, p.refine_context.ptr<float>(0, c));
+      rgb[static_cast<size_t>(c)].convertTo(plane, CV_32F, 1.0 / 127.5, -1.0);
+      plane.setTo(0.f, ~outside);  // sealed, as in training: nothing of the band is seen
+    }
+    mask_hi_.copyTo(cv::Mat(H, H, CV_32F, p.refine_context.ptr<float>(0, 3)));
+    // 2R crop -> roi: the linear part scaled by 1/up, the translation (roi pixels) as it is.
+    p.Minv_roi_hi = p.Minv_roi / up;
+    p.Minv_roi.col(2).copyTo(p.Minv_roi_hi.col(2));
+  }
   if (options_.detail_gain > 0) p.features = FeatureWeight(R, kp);
   p.keypoints = std::move(kp);
   return std::optional<Prepared>(std::move(p));
@@ -411,8 +509,34 @@ Expected<cv::Mat> FaceGenerator::Generate(const Prepared& p, const cv::Mat& z) {
   return generated;
 }
 
+Expected<cv::Mat> FaceGenerator::Refine(const Prepared& p, const cv::Mat& face_bgr) {
+  const int H = refiner_res_;
+  cv::Mat up;
+  cv::resize(face_bgr, up, cv::Size(H, H), 0, 0, cv::INTER_LINEAR);  // as torch's bilinear
+  cv::cvtColor(up, up, cv::COLOR_BGR2RGB);
+  const int shape[] = {1, 3, H, H};
+  cv::Mat coarse(4, shape, CV_32F);
+  std::vector<cv::Mat> rgb;
+  cv::split(up, rgb);
+  for (int c = 0; c < 3; ++c) {
+    rgb[static_cast<size_t>(c)].convertTo(cv::Mat(H, H, CV_32F, coarse.ptr<float>(0, c)), CV_32F,
+                                          1.0 / 127.5, -1.0);
+  }
+  auto out = RunRefiner(coarse, p.refine_context);
+  if (!out.ok()) return out.status();
+  std::vector<cv::Mat> planes;
+  for (int c = 2; c >= 0; --c) {
+    cv::Mat u8;
+    cv::Mat(H, H, CV_32F, out->ptr<float>(0, c)).convertTo(u8, CV_8U, 127.5, 127.5);
+    planes.push_back(u8);
+  }
+  cv::Mat refined;
+  cv::merge(planes, refined);
+  return refined;
+}
+
 Status FaceGenerator::PaintFace(cv::Mat& target, cv::Point origin, const Prepared& p,
-                                cv::Mat generated) const {
+                                cv::Mat generated) {
   const cv::Rect where = p.roi - origin;
   if (p.roi.empty()) return Status::Ok();
   if ((where & cv::Rect(0, 0, target.cols, target.rows)) != where) {
@@ -421,15 +545,24 @@ Status FaceGenerator::PaintFace(cv::Mat& target, cv::Point origin, const Prepare
   if (options_.smooth_sigma > 0) {
     cv::GaussianBlur(generated, generated, {3, 3}, options_.smooth_sigma);
   }
-  if (options_.detail_gain > 0) StrengthenFeatures(generated, options_.detail_gain, p.features);
+  // The refiner was trained on the generator's crops after this low-pass.
+  const bool refined = !p.refine_context.empty();
+  cv::Mat1f features = p.features;
+  if (refined) {
+    auto hi = Refine(p, generated);
+    if (!hi.ok()) return hi.status();
+    generated = std::move(hi).value();
+    if (!features.empty()) cv::resize(p.features, features, generated.size());
+  }
+  if (options_.detail_gain > 0) StrengthenFeatures(generated, options_.detail_gain, features);
   if (p.grey) {
     cv::Mat grey;
     cv::cvtColor(generated, grey, cv::COLOR_BGR2GRAY);
     cv::cvtColor(grey, generated, cv::COLOR_GRAY2BGR);
   }
   cv::Mat generated_back;
-  cv::warpAffine(generated, generated_back, p.Minv_roi, p.roi.size(), cv::INTER_LINEAR,
-                 cv::BORDER_REPLICATE);
+  cv::warpAffine(generated, generated_back, refined ? p.Minv_roi_hi : p.Minv_roi, p.roi.size(),
+                 cv::INTER_LINEAR, cv::BORDER_REPLICATE);
   cv::Mat region = target(where);
   if (options_.match_colour) {
     blend::ShiftToEdgeColour(generated_back, {p.edge_weights, p.edge_lab_sum, p.edge_total},
@@ -452,6 +585,7 @@ Status FaceGenerator::Replace(cv::Mat& bgr, Face& face, std::uint64_t key) {
   }
   if (Status s = Paint(bgr, {0, 0}, **prepared, Latent(key)); !s.ok()) return s;
   face.method = "generate";
+  face.resolution = PaintedResolution(**prepared);
   return Status::Ok();
 }
 

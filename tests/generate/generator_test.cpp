@@ -284,5 +284,124 @@ TEST(Generator, FeatureGainStrengthensFacialStructureNotColour) {
   EXPECT_NEAR(ChromaInFaces(strong, s.faces), ChromaInFaces(plain, s.faces), 1.5);
 }
 
+// The second stage, loaded as the product loads it (the manifest's "refiner" entry).
+std::unique_ptr<FaceGenerator> WithRefiner(const GeneratorOptions& options = {}) {
+  auto store = ModelStore::Open();
+  EXPECT_TRUE(store.ok());
+  auto gen = FaceGenerator::Create(*store, options);
+  EXPECT_TRUE(gen.ok()) << gen.status().message();
+  EXPECT_EQ((*gen)->refiner_resolution(), 2 * (*gen)->spec().resolution);
+  return std::move(gen).value();
+}
+
+TEST(Refiner, MatchesTheGoldenOutputExportedWithTheModel) {
+  auto store = ModelStore::Open();
+  ASSERT_TRUE(store.ok());
+  auto manifest = store->Path("refiner");
+  ASSERT_TRUE(manifest.ok()) << manifest.status().message();
+  auto spec = LoadRefinerSpec(*manifest);
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  auto gen = WithRefiner();
+  const int H = spec->resolution;
+  const fs::path gold = spec->onnx.parent_path() / "golden" / spec->name;
+  auto coarse = ReadF32(gold.string() + "_coarse.f32");
+  auto context = ReadF32(gold.string() + "_context.f32");
+  const auto image = ReadF32(gold.string() + "_image.f32");
+  ASSERT_EQ(coarse.size(), static_cast<size_t>(3 * H * H));
+  ASSERT_EQ(context.size(), static_cast<size_t>(4 * H * H));
+  const int s3[] = {1, 3, H, H}, s4[] = {1, 4, H, H};
+  auto out = gen->RunRefiner(cv::Mat(4, s3, CV_32F, coarse.data()),
+                             cv::Mat(4, s4, CV_32F, context.data()));
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  // Tolerance: float32 inference in two engines (torch at export, OpenCV dnn here).
+  EXPECT_LT(MaxAbsDiff(*out, image), 1e-3);
+  // It is not the identity: the golden pair shows the learned detail.
+  EXPECT_GT(MaxAbsDiff(*out, coarse), 1e-2);
+}
+
+// The refiner belongs to the generator it was trained on: standin refuses another pairing (and
+// says what to do) rather than paint with a refiner that never saw that generator's faces.
+TEST(Refiner, RefusesAGeneratorItWasNotTrainedFor) {
+  auto store = ModelStore::Open();
+  ASSERT_TRUE(store.ok());
+  auto manifest = store->Path("refiner");
+  ASSERT_TRUE(manifest.ok()) << manifest.status().message();
+  auto refiner = LoadRefinerSpec(*manifest);
+  ASSERT_TRUE(refiner.ok()) << refiner.status().message();
+  EXPECT_TRUE(FaceGenerator::Create(Spec(), *refiner, {}).ok());
+  RefinerSpec other = *refiner;
+  other.generator_sha256 = std::string(64, '0');
+  auto g = FaceGenerator::Create(Spec(), other, {});
+  ASSERT_FALSE(g.ok());
+  EXPECT_EQ(g.status().code(), ErrorCode::kModelMissing);
+  EXPECT_NE(g.status().message().find("training/refine.py"), std::string::npos);
+}
+
+// A face whose crop spans more than 1.5 R photo pixels is painted at 2R, from the same sealed
+// surroundings: scribbling over everything the mask touches changes neither the refiner's input nor
+// the output; the refined stand-in differs from the one painted at R; a small face is not refined.
+TEST(Refiner, PaintsLargeFacesAtTwiceTheResolutionFromTheSurroundingsOnly) {
+  // The sample photo's faces, three times larger.
+  const Scene photo;
+  Scene s = photo;
+  const float up = 3.f;
+  cv::resize(photo.image, s.image, cv::Size(), up, up, cv::INTER_CUBIC);
+  for (auto& f : s.faces) {
+    for (auto& pt : f.landmarks68) pt *= up;
+  }
+  auto gen = WithRefiner({.seed = 2, .refine = true});
+  const Face& face = s.faces.front();
+  auto p = gen->Prepare(s.image, face);
+  ASSERT_TRUE(p.ok() && p->has_value() && !(*p)->roi.empty());
+  ASSERT_FALSE((*p)->refine_context.empty()) << "the test face should span more than 96 px";
+  cv::Mat tampered = s.image.clone();
+  cv::Mat noise(tampered.size(), tampered.type());
+  cv::RNG rng(5);
+  rng.fill(noise, cv::RNG::UNIFORM, 0, 255);
+  cv::Mat1b touched = cv::Mat1b::zeros(tampered.size());
+  touched((*p)->roi).setTo(255, (*p)->mask_back > 0.f);
+  noise.copyTo(tampered, touched);
+  auto q = gen->Prepare(tampered, face);
+  ASSERT_TRUE(q.ok() && q->has_value());
+  EXPECT_EQ(cv::norm((*p)->refine_context, (*q)->refine_context, cv::NORM_INF), 0.0);
+  // The output: scribbled where the stand-in replaces the photo wholly, identical everywhere.
+  cv::Mat1b full = cv::Mat1b::zeros(tampered.size());
+  full((*p)->roi).setTo(255, (*p)->mask_back >= 1.f);
+  cv::Mat inside = s.image.clone();
+  noise.copyTo(inside, full);
+  auto u = gen->Prepare(inside, face);
+  ASSERT_TRUE(u.ok() && u->has_value());
+  const cv::Mat z = gen->Latent(0);
+  cv::Mat a = s.image.clone(), b = inside.clone();
+  ASSERT_TRUE(gen->Paint(a, {0, 0}, **p, z).ok());
+  ASSERT_TRUE(gen->Paint(b, {0, 0}, **u, z).ok());
+  EXPECT_TRUE(Same(a, b));
+
+  auto plain = WithRefiner({.seed = 2, .refine = false});
+  auto r = plain->Prepare(s.image, face);
+  ASSERT_TRUE(r.ok() && r->has_value());
+  EXPECT_TRUE((*r)->refine_context.empty());
+  cv::Mat c = s.image.clone();
+  ASSERT_TRUE(plain->Paint(c, {0, 0}, **r, z).ok());
+  cv::Mat d;
+  cv::absdiff(a, c, d);
+  EXPECT_GT(cv::mean(d, touched)[1], 0.5);  // the refiner's detail changes the painted face
+
+  cv::Mat small;
+  const float k = 0.3f;
+  cv::resize(photo.image, small, cv::Size(), k, k, cv::INTER_AREA);
+  Face f = photo.faces.front();
+  for (auto& pt : f.landmarks68) pt *= k;
+  auto t = gen->Prepare(small, f);
+  ASSERT_TRUE(t.ok() && t->has_value());
+  EXPECT_TRUE((*t)->refine_context.empty()) << "a face under 96 px is painted at 64 px";
+  // The JSON says which.
+  Face large = face, tiny = f;
+  ASSERT_TRUE(gen->Replace(a, large, 0).ok());
+  ASSERT_TRUE(gen->Replace(small, tiny, 0).ok());
+  EXPECT_EQ(large.resolution, 128);
+  EXPECT_EQ(tiny.resolution, 64);
+}
+
 }  // namespace
 }  // namespace standin

@@ -147,6 +147,17 @@ void AddIdentityGuardOptions(CLI::App& app, Args& a) {
       ->check(CLI::Range(0.f, 3.f))
       ->capture_default_str()
       ->group(group);
+  app.add_flag("--refine", a.opts.generator.refine,
+               "Generate: paint large faces at 128 px with the refiner, the generator's second "
+               "stage (crisper, but re-identified more often; docs/generator.md)")
+      ->group(group);
+  app.add_option("--refine-above", a.opts.generator.refine_above,
+                 "Generate, with --refine: refine the stand-in at 128 px when the face's crop "
+                 "spans more than "
+                 "this many times 64 photo pixels")
+      ->check(CLI::Range(0.f, 100.f))
+      ->capture_default_str()
+      ->group(group);
   app.add_flag("--no-colour-match", a.no_colour_match,
                "Generate: do not shift each stand-in's colour to continue its surroundings")
       ->group(group);
@@ -473,6 +484,7 @@ int main(int argc, char** argv) {
           "generate-kN (N candidates), generate-mX (identity margin X), generate-iwX "
           "(identity weight X), generate-all (no "
           "early stop), generate-nosmooth, generate-nocolour, generate-nodetail, "
+          "generate-refine (the 128 px refiner), "
           "generate-detailX (feature contrast gain X), generate-smoothX (crop low-pass sigma X), "
           "generate-kpsX (keypoints pulled a "
           "fraction X toward the average face), generate-zX (latent vectors scaled by X), "
