@@ -60,6 +60,40 @@ def synthetic_crop(R, seed=7):
     return (np.clip(img, 0, 1) * 255).round().astype(np.uint8)
 
 
+def export_checked(module, inputs, out):
+    """Exports `module` (eval mode) to ONNX opset 11 at `out` with named inputs (an ordered
+    {name: float32 array}) and one output "image"; checks cv2.dnn against torch on those inputs.
+    -> (torch output, max abs difference, cv2.dnn ms per run)."""
+    names = list(inputs)
+    tensors = tuple(torch.from_numpy(inputs[k]) for k in names)
+    with torch.no_grad():
+        ref = module(*tensors).numpy()
+    tmp = out + ".tmp"
+    kw = {}
+    if "dynamo" in inspect.signature(torch.onnx.export).parameters:
+        kw["dynamo"] = False  # torch >= 2.9 defaults to the dynamo exporter, which cannot write opset 11
+    torch.onnx.export(module, tensors, tmp, opset_version=11, input_names=names, output_names=["image"],
+                      do_constant_folding=True, **kw)
+    os.replace(tmp, out)
+    net = cv2.dnn.readNetFromONNX(out)
+
+    def run():
+        for k in names:
+            net.setInput(inputs[k], k)
+        return net.forward("image")
+
+    got = run()
+    t = time.time()
+    for _ in range(10):
+        run()
+    cv_ms = (time.time() - t) * 100
+    maxdiff = float(np.abs(got - ref).max())
+    print(f"cv2.dnn vs torch max abs diff {maxdiff:.2e}, cv2.dnn {cv_ms:.1f} ms/run")
+    if maxdiff > 1e-3:
+        raise SystemExit("cv2.dnn output differs from torch")
+    return ref, maxdiff, cv_ms
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("run", help="RUN_DIR (uses RUN_DIR/checkpoint.pt) or a checkpoint / slim .pt file")
@@ -98,31 +132,7 @@ def main():
     sealed = bool(cfg.get("seal_band", False))
     cond = contract.build_condition(crop, kp, R, sealed=sealed)
     z = np.random.RandomState(0).standard_normal((1, Z)).astype(np.float32)
-    with torch.no_grad():
-        ref = G(torch.from_numpy(cond), torch.from_numpy(z)).numpy()
-
-    tmp = out + ".tmp"
-    kw = {}
-    if "dynamo" in inspect.signature(torch.onnx.export).parameters:
-        kw["dynamo"] = False  # torch >= 2.9 defaults to the dynamo exporter, which cannot write opset 11
-    torch.onnx.export(G, (torch.from_numpy(cond), torch.from_numpy(z)), tmp, opset_version=11,
-                      input_names=["condition", "z"], output_names=["image"], do_constant_folding=True, **kw)
-    os.replace(tmp, out)
-
-    net = cv2.dnn.readNetFromONNX(out)
-    net.setInput(cond, "condition")
-    net.setInput(z, "z")
-    got = net.forward("image")
-    t = time.time()
-    for _ in range(10):
-        net.setInput(cond, "condition")
-        net.setInput(z, "z")
-        net.forward("image")
-    cv_ms = (time.time() - t) * 100
-    maxdiff = float(np.abs(got - ref).max())
-    print(f"cv2.dnn vs torch max abs diff {maxdiff:.2e}, cv2.dnn {cv_ms:.1f} ms/run")
-    if maxdiff > 1e-3:
-        raise SystemExit("cv2.dnn output differs from torch")
+    ref, maxdiff, cv_ms = export_checked(G, {"condition": cond, "z": z}, out)
 
     cv2.imwrite(os.path.join(gold_dir, f"{name}_crop.png"), crop[:, :, ::-1])
     for key, arr in [("kp", kp.astype(np.float32)), ("condition", cond), ("z", z), ("image", ref.astype(np.float32))]:

@@ -10,12 +10,10 @@ against torch. Pin NAME.json's sha256 in models/manifest.json (entry "refiner").
 import argparse
 import datetime
 import hashlib
-import inspect
 import json
 import os
 import platform
 import sys
-import time
 
 import cv2
 import numpy as np
@@ -24,7 +22,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import contract  # noqa: E402
-from export import repo_head, synthetic_crop  # noqa: E402
+from export import export_checked, repo_head, synthetic_crop  # noqa: E402
 from refine import make_refiner  # noqa: E402
 
 
@@ -57,32 +55,7 @@ def main():
     gold_dir = os.path.join(out_dir, "golden")
     os.makedirs(gold_dir, exist_ok=True)
     coarse, context = golden_inputs(H)
-    with torch.no_grad():
-        ref = net_t(torch.from_numpy(coarse), torch.from_numpy(context)).numpy()
-    tmp = out + ".tmp"
-    kw = {}
-    if "dynamo" in inspect.signature(torch.onnx.export).parameters:
-        kw["dynamo"] = False  # torch >= 2.9 defaults to the dynamo exporter, which cannot write opset 11
-    torch.onnx.export(net_t, (torch.from_numpy(coarse), torch.from_numpy(context)), tmp, opset_version=11,
-                      input_names=["coarse", "context"], output_names=["image"], do_constant_folding=True, **kw)
-    os.replace(tmp, out)
-
-    net = cv2.dnn.readNetFromONNX(out)
-
-    def run():
-        net.setInput(coarse, "coarse")
-        net.setInput(context, "context")
-        return net.forward("image")
-
-    got = run()
-    t = time.time()
-    for _ in range(10):
-        run()
-    cv_ms = (time.time() - t) * 100
-    maxdiff = float(np.abs(got - ref).max())
-    print(f"cv2.dnn vs torch max abs diff {maxdiff:.2e}, cv2.dnn {cv_ms:.1f} ms/run")
-    if maxdiff > 1e-3:
-        raise SystemExit("cv2.dnn output differs from torch")
+    ref, maxdiff, cv_ms = export_checked(net_t, {"coarse": coarse, "context": context}, out)
     for key, arr in [("coarse", coarse), ("context", context), ("image", ref)]:
         arr.astype("<f4").tofile(os.path.join(gold_dir, f"{name}_{key}.f32"))
 

@@ -39,7 +39,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import contract  # noqa: E402
 from model import EqDiscriminator, Refiner, count_params  # noqa: E402
-from train import atomic_save, color_jitter, hardware, load_packed, make_batch, torch_masks  # noqa: E402
+from train import atomic_save, color_jitter, hardware, load_packed, make_batch, to_u8, torch_masks  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(HERE, ".."))
 
@@ -146,10 +146,6 @@ def batch(imgs, kp, ctx, coarse, idx, cfg, train=True, latent=None):
     m = torch_masks(n, R, x.device, cfg["mask_jitter"] if train else None)
     ctx_in = torch.cat([seen * contract.seen_rgb(m, True), m], 1)
     return x, m, seen, up, ctx_in, gen
-
-
-def to_u8(x):
-    return ((x.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
 
 
 @torch.no_grad()

@@ -216,7 +216,8 @@ class FaceGenerator {
     cv::Mat1f mask_back;                 // roi-sized: how much of each pixel is generated
     cv::Mat condition;                   // [1, 4 + K, R, R]
     std::vector<cv::Point2f> keypoints;  // the condition's keypoints, in crop pixels
-    cv::Mat1f features;  // R x R: where the eyes, brows, nose and mouth are (detail_gain > 0)
+    cv::Mat1f features;  // R x R (2R refined): where the eyes, brows, nose and mouth are
+                         // (detail_gain > 0)
     bool grey = false;   // the kept surroundings are grey: paint a grey stand-in
     // The colour a stand-in is matched to (match_colour), found once per face: the weights of
     // the mask's soft edge (its skin-coloured part unless grey), their sum, and the photo's CIE
@@ -225,9 +226,8 @@ class FaceGenerator {
     double edge_total = 0;
     cv::Scalar edge_lab_sum;
     // When the stand-in is refined: the refiner's context input [1, 4, 2R, 2R] (empty: painted
-    // at R) and the 2R crop -> roi transform.
+    // at R).
     cv::Mat refine_context;
-    cv::Mat Minv_roi_hi;
   };
   // Nothing when the face is too small (or degenerate) to paint; an empty roi when the face lies
   // outside the image. Needs the face's 68 landmarks.

@@ -68,6 +68,53 @@ void StrengthenFeatures(cv::Mat& bgr, float gain, const cv::Mat1f& where) {
   cv::merge(planes, ycc);
   cv::cvtColor(ycc, bgr, cv::COLOR_YCrCb2BGR);
 }
+// An ONNX file named by a model's own manifest (models/generator/), checked against the sha256
+// that manifest pins; `what` names the model in the message.
+Status VerifyPinned(const fs::path& onnx, const std::string& sha256, const char* what) {
+  auto actual = Sha256File(onnx);
+  if (actual.ok() && *actual == sha256) return Status::Ok();
+  return Status(
+      ErrorCode::kModelMissing,
+      fmt::format("{} model {} is missing or corrupt (sha256 mismatch); it is part of the "
+                  "repository: restore it with `git checkout models/generator` and "
+                  "reinstall",
+                  what, onnx.string()));
+}
+
+Expected<cv::dnn::Net> LoadCpuNet(const fs::path& onnx, const char* what) {
+  try {
+    cv::dnn::Net net = cv::dnn::readNetFromONNX(onnx.string());
+    net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+    net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+    return net;
+  } catch (const cv::Exception& e) {
+    return Status(ErrorCode::kModelMissing,
+                  fmt::format("{} model {} cannot be loaded ({})", what, onnx.string(), e.what()));
+  }
+}
+
+// An RGB u8 image -> the first three planes of an NCHW float blob, u8 / 127.5 - 1.
+void RgbToPlanes(const cv::Mat& rgb, cv::Mat& blob) {
+  std::vector<cv::Mat> planes;
+  cv::split(rgb, planes);
+  for (int c = 0; c < 3; ++c) {
+    planes[static_cast<size_t>(c)].convertTo(
+        cv::Mat(rgb.rows, rgb.cols, CV_32F, blob.ptr<float>(0, c)), CV_32F, 1.0 / 127.5, -1.0);
+  }
+}
+
+// A network's [1, 3, S, S] RGB output in [-1, 1] -> S x S BGR u8.
+cv::Mat PlanesToBgr(cv::Mat& blob, int size) {
+  std::vector<cv::Mat> planes;
+  for (int c = 2; c >= 0; --c) {
+    cv::Mat u8;
+    cv::Mat(size, size, CV_32F, blob.ptr<float>(0, c)).convertTo(u8, CV_8U, 127.5, 127.5);
+    planes.push_back(u8);
+  }
+  cv::Mat bgr;
+  cv::merge(planes, bgr);
+  return bgr;
+}
 }  // namespace
 
 Expected<GeneratorSpec> LoadGeneratorSpec(const fs::path& manifest) {
@@ -103,15 +150,9 @@ Expected<GeneratorSpec> LoadGeneratorSpec(const fs::path& manifest) {
       s.mean_keypoints.emplace_back(c.at(0).get<float>(), c.at(1).get<float>());
     }
     s.z_dim = j.at("inputs").at("z").at("shape").at(1).get<int>();
-    const std::string sha = j.at("sha256").get<std::string>();
-    auto actual = Sha256File(s.onnx);
-    if (!actual.ok() || *actual != sha) {
-      return Status(
-          ErrorCode::kModelMissing,
-          fmt::format("generator model {} is missing or corrupt (sha256 mismatch); it is part "
-                      "of the repository: restore it with `git checkout models/generator` "
-                      "and reinstall",
-                      s.onnx.string()));
+    if (Status st = VerifyPinned(s.onnx, j.at("sha256").get<std::string>(), "generator");
+        !st.ok()) {
+      return st;
     }
   } catch (const std::exception& ex) {
     return Status(ErrorCode::kModelMissing, fmt::format("generator manifest {} is unreadable ({})",
@@ -139,14 +180,8 @@ Expected<RefinerSpec> LoadRefinerSpec(const fs::path& manifest) {
     s.onnx = manifest.parent_path() / j.at("file").get<std::string>();
     s.resolution = j.at("resolution").get<int>();
     s.generator_sha256 = j.at("generator").at("sha256").get<std::string>();
-    auto actual = Sha256File(s.onnx);
-    if (!actual.ok() || *actual != j.at("sha256").get<std::string>()) {
-      return Status(
-          ErrorCode::kModelMissing,
-          fmt::format("refiner model {} is missing or corrupt (sha256 mismatch); it is part "
-                      "of the repository: restore it with `git checkout models/generator` "
-                      "and reinstall",
-                      s.onnx.string()));
+    if (Status st = VerifyPinned(s.onnx, j.at("sha256").get<std::string>(), "refiner"); !st.ok()) {
+      return st;
     }
   } catch (const std::exception& ex) {
     return Status(ErrorCode::kModelMissing, fmt::format("refiner manifest {} is unreadable ({})",
@@ -235,14 +270,9 @@ Expected<std::unique_ptr<FaceGenerator>> FaceGenerator::Create(const GeneratorSp
   }
   auto g = Create(spec, options);
   if (!g.ok()) return g.status();
-  try {
-    (*g)->refiner_ = cv::dnn::readNetFromONNX(refiner.onnx.string());
-    (*g)->refiner_.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
-    (*g)->refiner_.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
-  } catch (const cv::Exception& e) {
-    return Status(ErrorCode::kModelMissing, fmt::format("refiner model {} cannot be loaded ({})",
-                                                        refiner.onnx.string(), e.what()));
-  }
+  auto net = LoadCpuNet(refiner.onnx, "refiner");
+  if (!net.ok()) return net.status();
+  (*g)->refiner_ = std::move(net).value();
   (*g)->refiner_res_ = refiner.resolution;
   (*g)->mask_hi_ = (*g)->EllipseRamp(1.f, spec.mask_edge, refiner.resolution);
   return g;
@@ -253,14 +283,9 @@ Expected<std::unique_ptr<FaceGenerator>> FaceGenerator::Create(const GeneratorSp
   std::unique_ptr<FaceGenerator> g(new FaceGenerator());
   g->spec_ = spec;
   g->options_ = options;
-  try {
-    g->net_ = cv::dnn::readNetFromONNX(spec.onnx.string());
-    g->net_.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
-    g->net_.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
-  } catch (const cv::Exception& e) {
-    return Status(ErrorCode::kModelMissing, fmt::format("generator model {} cannot be loaded ({})",
-                                                        spec.onnx.string(), e.what()));
-  }
+  auto net = LoadCpuNet(spec.onnx, "generator");
+  if (!net.ok()) return net.status();
+  g->net_ = std::move(net).value();
   g->mask_ = g->CropMask();
   return g;
 }
@@ -289,15 +314,13 @@ cv::Mat FaceGenerator::BuildCondition(const cv::Mat& crop_rgb,
   cv::Mat cond(4, shape, CV_32F);
   auto plane = [&](int c) { return cv::Mat(R, R, CV_32F, cond.ptr<float>(0, c)); };
   const cv::Mat1f& m = mask_.empty() ? CropMask() : mask_;
-  std::vector<cv::Mat> rgb;
-  cv::split(crop_rgb, rgb);
   // What the condition keeps of the crop: (1 - mask), or with a sealed band only what lies
   // wholly outside the region.
   cv::Mat1f seen = 1.0 - m;
   if (spec_.sealed_band) seen.setTo(0.f, m > 0.f);
+  RgbToPlanes(crop_rgb, cond);
   for (int c = 0; c < 3; ++c) {
     cv::Mat p = plane(c);
-    rgb[static_cast<size_t>(c)].convertTo(p, CV_32F, 1.0 / 127.5, -1.0);
     cv::multiply(p, seen, p);
   }
   m.copyTo(plane(3));
@@ -449,9 +472,10 @@ Expected<std::optional<FaceGenerator::Prepared>> FaceGenerator::Prepare(const cv
   p.condition = BuildCondition(crop_rgb, kp);
   // The refiner: only where the crop spans more than refine_above x R photo pixels (a smaller
   // face cannot show what it adds). Its context is the same sealed surroundings, warped at 2R.
-  const double photo_px_per_crop_px =
-      1.0 / std::sqrt(std::abs(cv::determinant(M(cv::Rect(0, 0, 2, 2)))));
-  if (!refiner_.empty() && options_.refine && photo_px_per_crop_px > options_.refine_above) {
+  auto photo_px_per_crop_px = [&] {
+    return 1.0 / std::sqrt(std::abs(cv::determinant(M(cv::Rect(0, 0, 2, 2)))));
+  };
+  if (!refiner_.empty() && options_.refine && photo_px_per_crop_px() > options_.refine_above) {
     const int H = refiner_res_;
     const double up = static_cast<double>(H) / R;
     cv::Mat M_hi = M_roi * up;
@@ -460,20 +484,20 @@ Expected<std::optional<FaceGenerator::Prepared>> FaceGenerator::Prepare(const cv
     cv::cvtColor(crop_hi, crop_hi, cv::COLOR_BGR2RGB);
     const int shape[] = {1, 4, H, H};
     p.refine_context.create(4, shape, CV_32F);
-    std::vector<cv::Mat> rgb;
-    cv::split(crop_hi, rgb);
-    const cv::Mat outside = mask_hi_ <= 0.f;
+    RgbToPlanes(crop_hi, p.refine_context);
+    const cv::Mat inside = mask_hi_ > 0.f;
     for (int c = 0; c < 3; ++c) {
-      cv::Mat plane(H, H, CV_32F, p.refine_context.ptr<float>(0, c));
-      rgb[static_cast<size_t>(c)].convertTo(plane, CV_32F, 1.0 / 127.5, -1.0);
-      plane.setTo(0.f, ~outside);  // sealed, as in training: nothing of the band is seen
+      // Sealed, as in training: nothing of the band is seen.
+      cv::Mat(H, H, CV_32F, p.refine_context.ptr<float>(0, c)).setTo(0.f, inside);
     }
     mask_hi_.copyTo(cv::Mat(H, H, CV_32F, p.refine_context.ptr<float>(0, 3)));
-    // 2R crop -> roi: the linear part scaled by 1/up, the translation (roi pixels) as it is.
-    p.Minv_roi_hi = p.Minv_roi / up;
-    p.Minv_roi.col(2).copyTo(p.Minv_roi_hi.col(2));
   }
-  if (options_.detail_gain > 0) p.features = FeatureWeight(R, kp);
+  if (options_.detail_gain > 0) {
+    p.features = FeatureWeight(R, kp);
+    // A refined face gets the gain at its own resolution.
+    if (!p.refine_context.empty())
+      cv::resize(p.features, p.features, cv::Size(refiner_res_, refiner_res_));
+  }
   p.keypoints = std::move(kp);
   return std::optional<Prepared>(std::move(p));
 }
@@ -495,18 +519,7 @@ cv::Mat1f FaceGenerator::DonorWeight() const {
 Expected<cv::Mat> FaceGenerator::Generate(const Prepared& p, const cv::Mat& z) {
   auto out = Run(p.condition, z);
   if (!out.ok()) return out.status();
-  // [1, 3, R, R] RGB in [-1, 1] -> BGR u8.
-  const int R = spec_.resolution;
-  std::vector<cv::Mat> planes;
-  for (int c = 2; c >= 0; --c) {
-    cv::Mat plane(R, R, CV_32F, out->ptr<float>(0, c));
-    cv::Mat u8;
-    plane.convertTo(u8, CV_8U, 127.5, 127.5);
-    planes.push_back(u8);
-  }
-  cv::Mat generated;
-  cv::merge(planes, generated);
-  return generated;
+  return PlanesToBgr(*out, spec_.resolution);
 }
 
 Expected<cv::Mat> FaceGenerator::Refine(const Prepared& p, const cv::Mat& face_bgr) {
@@ -516,23 +529,10 @@ Expected<cv::Mat> FaceGenerator::Refine(const Prepared& p, const cv::Mat& face_b
   cv::cvtColor(up, up, cv::COLOR_BGR2RGB);
   const int shape[] = {1, 3, H, H};
   cv::Mat coarse(4, shape, CV_32F);
-  std::vector<cv::Mat> rgb;
-  cv::split(up, rgb);
-  for (int c = 0; c < 3; ++c) {
-    rgb[static_cast<size_t>(c)].convertTo(cv::Mat(H, H, CV_32F, coarse.ptr<float>(0, c)), CV_32F,
-                                          1.0 / 127.5, -1.0);
-  }
+  RgbToPlanes(up, coarse);
   auto out = RunRefiner(coarse, p.refine_context);
   if (!out.ok()) return out.status();
-  std::vector<cv::Mat> planes;
-  for (int c = 2; c >= 0; --c) {
-    cv::Mat u8;
-    cv::Mat(H, H, CV_32F, out->ptr<float>(0, c)).convertTo(u8, CV_8U, 127.5, 127.5);
-    planes.push_back(u8);
-  }
-  cv::Mat refined;
-  cv::merge(planes, refined);
-  return refined;
+  return PlanesToBgr(*out, H);
 }
 
 Status FaceGenerator::PaintFace(cv::Mat& target, cv::Point origin, const Prepared& p,
@@ -546,23 +546,24 @@ Status FaceGenerator::PaintFace(cv::Mat& target, cv::Point origin, const Prepare
     cv::GaussianBlur(generated, generated, {3, 3}, options_.smooth_sigma);
   }
   // The refiner was trained on the generator's crops after this low-pass.
-  const bool refined = !p.refine_context.empty();
-  cv::Mat1f features = p.features;
-  if (refined) {
+  cv::Mat Minv = p.Minv_roi;
+  if (!p.refine_context.empty()) {
     auto hi = Refine(p, generated);
     if (!hi.ok()) return hi.status();
     generated = std::move(hi).value();
-    if (!features.empty()) cv::resize(p.features, features, generated.size());
+    // 2R crop -> roi: the linear part scaled by R / 2R, the translation (roi pixels) as it is.
+    Minv = p.Minv_roi.clone();
+    Minv.colRange(0, 2) *= static_cast<double>(spec_.resolution) / refiner_res_;
   }
-  if (options_.detail_gain > 0) StrengthenFeatures(generated, options_.detail_gain, features);
+  if (options_.detail_gain > 0) StrengthenFeatures(generated, options_.detail_gain, p.features);
   if (p.grey) {
     cv::Mat grey;
     cv::cvtColor(generated, grey, cv::COLOR_BGR2GRAY);
     cv::cvtColor(grey, generated, cv::COLOR_GRAY2BGR);
   }
   cv::Mat generated_back;
-  cv::warpAffine(generated, generated_back, refined ? p.Minv_roi_hi : p.Minv_roi, p.roi.size(),
-                 cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+  cv::warpAffine(generated, generated_back, Minv, p.roi.size(), cv::INTER_LINEAR,
+                 cv::BORDER_REPLICATE);
   cv::Mat region = target(where);
   if (options_.match_colour) {
     blend::ShiftToEdgeColour(generated_back, {p.edge_weights, p.edge_lab_sum, p.edge_total},

@@ -294,16 +294,22 @@ std::unique_ptr<FaceGenerator> WithRefiner(const GeneratorOptions& options = {})
   return std::move(gen).value();
 }
 
-TEST(Refiner, MatchesTheGoldenOutputExportedWithTheModel) {
+// The refiner's manifest, as Spec() reads the generator's.
+RefinerSpec RefinerManifest() {
   auto store = ModelStore::Open();
-  ASSERT_TRUE(store.ok());
+  EXPECT_TRUE(store.ok());
   auto manifest = store->Path("refiner");
-  ASSERT_TRUE(manifest.ok()) << manifest.status().message();
+  EXPECT_TRUE(manifest.ok()) << manifest.status().message();
   auto spec = LoadRefinerSpec(*manifest);
-  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  EXPECT_TRUE(spec.ok()) << spec.status().message();
+  return *spec;
+}
+
+TEST(Refiner, MatchesTheGoldenOutputExportedWithTheModel) {
+  const RefinerSpec spec = RefinerManifest();
   auto gen = WithRefiner();
-  const int H = spec->resolution;
-  const fs::path gold = spec->onnx.parent_path() / "golden" / spec->name;
+  const int H = spec.resolution;
+  const fs::path gold = spec.onnx.parent_path() / "golden" / spec.name;
   auto coarse = ReadF32(gold.string() + "_coarse.f32");
   auto context = ReadF32(gold.string() + "_context.f32");
   const auto image = ReadF32(gold.string() + "_image.f32");
@@ -322,14 +328,9 @@ TEST(Refiner, MatchesTheGoldenOutputExportedWithTheModel) {
 // The refiner belongs to the generator it was trained on: standin refuses another pairing (and
 // says what to do) rather than paint with a refiner that never saw that generator's faces.
 TEST(Refiner, RefusesAGeneratorItWasNotTrainedFor) {
-  auto store = ModelStore::Open();
-  ASSERT_TRUE(store.ok());
-  auto manifest = store->Path("refiner");
-  ASSERT_TRUE(manifest.ok()) << manifest.status().message();
-  auto refiner = LoadRefinerSpec(*manifest);
-  ASSERT_TRUE(refiner.ok()) << refiner.status().message();
-  EXPECT_TRUE(FaceGenerator::Create(Spec(), *refiner, {}).ok());
-  RefinerSpec other = *refiner;
+  const RefinerSpec refiner = RefinerManifest();
+  EXPECT_TRUE(FaceGenerator::Create(Spec(), refiner, {}).ok());
+  RefinerSpec other = refiner;
   other.generator_sha256 = std::string(64, '0');
   auto g = FaceGenerator::Create(Spec(), other, {});
   ASSERT_FALSE(g.ok());
