@@ -280,16 +280,29 @@ class FaceGenerator {
 class IdentityEmbedder;
 class AttributeEstimator;
 class FacenessJudge;
+// The networks the identity guard runs on one worker thread: a generator that paints candidates
+// and the networks that judge them (attributes may be null when both attribute weights are 0,
+// faceness when the natural weight is 0). All workers' generators share one spec and options.
+struct GuardNetworks {
+  std::unique_ptr<FaceGenerator> generator;
+  std::shared_ptr<IdentityEmbedder> embedder;
+  std::shared_ptr<AttributeEstimator> attributes;
+  std::shared_ptr<FacenessJudge> faceness;
+};
+
 // The "generate" method: every face replaced by a stand-in, largest last; the latent key of a face
 // is its track id in videos (one stable stand-in per person) and its index in a photo. Without an
-// embedder each face gets candidate 0 (Replace()); with one, the identity guard chooses among
-// `guard.candidates` candidates and writes face.receipt (attributes may be null when both
-// attribute weights are 0, faceness when the natural weight is 0).
+// embedder each face gets candidate 0 (Replace()).
 std::unique_ptr<FaceMethod> MakeGenerateMethod(std::unique_ptr<FaceGenerator> generator);
-std::unique_ptr<FaceMethod> MakeGenerateMethod(
-    std::unique_ptr<FaceGenerator> generator, const IdentityGuardOptions& guard,
-    std::shared_ptr<IdentityEmbedder> embedder, std::shared_ptr<AttributeEstimator> attributes,
-    std::shared_ptr<FacenessJudge> faceness = nullptr, cv::Mat1f bank = {},
-    std::shared_ptr<const DonorPool> donors = nullptr, std::vector<float> bank_ages = {});
+// With the identity guard, which chooses among `guard.candidates` candidates (and donors) and
+// writes face.receipt. `workers` (at least one) judge side by side: a photo's originals, and a
+// face's candidates up to one per worker at a time, each network single-threaded inside. The
+// choice and the receipts are those of a single worker; the Anonymizer makes one worker per
+// inference thread (at most 4).
+std::unique_ptr<FaceMethod> MakeGenerateMethod(std::vector<GuardNetworks> workers,
+                                               const IdentityGuardOptions& guard,
+                                               cv::Mat1f bank = {},
+                                               std::shared_ptr<const DonorPool> donors = nullptr,
+                                               std::vector<float> bank_ages = {});
 
 }  // namespace standin

@@ -110,53 +110,87 @@ class GenerateMethod final : public FaceMethod {
   std::unique_ptr<FaceGenerator> generator_;
 };
 
+// Runs `job(w)` for w in [0, n) side by side, worker w on its own networks (each single-threaded
+// inside, since OpenCV runs a nested parallel loop serially); one job runs alone, with the
+// networks' own threads.
+template <typename Job>
+void OnWorkers(size_t n, const Job& job) {
+  if (n == 1) {
+    job(0);
+    return;
+  }
+  cv::parallel_for_(
+      cv::Range(0, static_cast<int>(n)),
+      [&](const cv::Range& range) {
+        for (int w = range.start; w < range.end; ++w) job(static_cast<size_t>(w));
+      },
+      static_cast<double>(n));
+}
+
 // Generation with the identity guard: for each face, candidates from different latents are
 // judged by an identity network against the original face; those at or above the margin are
 // rejected, the best of the others (attributes kept, far from the original) is painted, and when
 // none passes the face gets the fallback method. Each face carries a receipt.
+//
+// With several workers (GuardNetworks), the originals of a photo's faces are judged side by side,
+// and a face's candidates are judged as many at a time as there are workers, in the order one
+// worker would judge them. Their verdicts are then taken in that order, and the search stops
+// where one worker would have stopped: a candidate judged beyond that point is dropped unseen.
+// The choice and the receipt are those of one worker; only the time differs.
 class GuardedGenerateMethod final : public FaceMethod {
  public:
-  GuardedGenerateMethod(std::unique_ptr<FaceGenerator> g, const IdentityGuardOptions& o,
-                        std::shared_ptr<IdentityEmbedder> embedder,
-                        std::shared_ptr<AttributeEstimator> attributes,
-                        std::shared_ptr<FacenessJudge> faceness, cv::Mat1f bank,
-                        std::shared_ptr<const DonorPool> donors, std::vector<float> bank_ages)
-      : generator_(std::move(g)),
+  GuardedGenerateMethod(std::vector<GuardNetworks> workers, const IdentityGuardOptions& o,
+                        cv::Mat1f bank, std::shared_ptr<const DonorPool> donors,
+                        std::vector<float> bank_ages)
+      : w_(std::move(workers)),
         o_(o),
-        embedder_(std::move(embedder)),
-        attributes_(std::move(attributes)),
-        faceness_(std::move(faceness)),
         bank_(std::move(bank)),
         donors_(std::move(donors)),
         bank_ages_(std::move(bank_ages)) {
     if (donors_) {
-      donor_lab_ = DonorEdgeColours(*donors_, generator_->CropMask());
-      donor_weight_ = generator_->DonorWeight();
+      donor_lab_ = DonorEdgeColours(*donors_, w_[0].generator->CropMask());
+      donor_weight_ = w_[0].generator->DonorWeight();
     }
   }
 
   Status Apply(cv::Mat& bgr, std::vector<Face>& faces) override {
     // A video track judged less than `recheck_every` frames ago keeps its verdict.
     std::vector<bool> reuse(faces.size(), false);
+    std::vector<size_t> judged;
     for (size_t i = 0; i < faces.size(); ++i) {
       const auto it = tracks_.find(faces[i].track_id);
       reuse[i] =
           faces[i].track_id >= 0 && it != tracks_.end() && it->second.since + 1 < o_.recheck_every;
+      if (!reuse[i]) judged.push_back(i);
     }
-    // The originals are judged first, on the untouched image. Their embeddings stay in this
-    // function's memory: they are never stored, returned or written.
+    // The originals are judged first, on the untouched image, worker w taking faces w, w + n, ...
+    // Their embeddings stay in this function's memory: they are never stored, returned or
+    // written.
     std::vector<cv::Mat1f> original(faces.size());
     std::vector<FaceAttributes> before(faces.size());
-    for (size_t i = 0; i < faces.size(); ++i) {
-      if (reuse[i]) continue;
-      auto e = embedder_->Embed(bgr, faces[i].kps5);
-      if (!e.ok()) return e.status();
-      original[i] = std::move(e).value();
-      if (attributes_) {
-        auto a = attributes_->Estimate(bgr, faces[i], o_.expression_weight > 0);
-        if (!a.ok()) return a.status();
-        before[i] = std::move(a).value();
+    std::vector<Status> failed(faces.size());
+    const size_t n = std::min(w_.size(), std::max<size_t>(judged.size(), 1));
+    OnWorkers(n, [&](size_t w) {
+      for (size_t j = w; j < judged.size(); j += n) {
+        const size_t i = judged[j];
+        auto e = w_[w].embedder->Embed(bgr, faces[i].kps5);
+        if (!e.ok()) {
+          failed[i] = e.status();
+          continue;
+        }
+        original[i] = std::move(e).value();
+        if (w_[w].attributes) {
+          auto a = w_[w].attributes->Estimate(bgr, faces[i], o_.expression_weight > 0);
+          if (!a.ok()) {
+            failed[i] = a.status();
+            continue;
+          }
+          before[i] = std::move(a).value();
+        }
       }
+    });
+    for (const Status& s : failed) {
+      if (!s.ok()) return s;
     }
     used_donors_.clear();
     for (size_t i : PaintOrder(faces)) {
@@ -180,46 +214,48 @@ class GuardedGenerateMethod final : public FaceMethod {
     IdentityReceipt receipt;
   };
 
+  FaceGenerator& generator() const { return *w_[0].generator; }
+
+  // The face's own first candidate in the template, which a donor is mixed over.
+  Expected<cv::Mat> OwnFace(const FaceGenerator::Prepared& p, std::uint64_t key) const {
+    return generator().Generate(p, generator().Latent(key, 0));
+  }
+
   // Paints a track's kept stand-in (or fallback) without judging it again.
   Status Reuse(cv::Mat& bgr, Face& face, std::uint64_t key, TrackState& t) {
     ++t.since;
     face.receipt = t.receipt;
     face.receipt->frames_since_check = t.since;
     if (t.candidate < 0 && t.donor < 0) return Fallback(bgr, face);
-    auto prepared = generator_->Prepare(bgr, face);
+    auto prepared = generator().Prepare(bgr, face);
     if (!prepared.ok()) return prepared.status();
-    if (!prepared->has_value()) return generator_->Replace(bgr, face, key);  // too small: pixelate
+    if (!prepared->has_value()) return generator().Replace(bgr, face, key);  // too small: pixelate
     const FaceGenerator::Prepared& p = **prepared;
-    cv::Mat own;
-    if (Status s = t.donor >= 0
-                       ? PaintDonor(bgr, {0, 0}, p, key, t.donor, own)
-                       : generator_->Paint(bgr, {0, 0}, p, generator_->Latent(key, t.candidate));
-        !s.ok()) {
+    if (t.donor >= 0) {
+      auto own = OwnFace(p, key);
+      if (!own.ok()) return own.status();
+      if (Status s = PaintDonor(generator(), bgr, {0, 0}, p, t.donor, *own); !s.ok()) return s;
+    } else if (Status s = generator().Paint(bgr, {0, 0}, p, generator().Latent(key, t.candidate));
+               !s.ok()) {
       return s;
     }
     face.method = "generate";
-    face.resolution = generator_->PaintedResolution(p);
+    face.resolution = generator().PaintedResolution(p);
     return Status::Ok();
   }
 
   // Paints donor `d` fitted to the face's pose over `own`, the face's own first candidate in the
-  // template (generated here when empty, so a face pays for it once however many donors it
-  // tries). `own` keeps the outer part of the region, the contour that continues the
+  // template (OwnFace). `own` keeps the outer part of the region, the contour that continues the
   // surroundings; the donor's colour is first moved onto it (their mean CIE Lab under the
   // weights), so skin tone and light continue from the contour inward.
-  Status PaintDonor(cv::Mat& target, cv::Point origin, const FaceGenerator::Prepared& p,
-                    std::uint64_t key, int d, cv::Mat& own) {
-    if (own.empty()) {
-      auto generated = generator_->Generate(p, generator_->Latent(key, 0));
-      if (!generated.ok()) return generated.status();
-      own = std::move(generated).value();
-    }
+  Status PaintDonor(FaceGenerator& g, cv::Mat& target, cv::Point origin,
+                    const FaceGenerator::Prepared& p, int d, const cv::Mat& own) const {
     constexpr double kDonorColourShift = 40.0;  // CIE Lab units
     cv::Mat donor = FitDonor(*donors_, d, p.keypoints);
     blend::ShiftToEdgeColour(donor, blend::ColourUnder(own, donor_weight_), kDonorColourShift);
     cv::Mat mixed;
     cv::blendLinear(donor, own, donor_weight_, 1.f - donor_weight_, mixed);
-    return generator_->PaintFace(target, origin, p, std::move(mixed));
+    return g.PaintFace(target, origin, p, std::move(mixed));
   }
 
   // Fail closed: the fallback method, never a too-similar candidate.
@@ -233,6 +269,7 @@ class GuardedGenerateMethod final : public FaceMethod {
   struct Candidate {
     int index = -1;  // the face's own candidate k, or -1
     int donor = -1;  // or this donor of the pool
+    bool passed = false;
     float similarity = 0;
     float faceness = -1;
     float stranger_threshold = -1;
@@ -241,11 +278,97 @@ class GuardedGenerateMethod final : public FaceMethod {
     cv::Mat pixels;
   };
 
+  // What judging a face's candidates needs, the same for all of them.
+  struct FaceJob {
+    const cv::Mat& bgr;
+    const FaceGenerator::Prepared& p;
+    std::uint64_t key;
+    cv::Rect region;  // where candidates are painted and judged
+    Face local;       // the face in region coordinates
+    const cv::Mat1f& original;
+    const FaceAttributes& before;
+    float margin;
+    cv::Mat1f strangers;  // the bank's strangers of the face's age band (stranger test), or empty
+    cv::Mat own_face;     // OwnFace, for donors
+  };
+
+  // Paints the face's own candidate k (donor < 0) or donor `donor` into a copy of the region and
+  // judges it on worker `w`'s networks: its similarity to the original, the margin and stranger
+  // test, and for one that passes its choice cost.
+  Expected<Candidate> Judge(GuardNetworks& w, const FaceJob& job, int k, int donor) const {
+    Candidate c;
+    c.index = donor < 0 ? k : -1;
+    c.donor = donor;
+    c.pixels = job.bgr(job.region).clone();
+    if (Status s = donor < 0 ? w.generator->Paint(c.pixels, job.region.tl(), job.p,
+                                                  generator().Latent(job.key, k))
+                             : PaintDonor(*w.generator, c.pixels, job.region.tl(), job.p, donor,
+                                          job.own_face);
+        !s.ok()) {
+      return s;
+    }
+    auto e = w.embedder->Embed(c.pixels, job.local.kps5);
+    if (!e.ok()) return e.status();
+    c.similarity = static_cast<float>(job.original.dot(*e));
+    const bool stranger_test = !job.strangers.empty();
+    if (stranger_test) {  // the original, ranked among the bank's faces by the candidate
+      c.stranger_threshold = RelativeMargin(job.strangers, *e, o_.stranger_percentile, -1.f);
+    }
+    c.passed = c.similarity < job.margin && (!stranger_test || c.similarity < c.stranger_threshold);
+    if (!c.passed) return c;
+    c.cost = o_.identity_weight * c.similarity;
+    if (w.faceness && o_.natural_weight > 0) {
+      auto f = w.faceness->Score(c.pixels, job.local);
+      if (!f.ok()) return f.status();
+      c.faceness = *f;
+      c.cost += o_.natural_weight * (1.0 - c.faceness);
+    }
+    if (w.attributes) {
+      auto a = w.attributes->Estimate(c.pixels, job.local, o_.expression_weight > 0);
+      if (!a.ok()) return a.status();
+      c.attributes = std::move(a).value();
+      const FaceAttributes& before = job.before;
+      const double age = std::min(1.0, std::abs(c.attributes.age - before.age) / 20.0);
+      const double gender = std::abs(c.attributes.p_female - before.p_female);
+      c.cost += o_.attribute_weight * 0.5 * (age + gender);
+      if (before.expression >= 0 && !c.attributes.expression_probs.empty()) {
+        c.cost += o_.expression_weight *
+                  (1.0 - c.attributes.expression_probs[static_cast<size_t>(before.expression)]);
+      }
+    }
+    return c;
+  }
+
+  // Judges `todo` ((own candidate k, -1) or (-1, donor) pairs) in order, up to one per worker at a
+  // time, taking the verdicts in order into the receipt and `best` until `enough()` holds.
+  template <typename Enough>
+  Status JudgeInOrder(const FaceJob& job, const std::vector<std::pair<int, int>>& todo,
+                      IdentityReceipt& r, Candidate& best, const Enough& enough) {
+    for (size_t start = 0; start < todo.size(); start += w_.size()) {
+      const size_t n = std::min(w_.size(), todo.size() - start);
+      std::vector<Expected<Candidate>> got(n, Candidate{});
+      OnWorkers(n, [&](size_t w) {
+        got[w] = Judge(w_[w], job, todo[start + w].first, todo[start + w].second);
+      });
+      for (auto& c : got) {
+        if (!c.ok()) return c.status();
+        ++r.drawn;
+        if (!c->passed) {
+          ++r.rejected;
+        } else if (!Chosen(best) || c->cost < best.cost) {
+          best = std::move(c).value();
+        }
+        if (enough()) return Status::Ok();
+      }
+    }
+    return Status::Ok();
+  }
+
   Status Guard(cv::Mat& bgr, Face& face, std::uint64_t key, const cv::Mat1f& original,
                const FaceAttributes& before) {
-    auto prepared = generator_->Prepare(bgr, face);
+    auto prepared = generator().Prepare(bgr, face);
     if (!prepared.ok()) return prepared.status();
-    if (!prepared->has_value()) return generator_->Replace(bgr, face, key);  // too small: pixelate
+    if (!prepared->has_value()) return generator().Replace(bgr, face, key);  // too small: pixelate
     const FaceGenerator::Prepared& p = **prepared;
     if (p.roi.empty()) {
       face.method = "generate";  // nothing of this face is inside the image
@@ -264,7 +387,7 @@ class GuardedGenerateMethod final : public FaceMethod {
     for (auto& q : local.kps5) q -= shift;
 
     IdentityReceipt r;
-    r.recogniser = embedder_->name();
+    r.recogniser = w_[0].embedder->name();
     // This face's margin: the fixed one, or raised to what strangers score against it.
     r.margin = o_.UsesRelativeMargin()
                    ? RelativeMargin(bank_, original, o_.relative_percentile, o_.margin)
@@ -274,59 +397,20 @@ class GuardedGenerateMethod final : public FaceMethod {
     if (before.expression >= 0) {
       r.expression_before = ExpressionNames()[static_cast<size_t>(before.expression)];
     }
-    const bool stranger_test = o_.UsesStrangerTest();
     // The face's age read from the bank (fr_age's estimate without the bank's ages), and the
     // strangers of its age band.
     const float bank_age = BankAge(bank_, bank_ages_, original, before.age);
-    const cv::Mat1f strangers =
-        stranger_test ? BankAgeBand(bank_, bank_ages_, bank_age) : cv::Mat1f();
+    FaceJob job{bgr,
+                p,
+                key,
+                region,
+                local,
+                original,
+                before,
+                r.margin,
+                o_.UsesStrangerTest() ? BankAgeBand(bank_, bank_ages_, bank_age) : cv::Mat1f(),
+                cv::Mat()};
     Candidate best;
-    cv::Mat own_face;  // for donors: the face's own first candidate (PaintDonor)
-    // Judges the face's own candidate k (donor < 0) or a donor of the pool.
-    auto judge = [&](int k, int donor = -1) -> Status {
-      Candidate c;
-      c.index = donor < 0 ? k : -1;
-      c.donor = donor;
-      c.pixels = bgr(region).clone();
-      if (Status s = donor < 0
-                         ? generator_->Paint(c.pixels, region.tl(), p, generator_->Latent(key, k))
-                         : PaintDonor(c.pixels, region.tl(), p, key, donor, own_face);
-          !s.ok()) {
-        return s;
-      }
-      ++r.drawn;
-      auto e = embedder_->Embed(c.pixels, local.kps5);
-      if (!e.ok()) return e.status();
-      c.similarity = static_cast<float>(original.dot(*e));
-      if (stranger_test) {  // the original, ranked among the bank's faces by the candidate
-        c.stranger_threshold = RelativeMargin(strangers, *e, o_.stranger_percentile, -1.f);
-      }
-      if (!(c.similarity < r.margin) || (stranger_test && !(c.similarity < c.stranger_threshold))) {
-        ++r.rejected;
-        return Status::Ok();
-      }
-      c.cost = o_.identity_weight * c.similarity;
-      if (faceness_ && o_.natural_weight > 0) {
-        auto f = faceness_->Score(c.pixels, local);
-        if (!f.ok()) return f.status();
-        c.faceness = *f;
-        c.cost += o_.natural_weight * (1.0 - c.faceness);
-      }
-      if (attributes_) {
-        auto a = attributes_->Estimate(c.pixels, local, o_.expression_weight > 0);
-        if (!a.ok()) return a.status();
-        c.attributes = std::move(a).value();
-        const double age = std::min(1.0, std::abs(c.attributes.age - before.age) / 20.0);
-        const double gender = std::abs(c.attributes.p_female - before.p_female);
-        c.cost += o_.attribute_weight * 0.5 * (age + gender);
-        if (before.expression >= 0 && !c.attributes.expression_probs.empty()) {
-          c.cost += o_.expression_weight *
-                    (1.0 - c.attributes.expression_probs[static_cast<size_t>(before.expression)]);
-        }
-      }
-      if (!Chosen(best) || c.cost < best.cost) best = std::move(c);
-      return Status::Ok();
-    };
     // In videos a track keeps the candidate chosen when it first appeared (one stable stand-in
     // per person); it is judged again every `recheck_every` frames, and all candidates are judged
     // anew only if it fails.
@@ -334,33 +418,51 @@ class GuardedGenerateMethod final : public FaceMethod {
     const auto it = tracks_.find(face.track_id);
     const int kept = tracked && it != tracks_.end() ? it->second.candidate : -1;
     const int kept_donor = tracked && it != tracks_.end() && donors_ ? it->second.donor : -1;
-    if (kept >= 0 || kept_donor >= 0) {
-      if (Status s = judge(kept, kept_donor); !s.ok()) return s;
+    auto never = [] { return false; };
+    if (kept_donor >= 0) {
+      auto own = OwnFace(p, key);
+      if (!own.ok()) return own.status();
+      job.own_face = std::move(own).value();
     }
-    const bool kept_passed = (kept >= 0 || kept_donor >= 0) && Chosen(best);
-    for (int k = 0; !kept_passed && k < o_.candidates; ++k) {
-      if (k == kept) continue;
-      if (Status s = judge(k); !s.ok()) return s;
-      if (Chosen(best) && best.cost <= o_.good_enough) break;  // no need to look further
+    if (kept >= 0 || kept_donor >= 0) {
+      if (Status s = JudgeInOrder(job, {{kept, kept_donor}}, r, best, never); !s.ok()) return s;
+    }
+    if (!Chosen(best)) {
+      std::vector<std::pair<int, int>> own;
+      for (int k = 0; k < o_.candidates; ++k) {
+        if (k != kept) own.emplace_back(k, -1);
+      }
+      // No need to look further than a candidate that is good enough.
+      if (Status s = JudgeInOrder(job, own, r, best,
+                                  [&] { return Chosen(best) && best.cost <= o_.good_enough; });
+          !s.ok()) {
+        return s;
+      }
     }
     // None of its own passed: the donors nearest in pose and attributes, one by one, each used
-    // at most once per image.
+    // at most once per image; the first that passes is painted (choosing among several costs
+    // time).
     if (!Chosen(best) && donors_ && o_.donors > 0) {
-      int tried = 0;
-      for (int d : DonorOrder(*donors_, donor_lab_, p, generator_->spec().resolution,
-                              attributes_ ? &before : nullptr, bank_age)) {
-        if (tried == o_.donors) break;
-        if (used_donors_.count(d) != 0) continue;
-        ++tried;
-        if (Status s = judge(-1, d); !s.ok()) return s;
-        if (Chosen(best)) break;  // the first that passes (choosing among several costs time)
+      std::vector<std::pair<int, int>> donors;
+      for (int d : DonorOrder(*donors_, donor_lab_, p, generator().spec().resolution,
+                              w_[0].attributes ? &before : nullptr, bank_age)) {
+        if (static_cast<int>(donors.size()) == o_.donors) break;
+        if (used_donors_.count(d) == 0) donors.emplace_back(-1, d);
+      }
+      if (job.own_face.empty()) {
+        auto own = OwnFace(p, key);
+        if (!own.ok()) return own.status();
+        job.own_face = std::move(own).value();
+      }
+      if (Status s = JudgeInOrder(job, donors, r, best, [&] { return Chosen(best); }); !s.ok()) {
+        return s;
       }
     }
     r.passed = Chosen(best);
     if (r.passed) {
       best.pixels.copyTo(bgr(region));
       face.method = "generate";
-      face.resolution = generator_->PaintedResolution(p);
+      face.resolution = generator().PaintedResolution(p);
       r.donor = best.donor;
       if (best.donor >= 0) used_donors_.insert(best.donor);
       r.similarity = best.similarity;
@@ -379,11 +481,8 @@ class GuardedGenerateMethod final : public FaceMethod {
     return Status::Ok();
   }
 
-  std::unique_ptr<FaceGenerator> generator_;
+  std::vector<GuardNetworks> w_;  // one per worker; w_[0] also paints and prepares
   IdentityGuardOptions o_;
-  std::shared_ptr<IdentityEmbedder> embedder_;
-  std::shared_ptr<AttributeEstimator> attributes_;
-  std::shared_ptr<FacenessJudge> faceness_;
   static bool Chosen(const Candidate& c) { return c.index >= 0 || c.donor >= 0; }
 
   cv::Mat1f bank_;  // reference bank for relative margins and the stranger test (or empty)
@@ -401,15 +500,13 @@ std::unique_ptr<FaceMethod> MakeGenerateMethod(std::unique_ptr<FaceGenerator> ge
   return std::make_unique<GenerateMethod>(std::move(generator));
 }
 
-std::unique_ptr<FaceMethod> MakeGenerateMethod(
-    std::unique_ptr<FaceGenerator> generator, const IdentityGuardOptions& guard,
-    std::shared_ptr<IdentityEmbedder> embedder, std::shared_ptr<AttributeEstimator> attributes,
-    std::shared_ptr<FacenessJudge> faceness, cv::Mat1f bank,
-    std::shared_ptr<const DonorPool> donors, std::vector<float> bank_ages) {
-  if (!embedder) return MakeGenerateMethod(std::move(generator));
-  return std::make_unique<GuardedGenerateMethod>(
-      std::move(generator), guard, std::move(embedder), std::move(attributes), std::move(faceness),
-      std::move(bank), std::move(donors), std::move(bank_ages));
+std::unique_ptr<FaceMethod> MakeGenerateMethod(std::vector<GuardNetworks> workers,
+                                               const IdentityGuardOptions& guard, cv::Mat1f bank,
+                                               std::shared_ptr<const DonorPool> donors,
+                                               std::vector<float> bank_ages) {
+  if (!workers[0].embedder) return MakeGenerateMethod(std::move(workers[0].generator));
+  return std::make_unique<GuardedGenerateMethod>(std::move(workers), guard, std::move(bank),
+                                                 std::move(donors), std::move(bank_ages));
 }
 
 }  // namespace standin

@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <opencv2/imgproc.hpp>
 
 #include "standin/analysis.hpp"
@@ -60,10 +61,31 @@ Expected<Anonymizer> Anonymizer::Create(const AnonymizerOptions& options) {
         return Status(ErrorCode::kInvalidArgument,
                       "identity guard: the fallback must be blur, pixelate or solid");
       }
-      auto embedder = MakeIdentityEmbedder(guard.recogniser, *models);
-      if (!embedder.ok()) return embedder.status();
-      auto attributes = AttributeEstimator::Create(*models);
-      if (!attributes.ok()) return attributes.status();
+      // One set of judging networks per inference thread (at most 4): the guard judges a face's
+      // candidates side by side.
+      const int threads =
+          options.detector.threads > 0 ? options.detector.threads : cv::getNumThreads();
+      std::vector<GuardNetworks> workers(static_cast<size_t>(std::clamp(threads, 1, 4)));
+      for (size_t w = 0; w < workers.size(); ++w) {
+        if (w == 0) {
+          workers[0].generator = std::move(generator).value();
+        } else {
+          auto more = FaceGenerator::Create(*models, options.generator);
+          if (!more.ok()) return more.status();
+          workers[w].generator = std::move(more).value();
+        }
+        auto embedder = MakeIdentityEmbedder(guard.recogniser, *models);
+        if (!embedder.ok()) return embedder.status();
+        workers[w].embedder = std::move(embedder).value();
+        auto attributes = AttributeEstimator::Create(*models);
+        if (!attributes.ok()) return attributes.status();
+        workers[w].attributes = std::move(attributes).value();
+        if (guard.natural_weight > 0) {
+          auto judge = FacenessJudge::Create(*models);
+          if (!judge.ok()) return judge.status();
+          workers[w].faceness = std::move(judge).value();
+        }
+      }
       cv::Mat1f bank;
       std::vector<float> bank_ages;
       // The bank also reads a face's age, for ordering donors (arcface's bank only).
@@ -76,22 +98,14 @@ Expected<Anonymizer> Anonymizer::Create(const AnonymizerOptions& options) {
         if (!ages.ok()) return ages.status();
         bank_ages = std::move(ages).value();
       }
-      std::shared_ptr<FacenessJudge> faceness;
-      if (guard.natural_weight > 0) {
-        auto judge = FacenessJudge::Create(*models);
-        if (!judge.ok()) return judge.status();
-        faceness = std::move(judge).value();
-      }
       std::shared_ptr<const DonorPool> donors;
       if (guard.donors > 0) {
-        auto pool = LoadDonorPool(*models, (*generator)->spec());
+        auto pool = LoadDonorPool(*models, workers[0].generator->spec());
         if (!pool.ok()) return pool.status();
         donors = std::make_shared<const DonorPool>(std::move(pool).value());
       }
-      a.method_ =
-          MakeGenerateMethod(std::move(generator).value(), guard, std::move(embedder).value(),
-                             std::move(attributes).value(), std::move(faceness), std::move(bank),
-                             std::move(donors), std::move(bank_ages));
+      a.method_ = MakeGenerateMethod(std::move(workers), guard, std::move(bank), std::move(donors),
+                                     std::move(bank_ages));
     }
   } else {
     a.method_ = MakeMethod(options.method);

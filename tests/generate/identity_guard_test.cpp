@@ -18,8 +18,9 @@ namespace {
 
 using test::Scene;
 
-Anonymizer Guarded(const IdentityGuardOptions& guard, std::uint64_t seed = 7) {
+Anonymizer Guarded(const IdentityGuardOptions& guard, std::uint64_t seed = 7, int threads = 0) {
   AnonymizerOptions o;
+  o.detector.threads = threads;  // also the guard's workers
   o.method.kind = MethodKind::kGenerate;
   o.generator.seed = seed;
   o.generator.guard = guard;
@@ -185,6 +186,52 @@ TEST(IdentityGuard, TheSearchStopsAtAGoodEnoughCandidateOrDrawsAll) {
         EXPECT_EQ(r.drawn, 5) << name;
       } else {
         EXPECT_EQ(r.drawn, r.rejected + 1) << name;  // stopped at the first that passed
+      }
+    }
+  }
+}
+
+// Workers judge a face's candidates side by side, but the choice is the one a single worker
+// makes: the same stand-ins, donors, fallbacks and receipts, pixel for pixel, for 1 to 3 workers.
+// The strict setting sends faces through rejected candidates, donors and early stops.
+TEST(IdentityGuard, WorkersJudgeSideBySideAndChooseAsOneWorkerWould) {
+  const Scene s;
+  IdentityGuardOptions strict;
+  strict.relative_margin = false;
+  strict.margin = 0.12f;
+  strict.stranger_percentile = 30;
+  strict.candidates = 5;
+  for (const auto& [g, name] : {std::pair{IdentityGuardOptions{}, "default"}, {strict, "strict"}}) {
+    auto one = Guarded(g, 7, 1);
+    auto reference = s.faces;
+    auto expected = one.Apply(s.image, reference);
+    ASSERT_TRUE(expected.ok()) << expected.status().message();
+    int drawn = 0, rejected = 0;
+    for (const auto& f : reference) {
+      drawn += f.receipt->drawn;
+      rejected += f.receipt->rejected;
+    }
+    EXPECT_GT(drawn, static_cast<int>(reference.size())) << name;  // some faces drew several
+    if (g.margin < 0.2f) {
+      EXPECT_GT(rejected, 0) << name;
+    }
+    for (const int threads : {2, 3}) {
+      auto several = Guarded(g, 7, threads);
+      auto faces = s.faces;
+      auto out = several.Apply(s.image, faces);
+      ASSERT_TRUE(out.ok()) << out.status().message();
+      cv::Mat diff;
+      cv::absdiff(*expected, *out, diff);
+      EXPECT_EQ(cv::countNonZero(diff.reshape(1)), 0) << name << ", " << threads << " workers";
+      for (size_t i = 0; i < faces.size(); ++i) {
+        const IdentityReceipt& r = *faces[i].receipt;
+        const IdentityReceipt& r1 = *reference[i].receipt;
+        EXPECT_EQ(faces[i].method, reference[i].method) << name;
+        EXPECT_EQ(r.drawn, r1.drawn) << name << ", face " << i;
+        EXPECT_EQ(r.rejected, r1.rejected) << name << ", face " << i;
+        EXPECT_EQ(r.donor, r1.donor) << name << ", face " << i;
+        EXPECT_EQ(r.passed, r1.passed) << name << ", face " << i;
+        EXPECT_FLOAT_EQ(r.similarity, r1.similarity) << name << ", face " << i;
       }
     }
   }
