@@ -99,9 +99,11 @@ struct IdentityGuardOptions {
   // resembles, which is what a recogniser's rank-1 asks. The strangers are the bank's entries of
   // the face's own age band (BankAgeBand, the age read by BankAge) when the bank's ages are
   // loaded: babies look alike to arcface, and against all ages an infant's stand-in always looked
-  // too close. Default since session 11, with `donors`: AT&T rank-1 (arcface) 7.8% -> about 4%
-  // at the same share of faces painted (docs/identity-guard.md).
-  float stranger_percentile = 50.f;
+  // too close. On since session 11, with `donors`: AT&T rank-1 (arcface) 7.8% -> about 4% at the
+  // same share of faces painted. 40 since session 13: over three seeds, rank-1 arcface / dlib
+  // 4.3% / 5.9% at 50 -> 3.2% / 5.1% at 40, attributes kept as well, 0.6% of held-out faces
+  // solid instead of 0.4% (docs/identity-guard.md).
+  float stranger_percentile = 40.f;
   // Whether candidates take the stranger test: asked for, and the recogniser has a reference bank.
   [[nodiscard]] bool UsesStrangerTest() const {
     return stranger_percentile > 0 && recogniser == "arcface";

@@ -76,7 +76,7 @@ TEST(Cli, GenerateWritesAPrivacyReceiptPerFace) {
     if (guard) {
       EXPECT_EQ(json["identity_guard"]["relative_margin"], mode != "fixed");
       EXPECT_DOUBLE_EQ(json["identity_guard"]["stranger_percentile"].get<double>(),
-                       mode == "lenient" ? 0.0 : 50.0);
+                       mode == "lenient" ? 0.0 : 40.0);
       EXPECT_EQ(json["identity_guard"]["donors"].get<int>(), mode == "lenient" ? 0 : 8);
     }
     const auto& faces = json["files"][0]["faces"];
