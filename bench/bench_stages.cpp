@@ -206,7 +206,7 @@ void BM_GenerateFacesMarginsOnly(benchmark::State& state) {
 // its candidates were judged side by side; the same choice, so only the time differs.
 void BM_GenerateFacesOneWorker(benchmark::State& state) {
   auto opts = GenerateOptions(true, standin::IdentityGuardOptions{}.candidates);
-  opts.detector.threads = 1;
+  opts.generator.guard.workers = 1;
   GenerateFaces(state, opts);
 }
 void BM_EndToEndGenerate(benchmark::State& state) {

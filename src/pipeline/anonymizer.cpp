@@ -61,11 +61,13 @@ Expected<Anonymizer> Anonymizer::Create(const AnonymizerOptions& options) {
         return Status(ErrorCode::kInvalidArgument,
                       "identity guard: the fallback must be blur, pixelate or solid");
       }
-      // One set of judging networks per inference thread (at most 4): the guard judges a face's
-      // candidates side by side.
-      const int threads =
-          options.detector.threads > 0 ? options.detector.threads : cv::getNumThreads();
-      std::vector<GuardNetworks> workers(static_cast<size_t>(std::clamp(threads, 1, 4)));
+      if (guard.workers < 0 || guard.workers > 64) {
+        return Status(ErrorCode::kInvalidArgument, "identity guard: workers must be in [0, 64]");
+      }
+      // One set of judging networks per worker: the guard judges a face's candidates side by
+      // side.
+      const int count = guard.workers > 0 ? guard.workers : std::clamp(cv::getNumThreads(), 1, 4);
+      std::vector<GuardNetworks> workers(static_cast<size_t>(count));
       for (size_t w = 0; w < workers.size(); ++w) {
         if (w == 0) {
           workers[0].generator = std::move(generator).value();

@@ -18,9 +18,8 @@ namespace {
 
 using test::Scene;
 
-Anonymizer Guarded(const IdentityGuardOptions& guard, std::uint64_t seed = 7, int threads = 0) {
+Anonymizer Guarded(const IdentityGuardOptions& guard, std::uint64_t seed = 7) {
   AnonymizerOptions o;
-  o.detector.threads = threads;  // also the guard's workers
   o.method.kind = MethodKind::kGenerate;
   o.generator.seed = seed;
   o.generator.guard = guard;
@@ -202,7 +201,9 @@ TEST(IdentityGuard, WorkersJudgeSideBySideAndChooseAsOneWorkerWould) {
   strict.stranger_percentile = 30;
   strict.candidates = 5;
   for (const auto& [g, name] : {std::pair{IdentityGuardOptions{}, "default"}, {strict, "strict"}}) {
-    auto one = Guarded(g, 7, 1);
+    IdentityGuardOptions alone = g;
+    alone.workers = 1;
+    auto one = Guarded(alone, 7);
     auto reference = s.faces;
     auto expected = one.Apply(s.image, reference);
     ASSERT_TRUE(expected.ok()) << expected.status().message();
@@ -215,14 +216,16 @@ TEST(IdentityGuard, WorkersJudgeSideBySideAndChooseAsOneWorkerWould) {
     if (g.margin < 0.2f) {
       EXPECT_GT(rejected, 0) << name;
     }
-    for (const int threads : {2, 3}) {
-      auto several = Guarded(g, 7, threads);
+    for (const int workers : {2, 3}) {
+      IdentityGuardOptions side_by_side = g;
+      side_by_side.workers = workers;
+      auto several = Guarded(side_by_side, 7);
       auto faces = s.faces;
       auto out = several.Apply(s.image, faces);
       ASSERT_TRUE(out.ok()) << out.status().message();
       cv::Mat diff;
       cv::absdiff(*expected, *out, diff);
-      EXPECT_EQ(cv::countNonZero(diff.reshape(1)), 0) << name << ", " << threads << " workers";
+      EXPECT_EQ(cv::countNonZero(diff.reshape(1)), 0) << name << ", " << workers << " workers";
       for (size_t i = 0; i < faces.size(); ++i) {
         const IdentityReceipt& r = *faces[i].receipt;
         const IdentityReceipt& r1 = *reference[i].receipt;
@@ -285,6 +288,9 @@ TEST(IdentityGuard, RejectsSettingsThatCannotWork) {
   o.generator.guard.recheck_every = 0;
   EXPECT_EQ(Anonymizer::Create(o).status().code(), ErrorCode::kInvalidArgument);
   o.generator.guard.recheck_every = 5;
+  o.generator.guard.workers = -1;
+  EXPECT_EQ(Anonymizer::Create(o).status().code(), ErrorCode::kInvalidArgument);
+  o.generator.guard.workers = 0;
   o.generator.guard.recogniser = "nobody";
   EXPECT_EQ(Anonymizer::Create(o).status().code(), ErrorCode::kInvalidArgument);
   // The stranger test ranks against the reference bank, which only arcface has: with another

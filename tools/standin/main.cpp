@@ -247,6 +247,7 @@ void AddIdentityGuardOptions(CLI::App& app, Args& a) {
 int Run(Args& a, standin::FileMode mode) {
   InstallStopHandler();  // before the models load: a Ctrl-C then ends the run before any input
   a.opts.detector.threads = a.threads;
+  a.opts.generator.guard.workers = a.threads;
   auto kind = standin::ParseMethod(a.method);
   if (!kind.ok()) return Fail(kind.status());
   a.opts.method.kind = *kind;
@@ -381,6 +382,7 @@ int RunEval(const EvalArgs& e) {
   o.max_references = e.max_references;
   o.seed = e.seed;
   o.anonymizer.detector.threads = e.threads;
+  o.anonymizer.generator.guard.workers = e.threads;
   std::optional<standin::cli::Progress> bar;
   std::string section;
   if (!e.quiet) {
