@@ -51,6 +51,26 @@ def repo_head():
     return "uncommitted"
 
 
+UTKFACE_LICENCE = ("UTKFace is for NON-COMMERCIAL RESEARCH ONLY; image copyright stays with the owners. "
+                   "This model is derived from it and inherits that restriction.")
+
+
+def training_record(cfg, ckpt, wall, lineage):
+    """The manifest's "training" block: commit, config, steps (with the runs this one continues),
+    hardware and when and where it was exported."""
+    return {
+        "commit": repo_head(),
+        "config": cfg,
+        "steps": ckpt["step"],
+        "wall_time_s": round(wall, 1),
+        "continues": lineage,
+        "steps_including_earlier_runs": ckpt["step"] + sum(r["step"] for r in lineage),
+        "hardware": ckpt.get("hardware", "unknown"),
+        "exported_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "export_host": f"{platform.node()} torch {torch.__version__}, cv2 {cv2.__version__}",
+    }
+
+
 def synthetic_crop(R, seed=7):
     """A smooth, data-free RGB test crop (no dataset pixels in the repo)."""
     rng = np.random.RandomState(seed)
@@ -198,22 +218,11 @@ def main():
             "cv2_dnn_max_abs_diff_vs_torch": maxdiff,
         },
         "cv2_dnn_ms_per_run_at_export": round(cv_ms, 1),
-        "training": {
-            "commit": repo_head(),
-            "config": cfg,
-            "steps": ckpt["step"],
-            "wall_time_s": round(wall, 1),
-            "continues": lineage,
-            "steps_including_earlier_runs": ckpt["step"] + sum(r["step"] for r in lineage),
-            "hardware": ckpt.get("hardware", "unknown"),
-            "exported_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "export_host": f"{platform.node()} torch {torch.__version__}, cv2 {cv2.__version__}",
-        },
+        "training": training_record(cfg, ckpt, wall, lineage),
         "data": {
             "dataset": "UTKFace crop_part1 (9,780 aligned 200x200 chips); ~5% held out, see training/split/val.txt",
-            "licence": "UTKFace is for NON-COMMERCIAL RESEARCH ONLY; image copyright stays with the owners. "
-                       "This model is derived from it and inherits that restriction. The dlib 68-point model "
-                       "used for keypoints was trained on iBUG 300-W (non-commercial terms).",
+            "licence": UTKFACE_LICENCE + " The dlib 68-point model used for keypoints was trained on iBUG 300-W "
+                                         "(non-commercial terms).",
         },
         "limitations": [
             f"{R}x{R} output: upscaling to large faces looks soft",

@@ -8,21 +8,18 @@ golden/NAME_{coarse,context,image}.f32 next to it, and checks the ONNX file with
 against torch. Pin NAME.json's sha256 in models/manifest.json (entry "refiner").
 """
 import argparse
-import datetime
 import hashlib
 import json
 import os
-import platform
 import sys
 
-import cv2
 import numpy as np
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import contract  # noqa: E402
-from export import export_checked, repo_head, synthetic_crop  # noqa: E402
+from export import UTKFACE_LICENCE, export_checked, synthetic_crop, training_record  # noqa: E402
 from refine import make_refiner  # noqa: E402
 
 
@@ -89,22 +86,11 @@ def main():
                    "note": "raw little-endian float32, shapes as in inputs/outputs; synthetic, no dataset pixels",
                    "cv2_dnn_max_abs_diff_vs_torch": maxdiff},
         "cv2_dnn_ms_per_run_at_export": round(cv_ms, 1),
-        "training": {
-            "commit": repo_head(),
-            "config": cfg,
-            "steps": ckpt["step"],
-            "wall_time_s": round(ckpt["wall_s"], 1),
-            "continues": ckpt.get("lineage", []),
-            "steps_including_earlier_runs": ckpt["step"] + sum(r["step"] for r in ckpt.get("lineage", [])),
-            "hardware": ckpt.get("hardware", "unknown"),
-            "exported_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "export_host": f"{platform.node()} torch {torch.__version__}, cv2 {cv2.__version__}",
-        },
+        "training": training_record(cfg, ckpt, ckpt["wall_s"], ckpt.get("lineage", [])),
         "data": {
             "dataset": "UTKFace crop_part1 (9,780 aligned 200x200 chips); the held-out split of training/split/val.txt "
                        "is not trained on",
-            "licence": "UTKFace is for NON-COMMERCIAL RESEARCH ONLY; image copyright stays with the owners. "
-                       "This model is derived from it and inherits that restriction.",
+            "licence": UTKFACE_LICENCE,
         },
     }
     with open(os.path.join(out_dir, f"{name}.json"), "w") as f:

@@ -22,7 +22,6 @@ RUN_DIR gets checkpoint.pt (atomic), log.jsonl, samples/step_NNNNNNN.png, config
 generator's stand-ins for the training crops are computed once with cv2.dnn (~3 min on 2 cores)
 and cached next to the 64 px pack (`*.coarse-<generator sha>.npy`).
 """
-import argparse
 import hashlib
 import json
 import math
@@ -39,7 +38,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import contract  # noqa: E402
 from model import EqDiscriminator, Refiner, count_params  # noqa: E402
-from train import atomic_save, color_jitter, hardware, load_packed, make_batch, to_u8, torch_masks  # noqa: E402
+from train import (atomic_save, color_jitter, discriminator_step, ema_update, hardware, load_packed,  # noqa: E402
+                   make_batch, open_run, run_arguments, to_u8, torch_masks, write_config)
 
 REPO = os.path.abspath(os.path.join(HERE, ".."))
 
@@ -168,38 +168,21 @@ def write_samples(Rf, imgs, kp, ctx, coarse, val_idx, cfg, path):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--config", required=True)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--resume", action="store_true")
-    ap.add_argument("--minutes", type=float, default=0, help="stop cleanly after this many minutes (0 = never)")
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--device", default=None)
-    ap.add_argument("--seed", type=int, default=0)
+    ap = run_arguments()
     ap.add_argument("--init", default=None, help="start the refiner (and its critic) from another run's checkpoint: "
                                                  "every tensor whose name and shape match; fresh optimisers, step 0")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
                     help="override a config value (also on --resume), e.g. --set adv_weight=0.2")
     args = ap.parse_args()
 
-    torch.set_num_threads(args.threads)
-    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    with open(args.config) as f:
-        cfg = json.load(f)
-    os.makedirs(os.path.join(args.out, "samples"), exist_ok=True)
-    ckpt_path = os.path.join(args.out, "checkpoint.pt")
-    ckpt = None
-    if args.resume and os.path.exists(ckpt_path):
-        ckpt = torch.load(ckpt_path, map_location="cpu")
+    device, cfg, ckpt, ckpt_path = open_run(args)
+    if ckpt:
         cfg = ckpt["config"]
-    elif os.path.exists(ckpt_path):
-        raise SystemExit(f"{ckpt_path} exists: pass --resume or use a fresh --out")
     for kv in args.set:
         key, value = kv.split("=", 1)
         cfg[key] = json.loads(value)
         print(f"config {key} = {cfg[key]}")
-    with open(os.path.join(args.out, "config.json"), "w") as f:
-        json.dump(cfg, f, indent=2)
+    write_config(args.out, cfg)
     torch.manual_seed(args.seed)
 
     def path(p):
@@ -267,21 +250,7 @@ def main():
         out = Rf(up, ctx_in)
         comp = out * m + seen * (1 - m)
 
-        D.requires_grad_(True)
-        d_real = D(seen, m, no_kp)
-        d_fake = D(comp.detach(), m, no_kp)
-        loss_d = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
-        opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        opt_d.step()
-        r1 = torch.zeros(())
-        if step % cfg["r1_every"] == 0:
-            xr = seen.detach().requires_grad_(True)
-            grad, = torch.autograd.grad(D(xr, m, no_kp).sum(), xr, create_graph=True)
-            r1 = grad.pow(2).sum(dim=[1, 2, 3]).mean()
-            opt_d.zero_grad(set_to_none=True)
-            (r1 * cfg["r1_gamma"] / 2 * cfg["r1_every"]).backward()
-            opt_d.step()
+        loss_d, d_real, d_fake, r1 = discriminator_step(D, opt_d, seen, comp.detach(), m, no_kp, step, cfg)
 
         D.requires_grad_(False)
         loss_adv = F.softplus(-D(comp, m, no_kp)).mean()
@@ -294,10 +263,7 @@ def main():
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
-        with torch.no_grad():
-            beta = min(cfg["ema_beta"], (1 + step) / (10 + step))
-            for pe, pg in zip(Rf_ema.parameters(), Rf.parameters()):
-                pe.mul_(beta).add_(pg, alpha=1 - beta)
+        ema_update(Rf_ema, Rf, step, cfg["ema_beta"])
 
         step += 1
         vals = {"loss_d": loss_d.item(), "loss_adv": loss_adv.item(), "l1": l1.item(), "keep": keep.item(),

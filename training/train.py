@@ -204,41 +204,88 @@ def write_samples(G_ema, imgs, kp, val_idx, cfg, path, n_faces=8, n_z=4, ctx=Non
     cv2.imwrite(path, grid[:, :, ::-1])
 
 
-def main():
+def run_arguments():
+    """The options every training script here takes (train.py, refine.py)."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--config", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--minutes", type=float, default=0, help="stop cleanly after this many minutes (0 = never)")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--data", default=None, help="override the packed data path in the config")
     ap.add_argument("--device", default=None)
     ap.add_argument("--seed", type=int, default=0)
+    return ap
+
+
+def open_run(args):
+    """Threads and device, the config file, and the run's checkpoint path with its checkpoint
+    when resuming (None otherwise). A run that exists is continued only with --resume."""
+    torch.set_num_threads(args.threads)
+    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    with open(args.config) as f:
+        cfg = json.load(f)
+    os.makedirs(os.path.join(args.out, "samples"), exist_ok=True)
+    ckpt_path = os.path.join(args.out, "checkpoint.pt")
+    ckpt = None
+    if args.resume and os.path.exists(ckpt_path):
+        ckpt = torch.load(ckpt_path, map_location="cpu")
+    elif os.path.exists(ckpt_path):
+        raise SystemExit(f"{ckpt_path} exists: pass --resume or use a fresh --out")
+    return device, cfg, ckpt, ckpt_path
+
+
+def write_config(out, cfg):
+    with open(os.path.join(out, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=2)
+
+
+def discriminator_step(D, opt_d, real, fake, m, kp, step, cfg):
+    """One critic update (non-saturating loss) and, every r1_every steps, the lazy R1 penalty on
+    the real batch. Returns loss_d, d_real, d_fake and r1 (0 when not taken)."""
+    D.requires_grad_(True)
+    d_real = D(real, m, kp)
+    d_fake = D(fake, m, kp)
+    loss_d = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
+    opt_d.zero_grad(set_to_none=True)
+    loss_d.backward()
+    opt_d.step()
+    r1 = torch.zeros(())
+    if step % cfg["r1_every"] == 0:
+        xr = real.detach().requires_grad_(True)
+        grad, = torch.autograd.grad(D(xr, m, kp).sum(), xr, create_graph=True)
+        r1 = grad.pow(2).sum(dim=[1, 2, 3]).mean()
+        opt_d.zero_grad(set_to_none=True)
+        (r1 * cfg["r1_gamma"] / 2 * cfg["r1_every"]).backward()
+        opt_d.step()
+    return loss_d, d_real, d_fake, r1
+
+
+@torch.no_grad()
+def ema_update(ema, model, step, beta_max):
+    """The exponential moving average of the parameters (warmed up over the first steps); buffers
+    (BatchNorm statistics) are copied."""
+    beta = min(beta_max, (1 + step) / (10 + step))
+    for pe, pg in zip(ema.parameters(), model.parameters()):
+        pe.mul_(beta).add_(pg, alpha=1 - beta)
+    for be, bg in zip(ema.buffers(), model.buffers()):
+        be.copy_(bg)
+
+
+def main():
+    ap = run_arguments()
+    ap.add_argument("--data", default=None, help="override the packed data path in the config")
     ap.add_argument("--init-g", default=None, help="start G and EMA G from this checkpoint or slim .pt (fresh D, optimisers, step 0)")
     ap.add_argument("--init-d", action="store_true",
                     help="with --init-g on a full checkpoint: start D from it too (a fine-tune under new loss weights "
                          "keeps the critic it was trained against)")
     args = ap.parse_args()
 
-    torch.set_num_threads(args.threads)
-    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    with open(args.config) as f:
-        cfg = json.load(f)
+    device, cfg, ckpt, ckpt_path = open_run(args)
     if args.data:
         cfg["data"] = args.data
-    os.makedirs(os.path.join(args.out, "samples"), exist_ok=True)
-    ckpt_path = os.path.join(args.out, "checkpoint.pt")
-    if args.resume and os.path.exists(ckpt_path):
-        ckpt = torch.load(ckpt_path, map_location="cpu")
-        saved = ckpt["config"]
-        saved["data"] = cfg["data"]
-        cfg = saved
-    else:
-        ckpt = None
-        if os.path.exists(ckpt_path):
-            raise SystemExit(f"{ckpt_path} exists: pass --resume or use a fresh --out")
-    with open(os.path.join(args.out, "config.json"), "w") as f:
-        json.dump(cfg, f, indent=2)
+    if ckpt:  # the saved config, with this call's data path
+        cfg = dict(ckpt["config"], data=cfg["data"])
+    write_config(args.out, cfg)
 
     torch.manual_seed(args.seed)
     data_path = cfg["data"] if os.path.isabs(cfg["data"]) else os.path.join(HERE, "..", cfg["data"])
@@ -328,23 +375,7 @@ def main():
         s2, m2, hm2 = torch.cat([seen, seen[:half]]), torch.cat([m, m[:half]]), torch.cat([hm, hm[:half]])
         comp = gen * m2 + s2 * (1 - m2)
 
-        # discriminator
-        D.requires_grad_(True)
-        d_real = D(seen, m, hm)
-        d_fake = D(comp[:B].detach(), m, hm)
-        loss_d = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
-        opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        opt_d.step()
-        r1 = torch.zeros(())
-        if step % cfg["r1_every"] == 0:
-            xr = seen.detach().requires_grad_(True)
-            out = D(xr, m, hm)
-            grad, = torch.autograd.grad(out.sum(), xr, create_graph=True)
-            r1 = grad.pow(2).sum(dim=[1, 2, 3]).mean()
-            opt_d.zero_grad(set_to_none=True)
-            (r1 * cfg["r1_gamma"] / 2 * cfg["r1_every"]).backward()
-            opt_d.step()
+        loss_d, d_real, d_fake, r1 = discriminator_step(D, opt_d, seen, comp[:B].detach(), m, hm, step, cfg)
 
         # generator
         D.requires_grad_(False)
@@ -388,13 +419,7 @@ def main():
         loss_g.backward()
         opt_g.step()
 
-        # EMA (parameters and BN buffers)
-        with torch.no_grad():
-            beta = min(cfg["ema_beta"], (1 + step) / (10 + step))
-            for pe, pg in zip(G_ema.parameters(), G.parameters()):
-                pe.mul_(beta).add_(pg, alpha=1 - beta)
-            for be, bg in zip(G_ema.buffers(), G.buffers()):
-                be.copy_(bg)
+        ema_update(G_ema, G, step, cfg["ema_beta"])
 
         step += 1
         vals = {"loss_d": loss_d.item(), "loss_adv": loss_adv.item(), "l1_low": l1_low.item(),

@@ -305,8 +305,8 @@ std::unique_ptr<FaceMethod> MakeGenerateMethod(std::unique_ptr<FaceGenerator> ge
 // With the identity guard, which chooses among `guard.candidates` candidates (and donors) and
 // writes face.receipt. `workers` (at least one) judge side by side: a photo's originals, and a
 // face's candidates up to one per worker at a time, each network single-threaded inside. The
-// choice and the receipts are those of a single worker; the Anonymizer makes one worker per
-// inference thread (at most 4).
+// choice and the receipts are those of a single worker; the Anonymizer makes
+// `guard.workers` of them.
 std::unique_ptr<FaceMethod> MakeGenerateMethod(std::vector<GuardNetworks> workers,
                                                const IdentityGuardOptions& guard,
                                                cv::Mat1f bank = {},
