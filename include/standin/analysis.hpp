@@ -33,9 +33,12 @@ class IdentityEmbedder {
   [[nodiscard]] virtual const std::string& name() const = 0;
 };
 
-// The recognisers available: "arcface" (fr_feature, 512-d, 112 px ArcFace alignment) and
-// "dlib-resnet" (dlib's ResNet face descriptor as ported by face-api, 128-d, 150 px).
+// The recognisers available: "arcface" (fr_feature, 512-d, 112 px ArcFace alignment),
+// "dlib-resnet" (dlib's ResNet face descriptor as ported by face-api, 128-d, 150 px) and
+// "mobileface" (MobileFace as ported by human-models, 256-d, 112 px; evaluation only).
 std::vector<std::string> IdentityEmbedderNames();
+// Those the identity guard may judge with (all but the evaluation-only ones).
+std::vector<std::string> GuardRecogniserNames();
 Expected<std::unique_ptr<IdentityEmbedder>> MakeIdentityEmbedder(const std::string& name,
                                                                  const ModelStore& models);
 

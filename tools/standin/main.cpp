@@ -179,7 +179,7 @@ void AddIdentityGuardOptions(CLI::App& app, Args& a) {
       ->capture_default_str()
       ->group(group);
   app.add_option("--recogniser", g.recogniser, "Generate: identity network of the guard")
-      ->check(CLI::IsMember(standin::IdentityEmbedderNames()))
+      ->check(CLI::IsMember(standin::GuardRecogniserNames()))
       ->capture_default_str()
       ->group(group);
   app.add_option("--attribute-weight", g.attribute_weight,
