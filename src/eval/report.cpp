@@ -2,11 +2,13 @@
 #include <fmt/core.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
 
 #include "io/subprocess.hpp"
+#include "standin/analysis.hpp"
 #include "standin/evaluation.hpp"
 #include "standin/io.hpp"
 
@@ -142,6 +144,17 @@ std::string EvalReportToMarkdown(const EvalReport& r) {
         "false-accept rate that sets the threshold), rank-1 {}. Lower is better for "
         "anonymization; the original row is what the recognisers do on untouched faces.\n",
         fmt::join(r.recognisers, " / "), Pct(s.chance_verified), Pct(s.chance_rank1));
+    const auto guard = GuardRecogniserNames();
+    std::vector<std::string> held_out;
+    for (const auto& name : r.recognisers) {
+      if (std::find(guard.begin(), guard.end(), name) == guard.end()) held_out.push_back(name);
+    }
+    if (!held_out.empty()) {
+      md += fmt::format(
+          "The identity guard never consults {}: its figures were not tuned against, unlike "
+          "those of the guard's recogniser (arcface by default).\n",
+          fmt::join(held_out, " or "));
+    }
   }
 
   bool guarded = false;
