@@ -39,12 +39,13 @@ L2-normalised (dlib/face-api compare with Euclidean distance, "same person" belo
 import hashlib
 import json
 import sys
-import tarfile
 from pathlib import Path
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+
+import npm_member
 
 MANIFEST = "model/face_recognition_model-weights_manifest.json"
 PINNED = {  # member (relative to package/) -> sha256, from @vladmandic/face-api@1.7.15
@@ -60,18 +61,7 @@ BLOCKS = ["conv32_1", "conv32_2", "conv32_3", "conv64_down", "conv64_1", "conv64
 
 
 def read_member(src, name):
-    """Bytes of package/<name> from a .tgz or a folder, checked against PINNED."""
-    src = Path(src)
-    if src.is_file():
-        with tarfile.open(src, "r:gz") as tar:
-            data = tar.extractfile("package/" + name).read()
-    else:
-        root = src / "package" if (src / "package").is_dir() else src
-        data = (root / name).read_bytes()
-    if hashlib.sha256(data).hexdigest() != PINNED[name]:
-        sys.exit(f"convert_faceapi_recognition: {name}: sha256 differs from "
-                 "@vladmandic/face-api@1.7.15")
-    return data
+    return npm_member.read_member(src, name, PINNED, "convert_faceapi_recognition (@vladmandic/face-api@1.7.15)")
 
 
 def load_weights(src):

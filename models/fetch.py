@@ -88,6 +88,8 @@ def main():
         for f in manifest["files"]:
             if "convert" in f:
                 shutil.copy(manifest_path.parent / f["convert"], dest / f["convert"])
+        # The converters' shared helper, beside them.
+        shutil.copy(manifest_path.parent / "npm_member.py", dest / "npm_member.py")
     sys.exit(1 if failures else 0)
 
 
