@@ -145,8 +145,17 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
   IdentityGuardOptions& g = opts.generator.guard;
   for (std::size_t i = 1; i < parts.size(); ++i) {
     const std::string& p = parts[i];
+    if (*kind == MethodKind::kPixelate) {
+      if (auto b = NumberAfter(p, "b", false)) {
+        opts.method.pixel_blocks = static_cast<int>(*b);  // e.g. pixelate-b4
+        continue;
+      }
+      return Status(ErrorCode::kInvalidArgument,
+                    fmt::format("unknown pixelate variant '{}' in '{}' (bBLOCKS)", p, name));
+    }
     if (*kind != MethodKind::kGenerate) {
-      return Status(ErrorCode::kInvalidArgument, "only generate has variants: " + name);
+      return Status(ErrorCode::kInvalidArgument,
+                    "only generate and pixelate have variants: " + name);
     }
     if (p == "unguarded") {
       g.enabled = false;

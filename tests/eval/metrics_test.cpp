@@ -199,6 +199,12 @@ TEST(MethodVariant, ParsesCombinedGenerateVariants) {
   EXPECT_FALSE(MethodVariant("generate-m", {}).ok());
   EXPECT_FALSE(MethodVariant("generate-kx", {}).ok());
   EXPECT_FALSE(MethodVariant("blur-k2", {}).ok());
+  auto px = MethodVariant("pixelate-b5", {});
+  ASSERT_TRUE(px.ok());
+  EXPECT_EQ(px->method.kind, MethodKind::kPixelate);
+  EXPECT_EQ(px->method.pixel_blocks, 5);
+  EXPECT_FALSE(MethodVariant("pixelate-b", {}).ok());
+  EXPECT_FALSE(MethodVariant("pixelate-k2", {}).ok());
   EXPECT_FALSE(MethodVariant("sketch", {}).ok());
 }
 

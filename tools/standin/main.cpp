@@ -452,6 +452,10 @@ int main(int argc, char** argv) {
                  "Size of the covered region relative to the face")
       ->check(CLI::Range(0.6f, 4.f))
       ->capture_default_str();
+  app.add_option("--blocks", a.opts.method.pixel_blocks,
+                 "Pixelate: blocks across the face (fewer hide more; see docs/evaluation.md)")
+      ->check(CLI::Range(2, 64))
+      ->capture_default_str();
   app.add_option("--json", a.json,
                  "Also write the detections (boxes, scores, keypoints, landmarks) as JSON");
   app.add_flag("--draw", a.draw, "Write a debug overlay of the detections instead of anonymizing");
