@@ -62,7 +62,18 @@ struct ReidScores {
   double mean_genuine_similarity = 0;  // probe vs the same person's other clean images
   // Rank-1 hits per person (indexed by the `person` label): which people stay recognisable.
   std::vector<int> rank1_hits_by_person;
+  std::vector<int> probes_by_person;  // probes per person, same indexing
+  // 95% interval of rank1 with people resampled (PersonBootstrapInterval): a person's photos
+  // share surroundings and light, so hits come in clusters and the probes are not independent.
+  double rank1_low = 0, rank1_high = 0;
 };
+
+// The 2.5th and 97.5th percentiles of hits / probes over `reps` resamples of the people (drawn
+// with replacement, as many as there are people with probes; a fixed seed, so the same input
+// gives the same interval).
+std::pair<double, double> PersonBootstrapInterval(const std::vector<int>& hits,
+                                                  const std::vector<int>& probes, int reps = 2000,
+                                                  std::uint64_t seed = 1);
 
 // `clean` and `probe` hold one L2-normalised embedding per row; probe row i is an altered (e.g.
 // anonymized) version of clean row i; `person` labels the rows. A probe is never compared with

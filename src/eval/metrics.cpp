@@ -3,6 +3,7 @@
 #include <limits>
 #include <numeric>
 #include <opencv2/core.hpp>
+#include <tuple>
 
 #include "standin/eval.hpp"
 
@@ -40,6 +41,8 @@ ReidScores ScoreReidentification(const cv::Mat1f& clean, const cv::Mat1f& probe,
   int rank1 = 0;
   r.rank1_hits_by_person.assign(
       static_cast<std::size_t>(*std::max_element(person.begin(), person.end()) + 1), 0);
+  r.probes_by_person.assign(r.rank1_hits_by_person.size(), 0);
+  for (int p : person) ++r.probes_by_person[static_cast<std::size_t>(p)];
   for (int i = 0; i < n; ++i) {
     int best = -1;
     int same_others = 0;
@@ -64,7 +67,37 @@ ReidScores ScoreReidentification(const cv::Mat1f& clean, const cv::Mat1f& probe,
   r.mean_genuine_similarity = genuine_pairs ? genuine_sum / static_cast<double>(genuine_pairs) : 0;
   r.rank1 = static_cast<double>(rank1) / n;
   r.chance_rank1 = chance_sum / n;
+  std::tie(r.rank1_low, r.rank1_high) =
+      PersonBootstrapInterval(r.rank1_hits_by_person, r.probes_by_person);
   return r;
+}
+
+std::pair<double, double> PersonBootstrapInterval(const std::vector<int>& hits,
+                                                  const std::vector<int>& probes, int reps,
+                                                  std::uint64_t seed) {
+  std::vector<std::size_t> people;
+  for (std::size_t p = 0; p < probes.size() && p < hits.size(); ++p) {
+    if (probes[p] > 0) people.push_back(p);
+  }
+  if (people.empty() || reps < 1) return {0.0, 0.0};
+  cv::RNG rng(seed);
+  std::vector<double> shares;
+  shares.reserve(static_cast<std::size_t>(reps));
+  for (int r = 0; r < reps; ++r) {
+    long h = 0, n = 0;
+    for (std::size_t k = 0; k < people.size(); ++k) {
+      const std::size_t p =
+          people[static_cast<std::size_t>(rng.uniform(0, static_cast<int>(people.size())))];
+      h += hits[p];
+      n += probes[p];
+    }
+    shares.push_back(static_cast<double>(h) / static_cast<double>(n));
+  }
+  std::sort(shares.begin(), shares.end());
+  const auto at = [&](double q) {
+    return shares[static_cast<std::size_t>(std::lround(q * static_cast<double>(reps - 1)))];
+  };
+  return {at(0.025), at(0.975)};
 }
 
 std::vector<float> MaxSimilarity(const cv::Mat1f& probe, const cv::Mat1f& references) {

@@ -74,7 +74,9 @@ std::string EvalReportToJson(const EvalReport& r) {
                                      {"chance_rank1", Num(s.chance_rank1)},
                                      {"threshold", Num(s.threshold)},
                                      {"faces", s.faces},
-                                     {"rank1_hits_by_person", s.rank1_hits_by_person}};
+                                     {"rank1_interval95", {Num(s.rank1_low), Num(s.rank1_high)}},
+                                     {"rank1_hits_by_person", s.rank1_hits_by_person},
+                                     {"probes_by_person", s.probes_by_person}};
     }
     m["pose"] = {{"landmark_nme", Num(row.landmark_nme)}};
     m["attributes"] = {{"age_mae_years", Num(row.age_mae)},
@@ -154,6 +156,27 @@ std::string EvalReportToMarkdown(const EvalReport& r) {
           "The identity guard never consults {}: its figures were not tuned against, unlike "
           "those of the guard's recogniser (arcface by default).\n",
           fmt::join(held_out, " or "));
+    }
+    md += fmt::format(
+        "\nRank-1 with its 95% interval, people resampled (a person's photos share "
+        "surroundings and light, so hits come in clusters); an interval whose lower end is above "
+        "chance ({}) is above chance:\n\n| method |",
+        Pct(s.chance_rank1));
+    for (const auto& name : r.recognisers) md += fmt::format(" {} |", name);
+    md += "\n|---|";
+    for (std::size_t k = 0; k < r.recognisers.size(); ++k) md += "---|";
+    md += "\n";
+    for (const auto& row : r.rows) {
+      if (row.reid.empty()) continue;
+      md += fmt::format("| {} |", row.method);
+      for (const auto& name : r.recognisers) {
+        const auto it = row.reid.find(name);
+        md += it == row.reid.end()
+                  ? " - |"
+                  : fmt::format(" {} ({} - {}) |", Pct(it->second.rank1), Pct(it->second.rank1_low),
+                                Pct(it->second.rank1_high));
+      }
+      md += "\n";
     }
   }
 

@@ -114,6 +114,35 @@ TEST(ScoreReidentification, HandComputed) {
   EXPECT_DOUBLE_EQ(moved.rank1, 0.5);
   EXPECT_EQ(moved.rank1_hits_by_person, (std::vector<int>{0, 2}));
   EXPECT_EQ(same.rank1_hits_by_person, (std::vector<int>{2, 2}));
+  EXPECT_EQ(moved.probes_by_person, (std::vector<int>{2, 2}));
+  // Resampling two people: both hit (1), both missed (0) or one of each; the interval spans it.
+  EXPECT_DOUBLE_EQ(moved.rank1_low, 0.0);
+  EXPECT_DOUBLE_EQ(moved.rank1_high, 1.0);
+  EXPECT_DOUBLE_EQ(same.rank1_low, 1.0);
+  EXPECT_DOUBLE_EQ(same.rank1_high, 1.0);
+}
+
+TEST(PersonBootstrapInterval, HitsClusteredOnOnePersonGiveAWideInterval) {
+  // Every person hit in 1 of 10 photos: no spread however the people are drawn.
+  const std::vector<int> ten(40, 10);
+  const auto even = PersonBootstrapInterval(std::vector<int>(40, 1), ten);
+  EXPECT_DOUBLE_EQ(even.first, 0.1);
+  EXPECT_DOUBLE_EQ(even.second, 0.1);
+  // The same 2.5% rank-1 as 10 hits all on one person: drawing 40 people leaves that person out
+  // with probability (39/40)^40 = 0.36, and three draws of them (7.5%) are within the top 2.5%.
+  std::vector<int> one(40, 0);
+  one[7] = 10;
+  const auto clustered = PersonBootstrapInterval(one, ten);
+  EXPECT_DOUBLE_EQ(clustered.first, 0.0);
+  EXPECT_GE(clustered.second, 0.05);
+  EXPECT_LE(clustered.second, 0.1);
+  EXPECT_EQ(PersonBootstrapInterval(one, ten), clustered);  // fixed seed: repeatable
+  // People without probes are not drawn.
+  std::vector<int> probes = ten, hits(40, 1);
+  probes.push_back(0);
+  hits.push_back(0);
+  EXPECT_DOUBLE_EQ(PersonBootstrapInterval(hits, probes).first, 0.1);
+  EXPECT_EQ(PersonBootstrapInterval({}, {}), (std::pair<double, double>{0.0, 0.0}));
 }
 
 TEST(MaxSimilarity, PicksTheClosestReference) {
