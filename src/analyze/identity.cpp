@@ -60,17 +60,16 @@ struct RecogniserSpec {
   bool guard = true;  // the identity guard may judge with it (false: evaluation only)
 };
 
+// The ArcFace five-point template in a 112 px crop.
+const std::array<cv::Point2f, 5> kArcfaceTemplate112 = {
+    cv::Point2f{38.2946f, 51.6963f}, cv::Point2f{73.5318f, 51.5014f},
+    cv::Point2f{56.0252f, 71.7366f}, cv::Point2f{41.5493f, 92.3655f},
+    cv::Point2f{70.7299f, 92.2041f}};
+
 const std::vector<RecogniserSpec>& Recognisers() {
   static const std::vector<RecogniserSpec> kSpecs = {
       // fr_feature.onnx: 512-d, RGB (x - 127.5) / 128, the ArcFace 112 px template.
-      {"arcface",
-       "fr_feature.onnx",
-       112,
-       {cv::Point2f{38.2946f, 51.6963f}, cv::Point2f{73.5318f, 51.5014f},
-        cv::Point2f{56.0252f, 71.7366f}, cv::Point2f{41.5493f, 92.3655f},
-        cv::Point2f{70.7299f, 92.2041f}},
-       1.0 / 128,
-       127.5},
+      {"arcface", "fr_feature.onnx", 112, kArcfaceTemplate112, 1.0 / 128, 127.5},
       // dlib's ResNet face descriptor (face-api's port, converted by
       // models/convert_faceapi_recognition.py): 128-d, RGB 0..255 (normalisation folded into the
       // graph), the ArcFace template scaled to 150 px: on att-faces the best rank-1 among the
@@ -85,16 +84,8 @@ const std::vector<RecogniserSpec>& Recognisers() {
       // MobileFace (human-models' port, converted by models/convert_mobileface.py): 256-d, RGB
       // 0..255 (normalisation inside the graph), the ArcFace 112 px template. Evaluation only:
       // the guard never consults it, so `standin eval` measures stand-ins with a recogniser they
-      // were not chosen against. On att-faces (400 photos): AUC 0.974, rank-1 99.3%.
-      {"mobileface",
-       "mobileface.onnx",
-       112,
-       {cv::Point2f{38.2946f, 51.6963f}, cv::Point2f{73.5318f, 51.5014f},
-        cv::Point2f{56.0252f, 71.7366f}, cv::Point2f{41.5493f, 92.3655f},
-        cv::Point2f{70.7299f, 92.2041f}},
-       1.0,
-       0.0,
-       false},
+      // were not chosen against. On att-faces (400 photos): AUC 0.974, rank-1 99.2%.
+      {"mobileface", "mobileface.onnx", 112, kArcfaceTemplate112, 1.0, 0.0, false},
   };
   return kSpecs;
 }
