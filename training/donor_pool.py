@@ -30,6 +30,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import contract  # noqa: E402
+from onnx_generator import OnnxGenerator, load_pack  # noqa: E402
 
 ARCFACE = np.array([[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366],
                     [41.5493, 92.3655], [70.7299, 92.2041]], np.float32)
@@ -57,21 +58,11 @@ def main():
     a = ap.parse_args()
     model_dir = os.environ.get("STANDIN_MODEL_DIR", "/usr/local/share/standin/models")
     arcface = cv2.dnn.readNetFromONNX(os.path.join(model_dir, "fr_feature.onnx"))
-    spec = json.load(open(a.generator + ".json"))
-    gen = cv2.dnn.readNetFromONNX(a.generator + ".onnx")
-    R = int(spec["resolution"])
-    sealed = bool(spec.get("mask", {}).get("sealed_band", False))
-    z_dim = int(spec["inputs"]["z"]["shape"][1])
-
-    import train  # the pack's decoder (returns torch tensors)
-    imgs, kp, val, names, ctx = train.load_packed(a.pack, "cpu", product_context=True)
-    if imgs.shape[-1] != R:
-        sys.exit(f"{a.pack} holds {imgs.shape[-1]} px crops, the generator takes {R}")
+    gen = OnnxGenerator(a.generator)
+    spec, R = gen.spec, gen.R
+    imgs, kp, val, names, ctx = load_pack(a.pack, R)
     d = np.load(a.pack)
     meta, hog = d["meta"], d["hog"]
-    imgs = imgs.permute(0, 2, 3, 1).numpy()  # RGB
-    ctx = ctx.permute(0, 2, 3, 1).numpy()
-    kp = kp.numpy()
     rng = np.random.default_rng(a.seed)
     order = [i for i in rng.permutation(len(names))
              if not val[i] and hog[i] and meta[i, 0] >= 0 and meta[i, 1] >= 0]
@@ -81,10 +72,7 @@ def main():
         if len(faces) == a.count:
             break
         tried += 1
-        gen.setInput(contract.build_condition(ctx[i], kp[i], R, sealed), "condition")
-        gen.setInput(rng.standard_normal((1, z_dim)).astype(np.float32), "z")
-        out = gen.forward()[0].transpose(1, 2, 0)
-        face_rgb = np.clip((out + 1) * 127.5, 0, 255).astype(np.uint8)
+        face_rgb = gen.generate(ctx[i], kp[i], rng)
         composite = (face_rgb * mask + imgs[i] * (1 - mask)).round().astype(np.uint8)
         sim = float(embed(arcface, composite[:, :, ::-1].copy(), R)
                     .dot(embed(arcface, imgs[i][:, :, ::-1].copy(), R)))
