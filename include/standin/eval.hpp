@@ -79,8 +79,12 @@ std::pair<double, double> PersonBootstrapInterval(const std::vector<int>& hits,
 // anonymized) version of clean row i; `person` labels the rows. A probe is never compared with
 // its own original, only with the person's other images (verification) and with every other
 // clean image (rank-1 gallery). The threshold comes from clean impostor pairs at `far`.
+// `hidden`, when not empty, names per probe a person (or -1) whose images are left out of that
+// probe's rank-1 gallery: the stranger control paints another person's real face, and that
+// face's own photos would otherwise win rank-1 for a reason no face of nobody has.
 ReidScores ScoreReidentification(const cv::Mat1f& clean, const cv::Mat1f& probe,
-                                 const std::vector<int>& person, double far);
+                                 const std::vector<int>& person, double far,
+                                 const std::vector<int>& hidden = {});
 
 // For each row of `probe`, the highest cosine similarity to any row of `references` (both
 // L2-normalised).

@@ -440,7 +440,9 @@ class Runner {
   // The control row: each att-faces face replaced by a real stranger's face (the same photo
   // number of the next person with a face), aligned to the generator's template and painted
   // through exactly the generator's post-processing, colour match and blend. What it is
-  // re-identified at is what the kept surroundings alone give away, with a perfect stand-in.
+  // re-identified at is what the kept surroundings alone give away, with a perfect stand-in:
+  // a stand-in is a face of nobody, so the painted-in person's photos are hidden from the probe's
+  // rank-1 gallery (they would win it, and a stand-in has no such photos to win it).
   Status StrangerControl(const std::vector<AttFace>& items, const std::vector<int>& person,
                          const std::vector<std::array<cv::Point2f, 5>>& kps,
                          const std::map<std::string, cv::Mat1f>& clean) {
@@ -448,6 +450,8 @@ class Runner {
     if (!gen.ok()) return gen.status();
     const int n = static_cast<int>(items.size());
     std::map<std::string, std::vector<cv::Mat1f>> rows;
+    // Per probe, the person whose face was painted in: left out of that probe's rank-1 gallery.
+    std::vector<int> hidden(static_cast<std::size_t>(n), -1);
     for (int i = 0; i < n; ++i) {
       const auto& item = items[static_cast<std::size_t>(i)];
       cv::Mat out = item.image.clone();
@@ -456,11 +460,13 @@ class Runner {
         // The donor: the first later photo (cyclically, 10 photos per person on) of somebody else.
         std::optional<cv::Mat> donor;
         for (int step = 0; step < n && !donor; ++step) {
-          const auto& d = items[static_cast<std::size_t>((i + 10 + step) % n)];
+          const int di = (i + 10 + step) % n;
+          const auto& d = items[static_cast<std::size_t>(di)];
           if (d.person == item.person || d.faces.empty()) continue;
           auto aligned = (*gen)->AlignedFace(d.image, d.faces[Largest(d.faces)]);
           if (!aligned.ok()) return aligned.status();
           donor = std::move(aligned).value();
+          if (donor) hidden[static_cast<std::size_t>(i)] = person[static_cast<std::size_t>(di)];
         }
         auto prepared = (*gen)->Prepare(item.image, face);
         if (!prepared.ok()) return prepared.status();
@@ -473,7 +479,7 @@ class Runner {
     MethodResult row;
     Clear(row);
     row.method = "stranger-control";
-    ScoreInto(row, rows, clean, person);
+    ScoreInto(row, rows, clean, person, hidden);
     report_.rows.push_back(std::move(row));
     return Status::Ok();
   }
@@ -491,11 +497,11 @@ class Runner {
 
   // Each recogniser's re-identification of the probes in `rows` against the clean embeddings.
   void ScoreInto(MethodResult& row, const std::map<std::string, std::vector<cv::Mat1f>>& rows,
-                 const std::map<std::string, cv::Mat1f>& clean,
-                 const std::vector<int>& person) const {
+                 const std::map<std::string, cv::Mat1f>& clean, const std::vector<int>& person,
+                 const std::vector<int>& hidden = {}) const {
     for (const auto& rec : recognisers_) {
-      row.reid[rec->name()] =
-          ScoreReidentification(clean.at(rec->name()), Stack(rows.at(rec->name())), person, o_.far);
+      row.reid[rec->name()] = ScoreReidentification(
+          clean.at(rec->name()), Stack(rows.at(rec->name())), person, o_.far, hidden);
     }
   }
 

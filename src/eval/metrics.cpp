@@ -20,11 +20,13 @@ double ThresholdAtFalseAcceptRate(std::vector<float> impostor, double far) {
 }
 
 ReidScores ScoreReidentification(const cv::Mat1f& clean, const cv::Mat1f& probe,
-                                 const std::vector<int>& person, double far) {
+                                 const std::vector<int>& person, double far,
+                                 const std::vector<int>& hidden) {
   ReidScores r;
   const int n = clean.rows;
   r.faces = n;
   if (n < 2 || probe.rows != n || static_cast<int>(person.size()) != n) return r;
+  if (!hidden.empty() && static_cast<int>(hidden.size()) != n) return r;
   const cv::Mat1f clean_sim = clean * clean.t();
   std::vector<float> impostor;
   for (int i = 0; i < n; ++i) {
@@ -46,6 +48,8 @@ ReidScores ScoreReidentification(const cv::Mat1f& clean, const cv::Mat1f& probe,
   for (int i = 0; i < n; ++i) {
     int best = -1;
     int same_others = 0;
+    int gallery = 0;
+    const int leave_out = hidden.empty() ? -1 : hidden[static_cast<std::size_t>(i)];
     for (int j = 0; j < n; ++j) {
       if (j == i) continue;
       if (person[j] == person[i]) {
@@ -54,13 +58,15 @@ ReidScores ScoreReidentification(const cv::Mat1f& clean, const cv::Mat1f& probe,
         genuine_sum += sim(i, j);
         if (sim(i, j) > r.threshold) ++accepted;
       }
+      if (person[j] == leave_out && leave_out != person[i]) continue;
+      ++gallery;
       if (best < 0 || sim(i, j) > sim(i, best)) best = j;
     }
     if (best >= 0 && person[best] == person[i]) {
       ++rank1;
       ++r.rank1_hits_by_person[static_cast<std::size_t>(person[i])];
     }
-    chance_sum += static_cast<double>(same_others) / (n - 1);
+    if (gallery > 0) chance_sum += static_cast<double>(same_others) / gallery;
   }
   r.verified =
       genuine_pairs ? static_cast<double>(accepted) / static_cast<double>(genuine_pairs) : 0;

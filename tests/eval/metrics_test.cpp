@@ -122,6 +122,24 @@ TEST(ScoreReidentification, HandComputed) {
   EXPECT_DOUBLE_EQ(same.rank1_high, 1.0);
 }
 
+TEST(ScoreReidentification, AHiddenPersonLeavesTheProbesGallery) {
+  // As in HandComputed, every probe points at c: probes 0 and 1 (person 0) are won by c.
+  const cv::Mat1f clean = Rows({{1, 0}, {0.8f, 0.6f}, {0, 1}, {-0.6f, 0.8f}});
+  const std::vector<int> person = {0, 0, 1, 1};
+  const cv::Mat1f probe = Rows({{0, 1}, {0, 1}, {0, 1}, {0, 1}});
+  // Person 1 hidden from probe 0's gallery: its best is then b (0.6), its own person. Hiding a
+  // probe's own person changes nothing (probe 2 still finds d), and -1 hides nobody (probe 1).
+  const auto r = ScoreReidentification(clean, probe, person, 0.25, {1, -1, 1, -1});
+  EXPECT_EQ(r.rank1_hits_by_person, (std::vector<int>{1, 2}));
+  EXPECT_DOUBLE_EQ(r.rank1, 0.75);
+  // Verification is not a gallery search: unchanged.
+  EXPECT_DOUBLE_EQ(r.verified, 0.75);
+  // Chance: probe 0 has a gallery of one image, its own person's (1); the others 1/3 each.
+  EXPECT_NEAR(r.chance_rank1, (1.0 + 3.0 / 3.0) / 4.0, 1e-12);
+  // A hidden list of the wrong length scores nothing.
+  EXPECT_EQ(ScoreReidentification(clean, probe, person, 0.25, {1}).rank1, 0.0);
+}
+
 TEST(PersonBootstrapInterval, HitsClusteredOnOnePersonGiveAWideInterval) {
   // Every person hit in 1 of 10 photos: no spread however the people are drawn.
   const std::vector<int> ten(40, 10);
