@@ -1,11 +1,12 @@
 #!/usr/bin/python3
 """How much facial detail a generator paints, as the blur of a real face that carries as much.
 
-The stranger control of `standin eval` (a real other person's face painted into the kept
-surroundings) is re-identified near chance; blurred by sigma 2 px at 64 px before painting, it is
-named as often as the 64 px generator's stand-ins, and by sigma 1 nearly as rarely as sharp
-(docs/identity-guard.md, session 14). So the detail a generated face carries is a target that
-can be checked during training, long before a full evaluation:
+A measure of how a stand-in looks (features a few pixels across), checkable during training in
+seconds. Session 14 also read it as a privacy target (the stranger control blurred by 1 px was named
+nearly as rarely as sharp, by 2 px as often as our stand-ins). That table was scored with the
+painted-in person's own photos in the rank-1 gallery. Scored fairly (session 15,
+docs/identity-guard.md), softening a real face changes its re-identification by about a point,
+so the target is withdrawn: detail is about looks, not about privacy.
 
   /usr/bin/python3 training/detail_check.py [--pack /work/cache/packed/utkface_64.npz]
       [--generator models/generator/standin-gen64] [--count 200] [--seed 5]
@@ -17,9 +18,8 @@ grey levels) there: features a few pixels across. A finer band (0.5 - 2) counts 
 2 px lattice as detail (it put the session-13 generator at 0.84). The real crops are blurred by a
 range of sigmas; the printed "equivalent sigma" is where their detail falls to the generator's
 (linear interpolation). Lower is sharper. The session-13 generator (standin-gen64): 1.50 on 200
-crops, between the controls named 6.0% (sigma 1) and 11.5% (sigma 2) of the time; the target
-is 1 or below at 64 px. Detail of the right scale is necessary, not sufficient: noise of that
-scale would score too, so look at the samples and run `standin eval` as well.
+crops. Detail of the right scale is necessary for a face that looks real, not sufficient: noise
+of that scale would score too, so look at the samples as well.
 """
 import argparse
 import os
@@ -39,7 +39,7 @@ LO, HI = 1.0, 3.0  # the band: features a few pixels across, not the generator's
 
 
 def detail(rgb, inner):
-    """Mean squared band-pass (DoG 0.5 - 2 px) of the grey image inside `inner`."""
+    """Mean squared band-pass (DoG LO - HI px) of the grey image inside `inner`."""
     g = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
     band = cv2.GaussianBlur(g, (0, 0), LO) - cv2.GaussianBlur(g, (0, 0), HI)
     return float((band[inner] ** 2).mean())
