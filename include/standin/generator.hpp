@@ -181,6 +181,12 @@ struct GeneratorOptions {
   // guard, three seeds; docs/generator.md, session 12).
   bool refine = false;
   float refine_above = 1.5f;
+  // Where the painted stand-in ends below the face: this far (in crop sides) below the jaw line
+  // (landmarks 0-16), with a soft edge; below it the photo's own neck and collar stay. Negative
+  // = the whole mask ellipse, which reaches about a seventh of the crop below the chin: there
+  // the generator only ever saw the training chips' replicated border, and it smears the collar
+  // into the neck. The condition is built from the whole ellipse either way.
+  float jaw_margin = -1.f;
   // Only used by the generate method (MakeGenerateMethod with an embedder; the Anonymizer builds
   // it from these options).
   IdentityGuardOptions guard;
@@ -219,10 +225,12 @@ class FaceGenerator {
   // A face made ready for painting: its crop transform and the network input, built from the
   // face's surroundings only.
   struct Prepared {
-    cv::Rect roi;                        // the part of the image the generated crop covers
-    cv::Mat Minv_roi;                    // crop -> roi coordinates
-    cv::Mat1f mask_back;                 // roi-sized: how much of each pixel is generated
-    cv::Mat condition;                   // [1, 4 + K, R, R]
+    cv::Rect roi;          // the part of the image the generated crop covers
+    cv::Mat Minv_roi;      // crop -> roi coordinates
+    cv::Mat1f mask_back;   // roi-sized: the region the condition blanks
+    cv::Mat1f paint_back;  // roi-sized: how much of each pixel is painted (mask_back, cut below
+                           // the jaw when jaw_margin >= 0)
+    cv::Mat condition;     // [1, 4 + K, R, R]
     std::vector<cv::Point2f> keypoints;  // the condition's keypoints, in crop pixels
     cv::Mat1f features;  // R x R (2R refined): where the eyes, brows, nose and mouth are
                          // (detail_gain > 0)

@@ -173,6 +173,8 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
       opts.generator.match_colour = false;
     } else if (p == "nodetail") {
       opts.generator.detail_gain = 0;
+    } else if (auto j = NumberAfter(p, "jaw", true)) {
+      opts.generator.jaw_margin = static_cast<float>(*j);  // e.g. generate-jaw0.06
     } else if (p == "refine") {
       opts.generator.refine = true;
     } else if (auto d = NumberAfter(p, "detail", true)) {
@@ -196,11 +198,11 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
     } else {
       return Status(
           ErrorCode::kInvalidArgument,
-          fmt::format(
-              "unknown generate variant '{}' in '{}' (unguarded, noattr, "
-              "natural, fixed, kN, mMARGIN, iwWEIGHT, all, nosmooth, nocolour, nodetail, "
-              "refine, detailGAIN, smoothSIGMA, kpsSHRINK, strangerPERCENTILE, donorsN, zSCALE)",
-              p, name));
+          fmt::format("unknown generate variant '{}' in '{}' (unguarded, noattr, "
+                      "natural, fixed, kN, mMARGIN, iwWEIGHT, all, nosmooth, nocolour, nodetail, "
+                      "refine, jawMARGIN, detailGAIN, smoothSIGMA, kpsSHRINK, strangerPERCENTILE, "
+                      "donorsN, zSCALE)",
+                      p, name));
     }
   }
   return opts;

@@ -435,6 +435,40 @@ Expected<std::optional<FaceGenerator::Prepared>> FaceGenerator::Prepare(const cv
   // The region to regenerate, in image space.
   cv::warpAffine(mask_, p.mask_back, p.Minv_roi, p.roi.size(), cv::INTER_LINEAR,
                  cv::BORDER_CONSTANT, 0);
+  p.paint_back = p.mask_back;  // shared: only replaced below, never written into
+  if (options_.jaw_margin >= 0.f) {
+    // Everything above the jaw line moved down by the margin (continued sideways beyond the
+    // jaw's ends), feathered, and within the ellipse.
+    const auto R_f = static_cast<float>(R);
+    const float down = options_.jaw_margin * R_f;
+    std::vector<cv::Point> above;
+    auto to_crop = [&](const cv::Point2f& q) {
+      return cv::Point2f(static_cast<float>(M.at<double>(0, 0) * q.x + M.at<double>(0, 1) * q.y +
+                                            M.at<double>(0, 2)),
+                         static_cast<float>(M.at<double>(1, 0) * q.x + M.at<double>(1, 1) * q.y +
+                                            M.at<double>(1, 2)) +
+                             down);
+    };
+    constexpr int kSub = 8;  // polygon vertices in 1/8 pixels
+    const cv::Point2f first = to_crop(face.landmarks68[0]);
+    const cv::Point2f last = to_crop(face.landmarks68[16]);
+    above.emplace_back(-R * kSub, cvRound(first.y * kSub));
+    for (int i = 0; i <= 16; ++i) {
+      const cv::Point2f q = to_crop(face.landmarks68[static_cast<size_t>(i)]);
+      above.emplace_back(cvRound(q.x * kSub), cvRound(q.y * kSub));
+    }
+    above.emplace_back(2 * R * kSub, cvRound(last.y * kSub));
+    above.emplace_back(2 * R * kSub, -R * kSub);
+    above.emplace_back(-R * kSub, -R * kSub);
+    cv::Mat1f cut = cv::Mat1f::zeros(R, R);
+    cv::fillPoly(cut, std::vector<std::vector<cv::Point>>{above}, cv::Scalar(1.0), cv::LINE_AA, 3);
+    cv::GaussianBlur(cut, cut, cv::Size(), 0.025 * R);
+    cv::Mat1f paint = cv::min(mask_, cut);
+    cv::Mat1f paint_back;
+    cv::warpAffine(paint, paint_back, p.Minv_roi, p.roi.size(), cv::INTER_LINEAR,
+                   cv::BORDER_CONSTANT, 0);
+    p.paint_back = paint_back;
+  }
   // A black-and-white photo gets a black-and-white stand-in (judged once per face, on what is
   // kept around it).
   p.grey = blend::IsGreyAround(bgr(p.roi), p.mask_back);
@@ -570,7 +604,7 @@ Status FaceGenerator::PaintFace(cv::Mat& target, cv::Point origin, const Prepare
                              kMaxColourShift);
   }
   // Feathered blend through the soft mask: no seam, no box.
-  blend::AlphaBlend(region, generated_back, p.mask_back);
+  blend::AlphaBlend(region, generated_back, p.paint_back);
   return Status::Ok();
 }
 

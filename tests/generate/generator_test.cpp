@@ -157,6 +157,41 @@ TEST(Generator, SealedBandConditionSeesNoPixelOfTheBand) {
   }
 }
 
+// jaw_margin: the stand-in ends below the jaw line (the photo's neck and collar stay); the
+// condition still blanks the whole ellipse.
+TEST(Generator, JawMarginEndsTheStandInBelowTheJaw) {
+  const Scene s;
+  const Face& face = s.faces.front();
+  auto whole = FaceGenerator::Create(Spec(), {});
+  GeneratorOptions o;
+  o.jaw_margin = 0.f;
+  auto cut = FaceGenerator::Create(Spec(), o);
+  ASSERT_TRUE(whole.ok() && cut.ok());
+  auto p = (*whole)->Prepare(s.image, face);
+  auto q = (*cut)->Prepare(s.image, face);
+  ASSERT_TRUE(p.ok() && p->has_value() && q.ok() && q->has_value());
+  const auto& a = **p;
+  const auto& b = **q;
+  EXPECT_EQ(cv::norm(a.paint_back, a.mask_back, cv::NORM_INF), 0.0);
+  EXPECT_EQ(cv::norm(a.mask_back, b.mask_back, cv::NORM_INF), 0.0);
+  EXPECT_EQ(cv::norm(a.condition, b.condition, cv::NORM_INF), 0.0);
+  cv::Mat1f over;
+  cv::subtract(b.paint_back, b.mask_back, over);
+  double most = 0;
+  cv::minMaxIdx(over.reshape(1, 1), nullptr, &most);
+  EXPECT_LE(most, 1e-6);  // never more than the ellipse
+  auto at = [&](const cv::Mat1f& m, cv::Point2f pt) {
+    return m(cvRound(pt.y) - b.roi.y, cvRound(pt.x) - b.roi.x);
+  };
+  const cv::Point2f nose = face.landmarks68[30], chin = face.landmarks68[8];
+  // A tenth of the nose-to-chin distance below the chin: in the ellipse (its lower edge fades
+  // soon after), but not painted.
+  const cv::Point2f neck = chin + 0.1f * (chin - nose);
+  EXPECT_GT(at(b.mask_back, neck), 0.5f);
+  EXPECT_LT(at(b.paint_back, neck), 0.2f * at(b.mask_back, neck));
+  EXPECT_GT(at(b.paint_back, nose), 0.99f);
+}
+
 // keypoint_shrink = 1 paints every face in the training set's average shape: each keypoint
 // heatmap peaks at the mean keypoint; at 0 they follow the face (the chin, at least, differs).
 TEST(Generator, KeypointShrinkMovesTheConditionToTheAverageShape) {

@@ -158,6 +158,12 @@ void AddIdentityGuardOptions(CLI::App& app, Args& a) {
       ->check(CLI::Range(0.f, 100.f))
       ->capture_default_str()
       ->group(group);
+  app.add_option("--jaw-margin", a.opts.generator.jaw_margin,
+                 "Generate: end the painted stand-in this far (in crop sides) below the jaw "
+                 "line, keeping the photo's neck and collar (negative: the whole mask)")
+      ->check(CLI::Range(-1.f, 1.f))
+      ->capture_default_str()
+      ->group(group);
   app.add_flag("--no-colour-match", a.no_colour_match,
                "Generate: do not shift each stand-in's colour to continue its surroundings")
       ->group(group);
