@@ -115,6 +115,35 @@ cv::Mat PlanesToBgr(cv::Mat& blob, int size) {
   cv::merge(planes, bgr);
   return bgr;
 }
+// Image point -> crop point through the 2x3 CV_64F transform `M`.
+cv::Point2f Apply(const cv::Mat& M, cv::Point2f q) {
+  return {
+      static_cast<float>(M.at<double>(0, 0) * q.x + M.at<double>(0, 1) * q.y + M.at<double>(0, 2)),
+      static_cast<float>(M.at<double>(1, 0) * q.x + M.at<double>(1, 1) * q.y + M.at<double>(1, 2))};
+}
+
+// R x R, in the crop `M` maps to: 1 above the jaw line (landmarks 0-16) moved `margin` crop
+// sides down and continued sideways beyond the jaw's ends, 0 below, feathered.
+cv::Mat1f JawCut(const cv::Mat& M, const std::vector<cv::Point2f>& landmarks68, int R,
+                 float margin) {
+  const float down = margin * static_cast<float>(R);
+  constexpr int kSub = 8;  // polygon vertices in 1/8 pixels
+  std::array<cv::Point, 17> jaw;
+  for (size_t i = 0; i < jaw.size(); ++i) {
+    const cv::Point2f q = Apply(M, landmarks68[i]);
+    jaw[i] = {cvRound(q.x * kSub), cvRound((q.y + down) * kSub)};
+  }
+  std::vector<cv::Point> above = {{-R * kSub, jaw.front().y}};
+  above.insert(above.end(), jaw.begin(), jaw.end());
+  above.emplace_back(2 * R * kSub, jaw.back().y);
+  above.emplace_back(2 * R * kSub, -R * kSub);
+  above.emplace_back(-R * kSub, -R * kSub);
+  cv::Mat1f cut = cv::Mat1f::zeros(R, R);
+  cv::fillPoly(cut, std::vector<std::vector<cv::Point>>{above}, cv::Scalar(1.0), cv::LINE_AA, 3);
+  cv::GaussianBlur(cut, cut, cv::Size(), 0.025 * R);
+  return cut;
+}
+
 }  // namespace
 
 Expected<GeneratorSpec> LoadGeneratorSpec(const fs::path& manifest) {
@@ -437,34 +466,8 @@ Expected<std::optional<FaceGenerator::Prepared>> FaceGenerator::Prepare(const cv
                  cv::BORDER_CONSTANT, 0);
   p.paint_back = p.mask_back;  // shared: only replaced below, never written into
   if (options_.jaw_margin >= 0.f) {
-    // Everything above the jaw line moved down by the margin (continued sideways beyond the
-    // jaw's ends), feathered, and within the ellipse.
-    const auto R_f = static_cast<float>(R);
-    const float down = options_.jaw_margin * R_f;
-    std::vector<cv::Point> above;
-    auto to_crop = [&](const cv::Point2f& q) {
-      return cv::Point2f(static_cast<float>(M.at<double>(0, 0) * q.x + M.at<double>(0, 1) * q.y +
-                                            M.at<double>(0, 2)),
-                         static_cast<float>(M.at<double>(1, 0) * q.x + M.at<double>(1, 1) * q.y +
-                                            M.at<double>(1, 2)) +
-                             down);
-    };
-    constexpr int kSub = 8;  // polygon vertices in 1/8 pixels
-    const cv::Point2f first = to_crop(face.landmarks68[0]);
-    const cv::Point2f last = to_crop(face.landmarks68[16]);
-    above.emplace_back(-R * kSub, cvRound(first.y * kSub));
-    for (int i = 0; i <= 16; ++i) {
-      const cv::Point2f q = to_crop(face.landmarks68[static_cast<size_t>(i)]);
-      above.emplace_back(cvRound(q.x * kSub), cvRound(q.y * kSub));
-    }
-    above.emplace_back(2 * R * kSub, cvRound(last.y * kSub));
-    above.emplace_back(2 * R * kSub, -R * kSub);
-    above.emplace_back(-R * kSub, -R * kSub);
-    cv::Mat1f cut = cv::Mat1f::zeros(R, R);
-    cv::fillPoly(cut, std::vector<std::vector<cv::Point>>{above}, cv::Scalar(1.0), cv::LINE_AA, 3);
-    cv::GaussianBlur(cut, cut, cv::Size(), 0.025 * R);
-    cv::Mat1f paint = cv::min(mask_, cut);
-    cv::Mat1f paint_back;
+    const cv::Mat1f paint = cv::min(mask_, JawCut(M, face.landmarks68, R, options_.jaw_margin));
+    cv::Mat1f paint_back;  // its own buffer: mask_back stays the condition's region
     cv::warpAffine(paint, paint_back, p.Minv_roi, p.roi.size(), cv::INTER_LINEAR,
                    cv::BORDER_CONSTANT, 0);
     p.paint_back = paint_back;
@@ -493,10 +496,7 @@ Expected<std::optional<FaceGenerator::Prepared>> FaceGenerator::Prepare(const cv
     cv::Point2f q(0, 0);
     for (int i : set) q += face.landmarks68[static_cast<size_t>(i)];
     q *= 1.f / static_cast<float>(set.size());
-    kp.emplace_back(static_cast<float>(M.at<double>(0, 0) * q.x + M.at<double>(0, 1) * q.y +
-                                       M.at<double>(0, 2)),
-                    static_cast<float>(M.at<double>(1, 0) * q.x + M.at<double>(1, 1) * q.y +
-                                       M.at<double>(1, 2)));
+    kp.push_back(Apply(M, q));
   }
   if (options_.keypoint_shrink > 0 && spec_.mean_keypoints.size() == kp.size()) {
     for (size_t i = 0; i < kp.size(); ++i) {
