@@ -66,6 +66,19 @@ struct ReidScores {
   // 95% interval of rank1 with people resampled (PersonBootstrapInterval): a person's photos
   // share surroundings and light, so hits come in clusters and the probes are not independent.
   double rank1_low = 0, rank1_high = 0;
+  // Per probe: 1 when its best gallery match is its own person, and its chance of that (its own
+  // person's share of its gallery). Rank1Among scores a subset of the probes from these.
+  std::vector<int> rank1_hit;
+  std::vector<double> rank1_chance;
+};
+
+// Rank-1 over some of the probes only, e.g. the faces a method painted a stand-in into (the
+// guard's solid fallbacks are rarely named, so a method that paints fewer faces scores lower
+// for that reason alone).
+struct Rank1Share {
+  int probes = 0;  // probes counted
+  double rank1 = 0, chance_rank1 = 0;
+  double rank1_low = 0, rank1_high = 0;  // 95% interval, people resampled
 };
 
 // The 2.5th and 97.5th percentiles of hits / probes over `reps` resamples of the people (drawn
@@ -85,6 +98,11 @@ std::pair<double, double> PersonBootstrapInterval(const std::vector<int>& hits,
 ReidScores ScoreReidentification(const cv::Mat1f& clean, const cv::Mat1f& probe,
                                  const std::vector<int>& person, double far,
                                  const std::vector<int>& hidden = {});
+
+// The rank-1 of `scores` (from ScoreReidentification with the same `person`) over the probes with
+// `counted[i]` set; nothing counted (or lists of the wrong length): all zero.
+Rank1Share Rank1Among(const ReidScores& scores, const std::vector<int>& person,
+                      const std::vector<bool>& counted);
 
 // For each row of `probe`, the highest cosine similarity to any row of `references` (both
 // L2-normalised).

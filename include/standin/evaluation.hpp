@@ -65,6 +65,11 @@ struct MethodResult {
   double ap = 0, recall = 0, ap_retention = 0, recall_retention = 0;
   // Re-identification on att-faces, per recogniser.
   std::map<std::string, ReidScores> reid;
+  // Methods that paint faces (generate and its variants, the stranger control): the share of
+  // att-faces probes whose face got a painted face (not the guard's fallback, and found at all),
+  // and each recogniser's rank-1 over those probes only. Empty / NaN for the other methods.
+  double painted_share = 0;
+  std::map<std::string, Rank1Share> reid_painted;
   // Pose: mean normalised landmark error (independent landmark model) vs the original.
   double landmark_nme = 0;
   // Attributes vs the original's: |age difference| (years), gender and expression agreement.

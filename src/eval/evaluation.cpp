@@ -257,7 +257,7 @@ class Runner {
     r.detector_confidence = r.detector_found = kNaN;
     r.memorisation_max = r.memorisation_median = r.memorisation_share =
         r.memorisation_share_domain = kNaN;
-    r.ms_per_face = r.ms_per_image = kNaN;
+    r.ms_per_face = r.ms_per_image = r.painted_share = kNaN;
   }
 
   void Progress(const std::string& what, int done, int total) const {
@@ -422,18 +422,23 @@ class Runner {
     }
     for (std::size_t m = 0; m < methods_.size(); ++m) {
       std::map<std::string, std::vector<cv::Mat1f>> rows;
+      // Probes whose embedded (largest) face got a stand-in, not the guard's fallback.
+      std::vector<bool> painted(static_cast<std::size_t>(n), false);
       for (int i = 0; i < n; ++i) {
         auto& item = items[static_cast<std::size_t>(i)];
         std::vector<Face> faces = item.faces;
         auto out = anonymizers_[m].Apply(item.image, faces);
         if (!out.ok()) return out.status();
         CollectReceipts(m, faces);
+        painted[static_cast<std::size_t>(i)] =
+            !faces.empty() && faces[Largest(faces)].method == "generate";
         if (Status st = EmbedInto(rows, *out, kps[static_cast<std::size_t>(i)]); !st.ok()) {
           return st;
         }
         Progress("identity", n * static_cast<int>(m + 1) + i + 1, total);
       }
-      ScoreInto(report_.rows[m + 1], rows, clean, person);
+      const bool paints = o_.methods[m].rfind("generate", 0) == 0;
+      ScoreInto(report_.rows[m + 1], rows, clean, person, {}, paints ? painted : Painted{});
     }
     if (o_.stranger_control) return StrangerControl(items, person, kps, clean);
     return Status::Ok();
@@ -454,6 +459,7 @@ class Runner {
     std::map<std::string, std::vector<cv::Mat1f>> rows;
     // Per probe, the person whose face was painted in: left out of that probe's rank-1 gallery.
     std::vector<int> hidden(static_cast<std::size_t>(n), -1);
+    std::vector<bool> painted(static_cast<std::size_t>(n), false);
     for (int i = 0; i < n; ++i) {
       const auto& item = items[static_cast<std::size_t>(i)];
       cv::Mat out = item.image.clone();
@@ -474,6 +480,7 @@ class Runner {
         if (!prepared.ok()) return prepared.status();
         if (donor && prepared->has_value()) {
           if (Status st = (*gen)->PaintFace(out, {0, 0}, **prepared, *donor); !st.ok()) return st;
+          painted[static_cast<std::size_t>(i)] = true;
         }
       }
       if (Status st = EmbedInto(rows, out, kps[static_cast<std::size_t>(i)]); !st.ok()) return st;
@@ -481,7 +488,7 @@ class Runner {
     MethodResult row;
     Clear(row);
     row.method = "stranger-control";
-    ScoreInto(row, rows, clean, person, hidden);
+    ScoreInto(row, rows, clean, person, hidden, painted);
     report_.rows.push_back(std::move(row));
     return Status::Ok();
   }
@@ -497,13 +504,23 @@ class Runner {
     return Status::Ok();
   }
 
-  // Each recogniser's re-identification of the probes in `rows` against the clean embeddings.
+  using Painted = std::vector<bool>;
+
+  // Each recogniser's re-identification of the probes in `rows` against the clean embeddings;
+  // for methods that paint faces (`painted` not empty: per probe, whether its face was painted),
+  // also the share painted and the rank-1 over those probes alone.
   void ScoreInto(MethodResult& row, const std::map<std::string, std::vector<cv::Mat1f>>& rows,
                  const std::map<std::string, cv::Mat1f>& clean, const std::vector<int>& person,
-                 const std::vector<int>& hidden = {}) const {
+                 const std::vector<int>& hidden, const Painted& painted) const {
     for (const auto& rec : recognisers_) {
-      row.reid[rec->name()] = ScoreReidentification(
-          clean.at(rec->name()), Stack(rows.at(rec->name())), person, o_.far, hidden);
+      const ReidScores s = ScoreReidentification(clean.at(rec->name()), Stack(rows.at(rec->name())),
+                                                 person, o_.far, hidden);
+      if (!painted.empty()) row.reid_painted[rec->name()] = Rank1Among(s, person, painted);
+      row.reid[rec->name()] = s;
+    }
+    if (!painted.empty()) {
+      row.painted_share = static_cast<double>(std::count(painted.begin(), painted.end(), true)) /
+                          static_cast<double>(painted.size());
     }
   }
 

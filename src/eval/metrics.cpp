@@ -62,11 +62,15 @@ ReidScores ScoreReidentification(const cv::Mat1f& clean, const cv::Mat1f& probe,
       ++gallery;
       if (best < 0 || sim(i, j) > sim(i, best)) best = j;
     }
-    if (best >= 0 && person[best] == person[i]) {
+    const bool hit = best >= 0 && person[best] == person[i];
+    if (hit) {
       ++rank1;
       ++r.rank1_hits_by_person[static_cast<std::size_t>(person[i])];
     }
-    if (gallery > 0) chance_sum += static_cast<double>(same_others) / gallery;
+    const double chance = gallery > 0 ? static_cast<double>(same_others) / gallery : 0.0;
+    chance_sum += chance;
+    r.rank1_hit.push_back(hit ? 1 : 0);
+    r.rank1_chance.push_back(chance);
   }
   r.verified =
       genuine_pairs ? static_cast<double>(accepted) / static_cast<double>(genuine_pairs) : 0;
@@ -76,6 +80,31 @@ ReidScores ScoreReidentification(const cv::Mat1f& clean, const cv::Mat1f& probe,
   std::tie(r.rank1_low, r.rank1_high) =
       PersonBootstrapInterval(r.rank1_hits_by_person, r.probes_by_person);
   return r;
+}
+
+Rank1Share Rank1Among(const ReidScores& scores, const std::vector<int>& person,
+                      const std::vector<bool>& counted) {
+  Rank1Share out;
+  const std::size_t n = scores.rank1_hit.size();
+  if (counted.size() != n || person.size() != n || scores.rank1_chance.size() != n) return out;
+  std::vector<int> hits(scores.probes_by_person.size(), 0), probes(hits.size(), 0);
+  int hit_total = 0;
+  double chance_sum = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!counted[i]) continue;
+    const auto p = static_cast<std::size_t>(person[i]);
+    if (p >= hits.size()) return {};
+    ++out.probes;
+    ++probes[p];
+    hits[p] += scores.rank1_hit[i];
+    hit_total += scores.rank1_hit[i];
+    chance_sum += scores.rank1_chance[i];
+  }
+  if (out.probes == 0) return out;
+  out.rank1 = static_cast<double>(hit_total) / out.probes;
+  out.chance_rank1 = chance_sum / out.probes;
+  std::tie(out.rank1_low, out.rank1_high) = PersonBootstrapInterval(hits, probes);
+  return out;
 }
 
 std::pair<double, double> PersonBootstrapInterval(const std::vector<int>& hits,

@@ -78,6 +78,15 @@ std::string EvalReportToJson(const EvalReport& r) {
                                      {"rank1_hits_by_person", s.rank1_hits_by_person},
                                      {"probes_by_person", s.probes_by_person}};
     }
+    if (!row.reid_painted.empty()) {
+      m["painted"]["share"] = Num(row.painted_share);
+      for (const auto& [name, p] : row.reid_painted) {
+        m["painted"]["rank1"][name] = {{"probes", p.probes},
+                                       {"rank1", Num(p.rank1)},
+                                       {"chance_rank1", Num(p.chance_rank1)},
+                                       {"rank1_interval95", {Num(p.rank1_low), Num(p.rank1_high)}}};
+      }
+    }
     m["pose"] = {{"landmark_nme", Num(row.landmark_nme)}};
     m["attributes"] = {{"age_mae_years", Num(row.age_mae)},
                        {"gender_agreement", Num(row.gender_agreement)},
@@ -177,6 +186,35 @@ std::string EvalReportToMarkdown(const EvalReport& r) {
                                 Pct(it->second.rank1_high));
       }
       md += "\n";
+    }
+    bool painting = false;
+    for (const auto& row : r.rows) painting = painting || !row.reid_painted.empty();
+    if (painting) {
+      md +=
+          "\nThe same over the probes whose face was painted (a stand-in, or the control's "
+          "stranger; not the guard's fallback, which is rarely named, and not the photos where "
+          "standin found no face), with that share and the chance level of those probes:\n\n| "
+          "method | painted |";
+      for (const auto& name : r.recognisers) md += fmt::format(" {} |", name);
+      md += " chance |\n|---|---|";
+      for (std::size_t k = 0; k <= r.recognisers.size(); ++k) md += "---|";
+      md += "\n";
+      for (const auto& row : r.rows) {
+        if (row.reid_painted.empty()) continue;
+        md += fmt::format("| {} | {} |", row.method, Pct(row.painted_share));
+        double chance = kNaN;
+        for (const auto& name : r.recognisers) {
+          const auto it = row.reid_painted.find(name);
+          if (it == row.reid_painted.end()) {
+            md += " - |";
+            continue;
+          }
+          chance = it->second.chance_rank1;
+          md += fmt::format(" {} ({} - {}) |", Pct(it->second.rank1), Pct(it->second.rank1_low),
+                            Pct(it->second.rank1_high));
+        }
+        md += fmt::format(" {} |\n", Pct(chance));
+      }
     }
   }
 

@@ -2,6 +2,7 @@
 // figures are where the report says, and they order the methods the way they must.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "support/test_support.hpp"
@@ -94,6 +95,47 @@ TEST(EvalCli, RunsOnTheUsersOwnFolder) {
   EXPECT_LT(g["max_similarity"].get<double>(), g["margin_max"].get<double>());
   const std::string md = test::ReadBytes(dir / "ev" / "report.md");
   EXPECT_NE(md.find("of which donors"), std::string::npos);
+}
+
+// Rank-1 over the painted faces only: every face found is painted without the guard; a margin
+// of 0 (no stand-in may be even slightly like the original) sends faces to the fallback, and
+// those leave the count. Methods that paint nothing have no such figures.
+TEST(EvalCli, Rank1OverThePaintedFacesLeavesTheFallbacksOut) {
+  if (!fs::is_directory(kShared / "att-faces")) GTEST_SKIP() << "no ../shared/data";
+  test::TempDir dir;
+  const auto r =
+      test::Standin({"eval", "--methods", "generate-unguarded,generate-fixed-m0,blur",
+                     "--shared-data", kShared.string(), "--max-faces", "4", "--max-people", "3",
+                     "--max-references", "10", "--no-charts", "-q", "-o", (dir / "ev").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(test::ReadBytes(dir / "ev" / "eval.json"));
+  const int images = j["data"]["identity"]["images"];
+  const int missed = j["data"]["identity"]["no_face_found"];
+  ASSERT_EQ(images, 30);
+  const auto& m = j["methods"];
+  EXPECT_FALSE(m["blur"].contains("painted"));
+  EXPECT_FALSE(m["original"].contains("painted"));
+  const double all = m["generate-unguarded"]["painted"]["share"];
+  EXPECT_DOUBLE_EQ(all, static_cast<double>(images - missed) / images);
+  const double strict = m["generate-fixed-m0"]["painted"]["share"];
+  EXPECT_LT(strict, all);
+  for (const char* method : {"generate-unguarded", "generate-fixed-m0"}) {
+    const auto& p = m[method]["painted"];
+    for (const auto& rec : j["recognisers"]) {
+      const std::string name = rec;
+      const auto& s = p["rank1"][name];
+      EXPECT_EQ(s["probes"].get<int>(),
+                static_cast<int>(std::lround(p["share"].get<double>() * images)))
+          << method << " " << name;
+      if (s["probes"].get<int>() == 0) continue;
+      EXPECT_GE(s["rank1"].get<double>(), s["rank1_interval95"][0].get<double>());
+      EXPECT_LE(s["rank1"].get<double>(), s["rank1_interval95"][1].get<double>());
+      EXPECT_GT(s["chance_rank1"].get<double>(), 0.0);
+    }
+  }
+  const std::string md = test::ReadBytes(dir / "ev" / "report.md");
+  EXPECT_NE(md.find("| generate-fixed-m0 | " + std::to_string(std::lround(strict * 1000) / 10)),
+            std::string::npos);
 }
 
 TEST(EvalCli, RejectsAnUnknownMethod) {

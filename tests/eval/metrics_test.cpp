@@ -140,6 +140,47 @@ TEST(ScoreReidentification, AHiddenPersonLeavesTheProbesGallery) {
   EXPECT_EQ(ScoreReidentification(clean, probe, person, 0.25, {1}).rank1, 0.0);
 }
 
+TEST(Rank1Among, ScoresOnlyTheCountedProbes) {
+  // HandComputed's moved probes (every one points at c): hits 0, 0, 1, 1, chance 1/3 each.
+  const cv::Mat1f clean = Rows({{1, 0}, {0.8f, 0.6f}, {0, 1}, {-0.6f, 0.8f}});
+  const std::vector<int> person = {0, 0, 1, 1};
+  const cv::Mat1f probe = Rows({{0, 1}, {0, 1}, {0, 1}, {0, 1}});
+  const auto moved = ScoreReidentification(clean, probe, person, 0.25);
+  EXPECT_EQ(moved.rank1_hit, (std::vector<int>{0, 0, 1, 1}));
+  ASSERT_EQ(moved.rank1_chance.size(), 4u);
+  EXPECT_NEAR(moved.rank1_chance[0], 1.0 / 3.0, 1e-12);
+
+  // Probe 1 left out (say it got the solid fallback): two hits of three.
+  const auto some = Rank1Among(moved, person, {true, false, true, true});
+  EXPECT_EQ(some.probes, 3);
+  EXPECT_DOUBLE_EQ(some.rank1, 2.0 / 3.0);
+  EXPECT_NEAR(some.chance_rank1, 1.0 / 3.0, 1e-12);
+  // Two people drawn: person 0 twice (0 of 2), person 1 twice (4 of 4) or one each (2 of 3).
+  EXPECT_DOUBLE_EQ(some.rank1_low, 0.0);
+  EXPECT_DOUBLE_EQ(some.rank1_high, 1.0);
+
+  // Every probe counted: the full score.
+  const auto all = Rank1Among(moved, person, {true, true, true, true});
+  EXPECT_EQ(all.probes, 4);
+  EXPECT_DOUBLE_EQ(all.rank1, moved.rank1);
+  EXPECT_DOUBLE_EQ(all.chance_rank1, moved.chance_rank1);
+  EXPECT_DOUBLE_EQ(all.rank1_low, moved.rank1_low);
+  EXPECT_DOUBLE_EQ(all.rank1_high, moved.rank1_high);
+
+  // Per-probe chance follows the gallery: person 1 hidden from probe 0 leaves it only b (its own
+  // person), a hit with chance 1.
+  const auto hidden = ScoreReidentification(clean, probe, person, 0.25, {1, -1, 1, -1});
+  const auto first = Rank1Among(hidden, person, {true, false, false, false});
+  EXPECT_EQ(first.probes, 1);
+  EXPECT_DOUBLE_EQ(first.rank1, 1.0);
+  EXPECT_DOUBLE_EQ(first.chance_rank1, 1.0);
+
+  // Nothing counted, or a list of the wrong length: nothing scored.
+  EXPECT_EQ(Rank1Among(moved, person, {false, false, false, false}).probes, 0);
+  EXPECT_EQ(Rank1Among(moved, person, {true}).probes, 0);
+  EXPECT_EQ(Rank1Among(moved, {0, 0, 1}, {true, true, true, true}).probes, 0);
+}
+
 TEST(PersonBootstrapInterval, HitsClusteredOnOnePersonGiveAWideInterval) {
   // Every person hit in 1 of 10 photos: no spread however the people are drawn.
   const std::vector<int> ten(40, 10);
