@@ -209,6 +209,14 @@ void BM_GenerateFacesOneWorker(benchmark::State& state) {
   opts.generator.guard.workers = 1;
   GenerateFaces(state, opts);
 }
+// With the harmonic edge match (--harmonic-colour), without the guard (0) and with the default
+// one (4): what it costs, against BM_GenerateFaces.
+void BM_GenerateFacesHarmonic(benchmark::State& state) {
+  const int k = static_cast<int>(state.range(0));
+  auto opts = GenerateOptions(k > 0, k);
+  opts.generator.harmonic_colour = true;
+  GenerateFaces(state, opts);
+}
 void BM_EndToEndGenerate(benchmark::State& state) {
   static auto anonymizer = Warm(*standin::Anonymizer::Create(GenerateOptions(false, 1)));
   EndToEnd(state, anonymizer);
@@ -242,6 +250,7 @@ BENCHMARK(BM_GenerateFaces)
     ->Arg(8)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
+BENCHMARK(BM_GenerateFacesHarmonic)->Arg(0)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_GenerateFacesMarginsOnly)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_GenerateFacesOneWorker)->Unit(benchmark::kMillisecond)->UseRealTime();
 

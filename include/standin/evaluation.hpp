@@ -21,7 +21,8 @@ struct EvalOptions {
   // guard as configured in `anonymizer`; variants change it: "generate-unguarded" (no guard),
   // "generate-noattr" (attribute weight 0), "generate-kN" (N candidates), "generate-all" (no early
   // stop: always all N), "generate-nosmooth" (no low-pass of the generated crop),
-  // "generate-nocolour" (no colour matching), combinable in that syntax, e.g. "generate-k1-noattr".
+  // "generate-nocolour" (no colour matching), "generate-harmonic" (the harmonic edge match),
+  // combinable in that syntax, e.g. "generate-k1-noattr".
   std::vector<std::string> methods = {"generate", "generate-unguarded", "blur", "pixelate",
                                       "solid"};
   // The project's data (README there): utkface-crop (held-out faces, memorisation references)

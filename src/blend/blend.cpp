@@ -1,6 +1,7 @@
 #include "blend/blend.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <opencv2/imgproc.hpp>
 #include <vector>
 
@@ -96,6 +97,80 @@ cv::Scalar MatchEdgeColour(cv::Mat& src, const cv::Mat& dst, const cv::Mat1f& al
                            double max_shift, bool skin_only) {
   CV_Assert(dst.size() == src.size());
   return ShiftToEdgeColour(src, EdgeColourOf(dst, alpha, skin_only), max_shift);
+}
+
+double HarmonicMatch(cv::Mat& src, const cv::Mat& dst, const cv::Mat1f& alpha, double max_shift,
+                     int grid) {
+  CV_Assert(src.size() == dst.size() && src.size() == alpha.size() && src.type() == CV_8UC3 &&
+            dst.type() == CV_8UC3 && grid >= 4);
+  // Known: the skin-coloured soft edge, weighted as MatchEdgeColour weights it.
+  cv::Mat1f known = alpha.mul(1.f - alpha);
+  known.setTo(0.f, (alpha <= 0.f) | (alpha >= 1.f) | (SkinColoured(dst) == 0));
+  const cv::Mat1b painted = alpha > 0.f;
+  if (cv::countNonZero(known) == 0) return 0;
+  cv::Mat srcf, dstf;
+  src.convertTo(srcf, CV_32F);
+  dst.convertTo(dstf, CV_32F);
+  cv::Mat diff = dstf - srcf;
+  cv::Mat known3;
+  cv::merge(std::vector<cv::Mat>{known, known, known}, known3);
+  diff = diff.mul(known3);  // nothing of dst off the known edge enters
+
+  const double scale = static_cast<double>(grid) / std::max(src.cols, src.rows);
+  const cv::Size gs(std::max(2, static_cast<int>(std::lround(src.cols * scale))),
+                    std::max(2, static_cast<int>(std::lround(src.rows * scale))));
+  cv::Mat1f known_g, inside_g, inside;
+  cv::Mat diff_g;
+  cv::resize(known, known_g, gs, 0, 0, cv::INTER_AREA);
+  cv::resize(diff, diff_g, gs, 0, 0, cv::INTER_AREA);
+  cv::Mat1b(alpha >= 1.f).convertTo(inside, CV_32F, 1.0 / 255);
+  cv::resize(inside, inside_g, gs, 0, 0, cv::INTER_AREA);
+  // Cells: known (the weighted mean of its edge differences), free (inside, solved for), or
+  // neither (no flux through them, nor through the grid's border).
+  enum : uchar { kNeither = 0, kFree = 1, kKnown = 2 };
+  cv::Mat1b state(gs, kNeither);
+  cv::Mat3f h(gs, cv::Vec3f(0, 0, 0));
+  for (int y = 0; y < gs.height; ++y) {
+    for (int x = 0; x < gs.width; ++x) {
+      if (known_g(y, x) > 1e-4f) {
+        state(y, x) = kKnown;
+        h(y, x) = diff_g.at<cv::Vec3f>(y, x) / known_g(y, x);
+      } else if (inside_g(y, x) > 0.f) {
+        state(y, x) = kFree;
+      }
+    }
+  }
+  // Successive over-relaxation (the optimal factor for a square grid of this side); 4 x grid
+  // sweeps take the residual far below an 8-bit level.
+  const double omega = 2.0 / (1.0 + std::sin(CV_PI / std::max(gs.width, gs.height)));
+  constexpr int kDx[] = {1, -1, 0, 0}, kDy[] = {0, 0, 1, -1};
+  for (int sweep = 0; sweep < 4 * grid; ++sweep) {
+    for (int y = 0; y < gs.height; ++y) {
+      for (int x = 0; x < gs.width; ++x) {
+        if (state(y, x) != kFree) continue;
+        cv::Vec3f sum(0, 0, 0);
+        int n = 0;
+        for (int k = 0; k < 4; ++k) {
+          const int u = x + kDx[k], v = y + kDy[k];
+          if (u < 0 || v < 0 || u >= gs.width || v >= gs.height || state(v, u) == kNeither) {
+            continue;
+          }
+          sum += h(v, u);
+          ++n;
+        }
+        if (n > 0) h(y, x) += static_cast<float>(omega) * (sum / n - h(y, x));
+      }
+    }
+  }
+  cv::Mat field;
+  cv::resize(h, field, src.size(), 0, 0, cv::INTER_LINEAR);
+  cv::min(field, cv::Scalar::all(max_shift), field);
+  cv::max(field, cv::Scalar::all(-max_shift), field);
+  cv::Mat out;
+  cv::Mat(srcf + field).convertTo(out, CV_8U);
+  out.copyTo(src, painted);
+  const cv::Scalar mean_abs = cv::mean(cv::abs(field), painted);
+  return (mean_abs[0] + mean_abs[1] + mean_abs[2]) / 3;
 }
 
 bool IsGreyAround(const cv::Mat& bgr, const cv::Mat1f& alpha, double tolerance) {

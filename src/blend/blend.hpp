@@ -32,6 +32,20 @@ cv::Scalar ShiftToEdgeColour(cv::Mat& src, const EdgeColour& edge, double max_sh
 // The colour of `bgr` under any weights (same size), to shift another image onto it.
 EdgeColour ColourUnder(const cv::Mat& bgr, const cv::Mat1f& weights);
 
+// The colour of `src` matched to `dst` along the soft edge of `alpha`, place by place: adds to
+// `src` the smooth (harmonic: no Laplacian) field that equals dst - src on the edge (0 < alpha
+// < 1) where `dst` is skin-coloured (SkinColoured), and is solved for inside (alpha == 1), as
+// Poisson image editing (Pérez et al. 2003) does for its boundary. The replacement then continues
+// the photo's light and tone all around (a lit cheek on one side, a shadowed jaw on the other)
+// while keeping its own detail. Off-skin edge pixels (hair, a collar, a wall) constrain nothing:
+// the field runs on past them, so they do not bleed in. Only `dst`'s skin-coloured edge pixels
+// are read, the same pixels MatchEdgeColour averages. The field is solved on a coarse grid (the
+// longer side at `grid` cells, so it holds no detail) and clamped to +-`max_shift` (8-bit units);
+// `src` changes only where alpha > 0. Returns the mean |correction| there (0: no skin on the
+// edge, nothing changed).
+double HarmonicMatch(cv::Mat& src, const cv::Mat& dst, const cv::Mat1f& alpha, double max_shift,
+                     int grid = 32);
+
 // 255 where a BGR pixel's chroma lies in the skin locus of 8-bit YCrCb (Cr 135-180, Cb 80-130,
 // Y above 25): every human skin tone, from the palest to the darkest, falls there under ordinary
 // light; grey, white, green and blue surroundings do not.

@@ -171,6 +171,8 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
       opts.generator.smooth_sigma = 0;
     } else if (p == "nocolour") {
       opts.generator.match_colour = false;
+    } else if (p == "harmonic") {
+      opts.generator.harmonic_colour = true;
     } else if (p == "nodetail") {
       opts.generator.detail_gain = 0;
     } else if (auto j = NumberAfter(p, "jaw", true)) {
@@ -199,7 +201,8 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
       return Status(
           ErrorCode::kInvalidArgument,
           fmt::format("unknown generate variant '{}' in '{}' (unguarded, noattr, "
-                      "natural, fixed, kN, mMARGIN, iwWEIGHT, all, nosmooth, nocolour, nodetail, "
+                      "natural, fixed, kN, mMARGIN, iwWEIGHT, all, nosmooth, nocolour, harmonic, "
+                      "nodetail, "
                       "refine, jawMARGIN, detailGAIN, smoothSIGMA, kpsSHRINK, strangerPERCENTILE, "
                       "donorsN, zSCALE)",
                       p, name));

@@ -20,6 +20,9 @@ namespace fs = std::filesystem;
 
 // Largest colour correction of a stand-in, in CIE Lab units (L 0..100).
 constexpr double kMaxColourShift = 25.0;
+// The harmonic edge match (blend::HarmonicMatch) corrects what is left after that shift, place by
+// place, by at most this (8-bit units).
+constexpr double kMaxHarmonicShift = 60.0;
 
 namespace {
 
@@ -602,6 +605,9 @@ Status FaceGenerator::PaintFace(cv::Mat& target, cv::Point origin, const Prepare
   if (options_.match_colour) {
     blend::ShiftToEdgeColour(generated_back, {p.edge_weights, p.edge_lab_sum, p.edge_total},
                              kMaxColourShift);
+  }
+  if (options_.match_colour && options_.harmonic_colour) {
+    blend::HarmonicMatch(generated_back, region, p.paint_back, kMaxHarmonicShift);
   }
   // Feathered blend through the soft mask: no seam, no box.
   blend::AlphaBlend(region, generated_back, p.paint_back);

@@ -93,6 +93,79 @@ TEST(Blend, SkinToneIsTakenFromSkinNotFromTheWallBesideIt) {
   EXPECT_GT(halfway[0] - target[0], 20.0);  // the whole edge is much lighter than the skin
 }
 
+// The harmonic edge match: a face lit from the right gets the light across, its own detail stays,
+// and nothing but the skin at the soft edge is read.
+TEST(Blend, HarmonicMatchCarriesTheEdgesLightAcrossAndKeepsTheDetail) {
+  const cv::Mat1f a = SoftDisc();
+  // The photo: skin, darker on the left (x 0) than on the right (x 63), all in the skin locus.
+  cv::Mat dst(64, 64, CV_8UC3);
+  for (int y = 0; y < 64; ++y) {
+    for (int x = 0; x < 64; ++x) {
+      const float lit = 0.6f + 0.4f * static_cast<float>(x) / 63.f;
+      dst.at<cv::Vec3b>(y, x) =
+          cv::Vec3b(cv::saturate_cast<uchar>(120 * lit), cv::saturate_cast<uchar>(150 * lit),
+                    cv::saturate_cast<uchar>(200 * lit));
+    }
+  }
+  ASSERT_EQ(cv::countNonZero(blend::SkinColoured(dst)), 64 * 64);
+  // The stand-in: evenly lit, with a fine checker (its detail).
+  cv::Mat before(64, 64, CV_8UC3, cv::Scalar(100, 125, 165));
+  for (int y = 0; y < 64; ++y) {
+    for (int x = 0; x < 64; ++x) {
+      if ((x + y) % 2) before.at<cv::Vec3b>(y, x) = cv::Vec3b(110, 135, 175);
+    }
+  }
+  cv::Mat src = before.clone();
+  const double moved = blend::HarmonicMatch(src, dst, a, 60.0);
+  EXPECT_GT(moved, 5.0);
+  // Light: the inner left side is now darker than the inner right side (red, 8-bit).
+  const cv::Rect left(14, 26, 8, 12), right(42, 26, 8, 12);
+  const double red_left = cv::mean(src(left))[2], red_right = cv::mean(src(right))[2];
+  EXPECT_GT(red_right - red_left, 15.0);
+  EXPECT_NEAR(cv::mean(before(right))[2] - cv::mean(before(left))[2], 0.0, 1e-9);
+  // The edge continues the photo: on the soft edge the stand-in is far closer to it than before.
+  const cv::Mat1b edge = (a > 0.f) & (a < 1.f);
+  cv::Mat d_before, d_after;
+  cv::absdiff(before, dst, d_before);
+  cv::absdiff(src, dst, d_after);
+  EXPECT_LT(cv::mean(d_after, edge)[2], 0.35 * cv::mean(d_before, edge)[2]);
+  // Detail: the correction is smooth at the pixel scale, so the checker is kept.
+  cv::Mat s16, b16;
+  src.convertTo(s16, CV_16SC3);
+  before.convertTo(b16, CV_16SC3);
+  const cv::Mat corr = s16 - b16;
+  int worst_step = 0;
+  for (int y = 14; y < 50; ++y) {
+    for (int x = 14; x < 49; ++x) {
+      if (a(y, x) < 1.f || a(y, x + 1) < 1.f) continue;
+      const auto p = corr.at<cv::Vec3s>(y, x), q = corr.at<cv::Vec3s>(y, x + 1);
+      for (int c = 0; c < 3; ++c) worst_step = std::max(worst_step, std::abs(p[c] - q[c]));
+    }
+  }
+  EXPECT_LE(worst_step, 3);
+  // Nothing outside the region changes.
+  EXPECT_EQ(src.at<cv::Vec3b>(0, 0), before.at<cv::Vec3b>(0, 0));
+  // The photo's pixels inside the region (alpha 1) are never read.
+  cv::Mat scribbled = dst.clone();
+  cv::Mat noise(64, 64, CV_8UC3);
+  cv::RNG(5).fill(noise, cv::RNG::UNIFORM, 0, 255);
+  noise.copyTo(scribbled, a >= 1.f);
+  cv::Mat again = before.clone();
+  blend::HarmonicMatch(again, scribbled, a, 60.0);
+  EXPECT_EQ(cv::norm(again, src, cv::NORM_INF), 0.0);
+  // An edge with no skin on it (a blue wall all round) constrains nothing: nothing changes.
+  cv::Mat wall(64, 64, CV_8UC3, cv::Scalar(200, 120, 40));
+  cv::Mat untouched = before.clone();
+  EXPECT_EQ(blend::HarmonicMatch(untouched, wall, a, 60.0), 0.0);
+  EXPECT_EQ(cv::norm(untouched, before, cv::NORM_INF), 0.0);
+  // The clamp bounds the correction.
+  cv::Mat clamped = before.clone();
+  blend::HarmonicMatch(clamped, dst, a, 4.0);
+  cv::Mat c16;
+  clamped.convertTo(c16, CV_16SC3);
+  EXPECT_LE(cv::norm(c16 - b16, cv::NORM_INF), 4.0);
+}
+
 TEST(Blend, GreyIsJudgedOnlyOnWhatIsKept) {
   const cv::Mat1f a = SoftDisc();
   cv::Mat grey(64, 64, CV_8UC3);

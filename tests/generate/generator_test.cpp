@@ -83,8 +83,9 @@ TEST(Generator, BuildsTheConditionExactlyAsTraining) {
 
 using test::Scene;
 
-cv::Mat Replace(const cv::Mat& img, std::vector<Face> faces, std::uint64_t seed) {
-  auto gen = FaceGenerator::Create(Spec(), {.seed = seed});
+cv::Mat Replace(const cv::Mat& img, std::vector<Face> faces, std::uint64_t seed,
+                bool harmonic_colour = false) {
+  auto gen = FaceGenerator::Create(Spec(), {.seed = seed, .harmonic_colour = harmonic_colour});
   EXPECT_TRUE(gen.ok());
   auto method = MakeGenerateMethod(std::move(gen).value());
   cv::Mat out = img.clone();
@@ -116,6 +117,11 @@ TEST(Generator, OutputDoesNotDependOnTheFacesOwnPixels) {
   }
   ASSERT_FALSE(Same(tampered, s.image));
   EXPECT_TRUE(Same(Replace(s.image, s.faces, 5), Replace(tampered, s.faces, 5)));
+  // The harmonic edge match reads the photo's soft edge, never the region inside it; it does
+  // change the output (the faces' edges hold skin).
+  const cv::Mat harmonic = Replace(s.image, s.faces, 5, true);
+  EXPECT_FALSE(Same(harmonic, Replace(s.image, s.faces, 5)));
+  EXPECT_TRUE(Same(harmonic, Replace(tampered, s.faces, 5, true)));
 }
 
 // The soft band at the region's edge (cheek and jaw contour, hairline) is where most of the

@@ -167,6 +167,11 @@ void AddIdentityGuardOptions(CLI::App& app, Args& a) {
   app.add_flag("--no-colour-match", a.no_colour_match,
                "Generate: do not shift each stand-in's colour to continue its surroundings")
       ->group(group);
+  app.add_flag("--harmonic-colour", a.opts.generator.harmonic_colour,
+               "Generate: also match each stand-in's colour place by place to the skin at its "
+               "edge (the photo's light across the face; no rim), at some cost in identity "
+               "distance")
+      ->group(group);
   app.add_flag("--no-identity-guard", a.no_identity_guard,
                "Generate: paint one stand-in per face without checking its identity distance "
                "(faster; no privacy receipt)")
