@@ -104,6 +104,22 @@ ReidScores ScoreReidentification(const cv::Mat1f& clean, const cv::Mat1f& probe,
 Rank1Share Rank1Among(const ReidScores& scores, const std::vector<int>& person,
                       const std::vector<bool>& counted);
 
+// The same photo, anonymized, against its original (held-out faces: no identity labels, so the
+// only pair known to be one person is a face and its own anonymized copy, the strongest attacker:
+// same photo, same light, same surroundings).
+struct SamePhotoScores {
+  int faces = 0;
+  double threshold = 0;        // ThresholdAmongStrangers of the originals
+  double mean_similarity = 0;  // cosine of row i of `anonymized` with row i of `original`
+  double verified = 0;         // share of those above `threshold`
+};
+SamePhotoScores ScoreSamePhoto(const cv::Mat1f& original, const cv::Mat1f& anonymized,
+                               double threshold);
+// The similarity threshold at false-accept rate `far` over all pairs of different rows of
+// `faces` (L2-normalised), each row taken to be a different person (held-out UTKFace faces carry
+// no identity labels; a repeated person among them only makes the threshold stricter).
+double ThresholdAmongStrangers(const cv::Mat1f& faces, double far);
+
 // For each row of `probe`, the highest cosine similarity to any row of `references` (both
 // L2-normalised).
 std::vector<float> MaxSimilarity(const cv::Mat1f& probe, const cv::Mat1f& references);

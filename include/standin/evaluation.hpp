@@ -71,6 +71,9 @@ struct MethodResult {
   // and each recogniser's rank-1 over those probes only. Empty / NaN for the other methods.
   double painted_share = 0;
   std::map<std::string, Rank1Share> reid_painted;
+  // Held-out faces, per recogniser: each anonymized face against its own original photo
+  // (ScoreSamePhoto, threshold from the originals taken as strangers at `far`).
+  std::map<std::string, SamePhotoScores> same_photo;
   // Pose: mean normalised landmark error (independent landmark model) vs the original.
   double landmark_nme = 0;
   // Attributes vs the original's: |age difference| (years), gender and expression agreement.

@@ -785,15 +785,14 @@ class Runner {
     } else if (Status s = TrainingReferences(utk, heldout, mean_kps, train_refs); !s.ok()) {
       return s;
     }
-    {
-      const cv::Mat1f real = Stack(measures[0].embeddings.at(report_.recognisers[0]));
-      const cv::Mat1f sim = real * real.t();
-      std::vector<float> pairs;
-      for (int a = 0; a < sim.rows; ++a) {
-        for (int b = a + 1; b < sim.cols; ++b) pairs.push_back(sim(a, b));
-      }
-      report_.memorisation_domain_threshold = ThresholdAtFalseAcceptRate(pairs, o_.far);
+    // Each recogniser's threshold among the held-out originals taken as strangers: for the
+    // same-photo figures, and (the first recogniser's) for memorisation.
+    std::map<std::string, double> stranger_threshold;
+    for (const auto& rec : report_.recognisers) {
+      stranger_threshold[rec] =
+          ThresholdAmongStrangers(Stack(measures[0].embeddings.at(rec)), o_.far);
     }
+    report_.memorisation_domain_threshold = stranger_threshold.at(report_.recognisers[0]);
 
     for (std::size_t r = 0; r < measures.size(); ++r) {
       auto& row = report_.rows[r];
@@ -830,6 +829,8 @@ class Runner {
       for (const auto& rec : report_.recognisers) {
         row.frechet[rec] =
             FrechetDistance(half(orig.embeddings.at(rec), 0), half(me.embeddings.at(rec), 1));
+        row.same_photo[rec] = ScoreSamePhoto(Stack(orig.embeddings.at(rec)),
+                                             Stack(me.embeddings.at(rec)), stranger_threshold[rec]);
       }
       if (r > 0) row.ms_per_face = face_ms[r - 1] / faces_done;
       if (train_refs.rows > 0) {

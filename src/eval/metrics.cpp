@@ -135,6 +135,35 @@ std::pair<double, double> PersonBootstrapInterval(const std::vector<int>& hits,
   return {at(0.025), at(0.975)};
 }
 
+SamePhotoScores ScoreSamePhoto(const cv::Mat1f& original, const cv::Mat1f& anonymized,
+                               double threshold) {
+  SamePhotoScores r;
+  r.threshold = threshold;
+  if (original.rows == 0 || original.rows != anonymized.rows || original.cols != anonymized.cols) {
+    return r;
+  }
+  r.faces = original.rows;
+  int above = 0;
+  double sum = 0;
+  for (int i = 0; i < original.rows; ++i) {
+    const double s = original.row(i).dot(anonymized.row(i));
+    sum += s;
+    above += s > threshold;
+  }
+  r.mean_similarity = sum / r.faces;
+  r.verified = static_cast<double>(above) / r.faces;
+  return r;
+}
+
+double ThresholdAmongStrangers(const cv::Mat1f& faces, double far) {
+  const cv::Mat1f sim = faces * faces.t();
+  std::vector<float> pairs;
+  for (int a = 0; a < sim.rows; ++a) {
+    for (int b = a + 1; b < sim.cols; ++b) pairs.push_back(sim(a, b));
+  }
+  return ThresholdAtFalseAcceptRate(std::move(pairs), far);
+}
+
 std::vector<float> MaxSimilarity(const cv::Mat1f& probe, const cv::Mat1f& references) {
   std::vector<float> out(static_cast<std::size_t>(probe.rows), -1.f);
   if (references.rows == 0) return out;

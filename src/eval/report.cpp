@@ -87,6 +87,12 @@ std::string EvalReportToJson(const EvalReport& r) {
                                        {"rank1_interval95", {Num(p.rank1_low), Num(p.rank1_high)}}};
       }
     }
+    for (const auto& [name, p] : row.same_photo) {
+      m["same_photo"][name] = {{"faces", p.faces},
+                               {"threshold", Num(p.threshold)},
+                               {"mean_similarity", Num(p.mean_similarity)},
+                               {"verified", Num(p.verified)}};
+    }
     m["pose"] = {{"landmark_nme", Num(row.landmark_nme)}};
     m["attributes"] = {{"age_mae_years", Num(row.age_mae)},
                        {"gender_agreement", Num(row.gender_agreement)},
@@ -238,6 +244,40 @@ std::string EvalReportToMarkdown(const EvalReport& r) {
         "\nEvery face of the re-identification and held-out sections, as the receipts of `standin "
         "--json` give them: the similarity (judging recogniser) of the chosen stand-in to the "
         "face it replaced; faces with no candidate below the margin got the fallback method.\n";
+  }
+
+  bool same_photo = false;
+  for (const auto& row : r.rows) same_photo = same_photo || !row.same_photo.empty();
+  if (same_photo) {
+    md +=
+        "\n## The same photo: each held-out face against its own original\n\nHeld-out faces "
+        "carry no identity labels, so the one pair known to be the same person is a face and its "
+        "own anonymized copy: the strongest attacker (same photo, light and surroundings), in "
+        "colour. Share accepted by a verifier whose threshold lets through " +
+        Pct(r.far) +
+        " of pairs of different held-out originals (taken as strangers), and the mean "
+        "similarity:\n\n| method |";
+    for (const auto& name : r.recognisers) md += fmt::format(" {} |", name);
+    md += "\n|---|";
+    for (std::size_t k = 0; k < r.recognisers.size(); ++k) md += "---|";
+    md += "\n| threshold |";
+    const MethodResult& first = r.rows.front();
+    for (const auto& name : r.recognisers) {
+      const auto it = first.same_photo.find(name);
+      md += fmt::format(" {} |", it == first.same_photo.end() ? "-" : Fix(it->second.threshold, 3));
+    }
+    md += "\n";
+    for (const auto& row : r.rows) {
+      if (row.same_photo.empty()) continue;
+      md += fmt::format("| {} |", row.method);
+      for (const auto& name : r.recognisers) {
+        const auto it = row.same_photo.find(name);
+        md += it == row.same_photo.end() ? " - |"
+                                         : fmt::format(" {} ({}) |", Pct(it->second.verified),
+                                                       Fix(it->second.mean_similarity, 3));
+      }
+      md += "\n";
+    }
   }
 
   md += "\n## Detection retention beside DeepPrivacy\n\n";

@@ -40,6 +40,11 @@ TEST(EvalCli, SmallRunOrdersTheMethods) {
               m["original"]["reidentification"][name]["verified"].get<double>() / 2)
         << name;
     EXPECT_LT(m["solid"]["reidentification"][name]["rank1"].get<double>(), 0.5) << name;
+    // The same photo: an original is its own original; a black-out is not accepted as it.
+    EXPECT_DOUBLE_EQ(m["original"]["same_photo"][name]["verified"].get<double>(), 1.0) << name;
+    EXPECT_NEAR(m["original"]["same_photo"][name]["mean_similarity"].get<double>(), 1.0, 1e-4);
+    EXPECT_LT(m["solid"]["same_photo"][name]["verified"].get<double>(), 0.25) << name;
+    EXPECT_EQ(m["solid"]["same_photo"][name]["faces"], j["data"]["heldout_faces"]["faces"]) << name;
   }
   // A black-out hides faces from the reference detector far more than a blur.
   EXPECT_DOUBLE_EQ(m["original"]["detection"]["ap_retention"].get<double>(), 1.0);

@@ -181,6 +181,25 @@ TEST(Rank1Among, ScoresOnlyTheCountedProbes) {
   EXPECT_EQ(Rank1Among(moved, {0, 0, 1}, {true, true, true, true}).probes, 0);
 }
 
+TEST(ScoreSamePhoto, EachFaceAgainstItsOwnOriginal) {
+  // Originals a, b, c (unit vectors); strangers' pairs: a.b = 0, a.c = 0.6, b.c = 0.8.
+  const cv::Mat1f original = Rows({{1, 0, 0}, {0, 1, 0}, {0.6f, 0.8f, 0}});
+  // At FAR 1/3 one pair of three may pass: the threshold is the second highest, 0.6.
+  EXPECT_FLOAT_EQ(static_cast<float>(ThresholdAmongStrangers(original, 1.0 / 3.0)), 0.6f);
+  // Nothing may pass: the highest, 0.8.
+  EXPECT_FLOAT_EQ(static_cast<float>(ThresholdAmongStrangers(original, 0.0)), 0.8f);
+  // Anonymized copies: a unchanged (1), b turned to c's direction (0.8), c turned away (0).
+  const cv::Mat1f anonymized = Rows({{1, 0, 0}, {0.6f, 0.8f, 0}, {0, 0, 1}});
+  const auto s = ScoreSamePhoto(original, anonymized, 0.6);
+  EXPECT_EQ(s.faces, 3);
+  EXPECT_NEAR(s.mean_similarity, (1.0 + 0.8 + 0.0) / 3.0, 1e-6);
+  EXPECT_DOUBLE_EQ(s.verified, 2.0 / 3.0);  // 1 and 0.8 above 0.6
+  EXPECT_DOUBLE_EQ(s.threshold, 0.6);
+  EXPECT_DOUBLE_EQ(ScoreSamePhoto(original, anonymized, 0.9).verified, 1.0 / 3.0);
+  // Mismatched rows score nothing.
+  EXPECT_EQ(ScoreSamePhoto(original, anonymized.rowRange(0, 2), 0.6).faces, 0);
+}
+
 TEST(PersonBootstrapInterval, HitsClusteredOnOnePersonGiveAWideInterval) {
   // Every person hit in 1 of 10 photos: no spread however the people are drawn.
   const std::vector<int> ten(40, 10);
