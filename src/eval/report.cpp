@@ -25,6 +25,20 @@ std::string Fix(double v, int digits) {
   return std::isfinite(v) ? fmt::format("{:.{}f}", v, digits) : "-";
 }
 
+// A markdown table's head: `first`, one column per recogniser, then `last`; the rule below it.
+std::string TableHead(const std::vector<std::string>& first,
+                      const std::vector<std::string>& recognisers,
+                      const std::vector<std::string>& last = {}) {
+  std::string head = "|", rule = "|";
+  for (const auto* group : {&first, &recognisers, &last}) {
+    for (const auto& name : *group) {
+      head += fmt::format(" {} |", name);
+      rule += "---|";
+    }
+  }
+  return head + "\n" + rule + "\n";
+}
+
 const MethodResult* Row(const EvalReport& r, const std::string& method) {
   for (const auto& row : r.rows) {
     if (row.method == method) return &row;
@@ -175,12 +189,9 @@ std::string EvalReportToMarkdown(const EvalReport& r) {
     md += fmt::format(
         "\nRank-1 with its 95% interval, people resampled (a person's photos share "
         "surroundings and light, so hits come in clusters); an interval whose lower end is above "
-        "chance ({}) is above chance:\n\n| method |",
+        "chance ({}) is above chance:\n\n",
         Pct(s.chance_rank1));
-    for (const auto& name : r.recognisers) md += fmt::format(" {} |", name);
-    md += "\n|---|";
-    for (std::size_t k = 0; k < r.recognisers.size(); ++k) md += "---|";
-    md += "\n";
+    md += TableHead({"method"}, r.recognisers);
     for (const auto& row : r.rows) {
       if (row.reid.empty()) continue;
       md += fmt::format("| {} |", row.method);
@@ -199,12 +210,8 @@ std::string EvalReportToMarkdown(const EvalReport& r) {
       md +=
           "\nThe same over the probes whose face was painted (a stand-in, or the control's "
           "stranger; not the guard's fallback, which is rarely named, and not the photos where "
-          "standin found no face), with that share and the chance level of those probes:\n\n| "
-          "method | painted |";
-      for (const auto& name : r.recognisers) md += fmt::format(" {} |", name);
-      md += " chance |\n|---|---|";
-      for (std::size_t k = 0; k <= r.recognisers.size(); ++k) md += "---|";
-      md += "\n";
+          "standin found no face), with that share and the chance level of those probes:\n\n";
+      md += TableHead({"method", "painted"}, r.recognisers, {"chance"});
       for (const auto& row : r.rows) {
         if (row.reid_painted.empty()) continue;
         md += fmt::format("| {} | {} |", row.method, Pct(row.painted_share));
@@ -256,11 +263,8 @@ std::string EvalReportToMarkdown(const EvalReport& r) {
         "colour. Share accepted by a verifier whose threshold lets through " +
         Pct(r.far) +
         " of pairs of different held-out originals (taken as strangers), and the mean "
-        "similarity:\n\n| method |";
-    for (const auto& name : r.recognisers) md += fmt::format(" {} |", name);
-    md += "\n|---|";
-    for (std::size_t k = 0; k < r.recognisers.size(); ++k) md += "---|";
-    md += "\n| threshold |";
+        "similarity:\n\n" +
+        TableHead({"method"}, r.recognisers) + "| threshold |";
     const MethodResult& first = r.rows.front();
     for (const auto& name : r.recognisers) {
       const auto it = first.same_photo.find(name);
