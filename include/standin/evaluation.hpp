@@ -46,6 +46,9 @@ struct EvalOptions {
   // the surroundings a stand-in keeps (hair, ears, outline, the photo's light) give away. The
   // painted-in person's own photos are left out of that probe's rank-1 gallery (before session
   // 15 they were not, and the face's own photos won rank-1: 5.0% held-out rank-1, now 12.2%).
+  // On the held-out UTKFace faces (colour; since session 16) each face gets the previous held-out
+  // face's real face the same way, and the control row's same-photo figures say what the kept
+  // surroundings give away against the face's own original.
   bool stranger_control = false;
   // Reference detector for retention: not the one standin finds faces with (not circular).
   std::string reference_detector = "ultraface";

@@ -648,6 +648,27 @@ class Runner {
     return Status::Ok();
   }
 
+  // The held-out stranger control for one face: `stranger` (the previous face, aligned) painted
+  // into `img` at `face`, both versions embedded (only when painted), and `face` becomes the
+  // next one's stranger.
+  Status ControlFace(FaceGenerator& gen, const cv::Mat& img, const Face& face,
+                     std::optional<cv::Mat>& stranger,
+                     std::map<std::string, std::vector<cv::Mat1f>>& original,
+                     std::map<std::string, std::vector<cv::Mat1f>>& painted) const {
+    auto prepared = gen.Prepare(img, face);
+    if (!prepared.ok()) return prepared.status();
+    if (stranger && prepared->has_value() && !(*prepared)->roi.empty()) {
+      cv::Mat out = img.clone();
+      if (Status st = gen.PaintFace(out, {0, 0}, **prepared, *stranger); !st.ok()) return st;
+      if (Status st = EmbedInto(original, img, face.kps5); !st.ok()) return st;
+      if (Status st = EmbedInto(painted, out, face.kps5); !st.ok()) return st;
+    }
+    auto aligned = gen.AlignedFace(img, face);
+    if (!aligned.ok()) return aligned.status();
+    stranger = std::move(aligned).value();
+    return Status::Ok();
+  }
+
   // --- Held-out faces: pose, attributes, realism, memorisation, per-face speed -------------
   Status HeldOut() {
     // The user's own images (every face in them), else UTKFace's held-out split (the largest
@@ -695,6 +716,16 @@ class Runner {
     std::vector<double> face_ms(methods_.size(), 0);
     int faces_done = 0;
     std::vector<std::vector<cv::Mat>> cells(methods_.size() + 1);
+    // The stranger control in colour (UTKFace only): each held-out face replaced by the previous
+    // one's real face, aligned and painted as a stand-in is, and held against its own original.
+    std::unique_ptr<FaceGenerator> control_gen;
+    if (o_.stranger_control && !user) {
+      auto gen = FaceGenerator::Create(store_, o_.anonymizer.generator);
+      if (!gen.ok()) return gen.status();
+      control_gen = std::move(gen).value();
+    }
+    std::optional<cv::Mat> stranger;  // the previous held-out face, aligned
+    std::map<std::string, std::vector<cv::Mat1f>> control_original, control_painted;
     std::array<cv::Point2f, 5> mean_kps{};
     for (int i = 0; i < total; ++i) {
       Progress("held-out faces", i, total);
@@ -742,6 +773,13 @@ class Runner {
           if (static_cast<int>(cells[m + 1].size()) < kMontageFaces) {
             cells[m + 1].push_back(FaceCell(*out, subject.box));
           }
+        }
+      }
+      if (control_gen) {
+        if (Status s = ControlFace(*control_gen, *img, subjects.front(), stranger, control_original,
+                                   control_painted);
+            !s.ok()) {
+          return s;
         }
       }
       faces_done += static_cast<int>(subjects.size());
@@ -851,6 +889,23 @@ class Runner {
         if (thr != report_.verification_threshold.end()) {
           row.memorisation_share = share_above(thr->second);
         }
+      }
+    }
+    if (control_gen) {
+      MethodResult* row = nullptr;
+      for (auto& r : report_.rows) {
+        if (r.method == "stranger-control") row = &r;
+      }
+      if (row == nullptr) {
+        report_.rows.emplace_back();
+        row = &report_.rows.back();
+        Clear(*row);
+        row->method = "stranger-control";
+      }
+      for (const auto& rec : report_.recognisers) {
+        if (control_original[rec].empty()) continue;
+        row->same_photo[rec] = ScoreSamePhoto(Stack(control_original[rec]),
+                                              Stack(control_painted[rec]), stranger_threshold[rec]);
       }
     }
     report_.montage = Montage(cells);

@@ -108,10 +108,10 @@ TEST(EvalCli, RunsOnTheUsersOwnFolder) {
 TEST(EvalCli, Rank1OverThePaintedFacesLeavesTheFallbacksOut) {
   if (!fs::is_directory(kShared / "att-faces")) GTEST_SKIP() << "no ../shared/data";
   test::TempDir dir;
-  const auto r =
-      test::Standin({"eval", "--methods", "generate-unguarded,generate-fixed-m0,blur",
-                     "--shared-data", kShared.string(), "--max-faces", "4", "--max-people", "3",
-                     "--max-references", "10", "--no-charts", "-q", "-o", (dir / "ev").string()});
+  const auto r = test::Standin({"eval", "--methods", "generate-unguarded,generate-fixed-m0,blur",
+                                "--shared-data", kShared.string(), "--max-faces", "4",
+                                "--max-people", "3", "--max-references", "10", "--stranger-control",
+                                "--no-charts", "-q", "-o", (dir / "ev").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(test::ReadBytes(dir / "ev" / "eval.json"));
   const int images = j["data"]["identity"]["images"];
@@ -124,6 +124,12 @@ TEST(EvalCli, Rank1OverThePaintedFacesLeavesTheFallbacksOut) {
   EXPECT_DOUBLE_EQ(all, static_cast<double>(images - missed) / images);
   const double strict = m["generate-fixed-m0"]["painted"]["share"];
   EXPECT_LT(strict, all);
+  // The control paints a real stranger into every face found, on AT&T and on the held-out faces
+  // (all but the first, which has no previous face to take).
+  const auto& control = m["stranger-control"];
+  EXPECT_DOUBLE_EQ(control["painted"]["share"].get<double>(), all);
+  EXPECT_EQ(control["same_photo"]["mobileface"]["faces"].get<int>(),
+            j["data"]["heldout_faces"]["faces"].get<int>() - 1);
   for (const char* method : {"generate-unguarded", "generate-fixed-m0"}) {
     const auto& p = m[method]["painted"];
     for (const auto& rec : j["recognisers"]) {
