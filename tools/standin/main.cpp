@@ -158,6 +158,13 @@ void AddIdentityGuardOptions(CLI::App& app, Args& a) {
       ->check(CLI::Range(0.f, 100.f))
       ->capture_default_str()
       ->group(group);
+  app.add_option("--keypoint-shrink", a.opts.generator.keypoint_shrink,
+                 "Generate: pull the keypoints the stand-in is painted from this far toward the "
+                 "average face (0: the face's own; 1: the average shape), so it does not take "
+                 "the face's own proportions")
+      ->check(CLI::Range(0.f, 1.f))
+      ->capture_default_str()
+      ->group(group);
   app.add_option("--jaw-margin", a.opts.generator.jaw_margin,
                  "Generate: end the painted stand-in this far (in crop sides) below the jaw "
                  "line, keeping the photo's neck and collar (negative: the whole mask)")
