@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <opencv2/core.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -130,6 +131,14 @@ std::vector<float> MaxSimilarity(const cv::Mat1f& probe, const cv::Mat1f& refere
 // `j` of `reference` (iBUG 68: 36 and 45 are the outer eye corners, the inter-ocular distance).
 double NormalisedMeanError(const std::vector<cv::Point2f>& reference,
                            const std::vector<cv::Point2f>& points, int i = 36, int j = 45);
+
+// Head pose (yaw, pitch, roll in degrees; 0, 0, 0 facing the camera) from iBUG 68 landmarks:
+// six of them (nose tip 30, chin 8, outer eye corners 36 and 45, mouth corners 48 and 54) fitted
+// to a generic 3D face (solvePnP) seen by a pinhole camera centred at `centre` with focal length
+// `focal` pixels. Unlike the 68-point error it ignores the face's own proportions, so a stand-in
+// with other proportions in the same pose scores 0. Nothing for fewer than 68 points.
+std::optional<cv::Vec3d> HeadPose(const std::vector<cv::Point2f>& landmarks68, cv::Point2f centre,
+                                  double focal);
 
 // --- Realism ---------------------------------------------------------------------------------
 

@@ -79,6 +79,10 @@ struct MethodResult {
   std::map<std::string, SamePhotoScores> same_photo;
   // Pose: mean normalised landmark error (independent landmark model) vs the original.
   double landmark_nme = 0;
+  // Head pose: mean |difference| in degrees between the original's yaw, pitch and roll and the
+  // anonymized face's (HeadPose on the independent model's landmarks). Unlike the landmark error
+  // it does not count a stand-in's own proportions against it.
+  double yaw_error = 0, pitch_error = 0, roll_error = 0;
   // Attributes vs the original's: |age difference| (years), gender and expression agreement.
   double age_mae = 0, gender_agreement = 0, expression_agreement = 0;
   // Realism: Fréchet distance to held-out real faces, per embedding space; reference detector's

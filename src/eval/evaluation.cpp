@@ -257,6 +257,7 @@ class Runner {
   static void Clear(MethodResult& r) {
     r.ap = r.recall = r.ap_retention = r.recall_retention = kNaN;
     r.landmark_nme = r.age_mae = r.gender_agreement = r.expression_agreement = kNaN;
+    r.yaw_error = r.pitch_error = r.roll_error = kNaN;
     r.detector_confidence = r.detector_found = kNaN;
     r.memorisation_max = r.memorisation_median = r.memorisation_share =
         r.memorisation_share_domain = kNaN;
@@ -837,9 +838,21 @@ class Runner {
       const auto& me = measures[r];
       const auto& orig = measures[0];
       std::vector<double> nme, age, gender, expr, conf;
+      std::array<std::vector<double>, 3> pose_error;
       int detected = 0;
       for (std::size_t k = 0; k < me.attributes.size(); ++k) {
         nme.push_back(NormalisedMeanError(orig.landmarks[k], me.landmarks[k]));
+        // One camera for both versions of the face: centred on it, focal length 4 face widths.
+        const cv::Rect2f around = cv::boundingRect(orig.landmarks[k]);
+        const cv::Point2f centre(around.x + around.width / 2, around.y + around.height / 2);
+        const auto was = HeadPose(orig.landmarks[k], centre, 4.0 * around.width);
+        const auto now = HeadPose(me.landmarks[k], centre, 4.0 * around.width);
+        if (was && now) {
+          for (int a = 0; a < 3; ++a) {
+            pose_error[static_cast<std::size_t>(a)].push_back(
+                std::abs(std::remainder((*now)[a] - (*was)[a], 360.0)));
+          }
+        }
         age.push_back(std::abs(me.attributes[k].age - orig.attributes[k].age));
         gender.push_back((me.attributes[k].p_female > 0.5f) ==
                          (orig.attributes[k].p_female > 0.5f));
@@ -848,6 +861,9 @@ class Runner {
         detected += me.detector_scores[k] >= kOperating;
       }
       row.landmark_nme = Mean(nme);
+      row.yaw_error = Mean(pose_error[0]);
+      row.pitch_error = Mean(pose_error[1]);
+      row.roll_error = Mean(pose_error[2]);
       row.age_mae = Mean(age);
       row.gender_agreement = Mean(gender);
       row.expression_agreement = Mean(expr);

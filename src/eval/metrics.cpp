@@ -1,7 +1,9 @@
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <opencv2/calib3d.hpp>
 #include <opencv2/core.hpp>
 #include <tuple>
 
@@ -188,6 +190,42 @@ double NormalisedMeanError(const std::vector<cv::Point2f>& reference,
   for (std::size_t k = 0; k < points.size(); ++k) sum += cv::norm(reference[k] - points[k]);
   return norm > 0 ? sum / static_cast<double>(points.size()) / norm
                   : std::numeric_limits<double>::quiet_NaN();
+}
+
+namespace {
+
+// A generic face in camera axes (x right, y down, z away from the camera), arbitrary units:
+// nose tip, chin, outer eye corners, mouth corners (a widely used average head model).
+const std::array<cv::Point3d, 6> kGenericFace = {
+    cv::Point3d(0, 0, 0),        cv::Point3d(0, 330, 65),     cv::Point3d(-225, -170, 135),
+    cv::Point3d(225, -170, 135), cv::Point3d(-150, 150, 125), cv::Point3d(150, 150, 125)};
+constexpr std::array<int, 6> kPoseLandmarks = {30, 8, 36, 45, 48, 54};
+
+}  // namespace
+
+std::optional<cv::Vec3d> HeadPose(const std::vector<cv::Point2f>& landmarks68, cv::Point2f centre,
+                                  double focal) {
+  if (landmarks68.size() < 68 || focal <= 0) return std::nullopt;
+  std::vector<cv::Point3d> model(kGenericFace.begin(), kGenericFace.end());
+  std::vector<cv::Point2d> image;
+  for (int i : kPoseLandmarks) image.emplace_back(landmarks68[static_cast<std::size_t>(i)]);
+  const cv::Matx33d camera(focal, 0, centre.x, 0, focal, centre.y, 0, 0, 1);
+  cv::Vec3d rvec, tvec;
+  // SQPnP: the global minimum (the iterative solver can settle behind the camera when the
+  // face's proportions differ from the model's).
+  if (!cv::solvePnP(model, image, camera, cv::noArray(), rvec, tvec, false, cv::SOLVEPNP_SQPNP) ||
+      tvec[2] <= 0) {
+    return std::nullopt;
+  }
+  cv::Matx33d rotation;
+  cv::Rodrigues(rvec, rotation);
+  cv::Matx33d r_upper, q;
+  cv::Vec3d euler = cv::RQDecomp3x3(rotation, r_upper, q);  // degrees about x, y, z
+  // (x, y, z) and (x + 180, 180 - y, z + 180) are the same rotation: take the one with the
+  // pitch within +-90 (a face seen from the front), each angle in (-180, 180].
+  if (std::abs(euler[0]) > 90) euler = {euler[0] + 180, 180 - euler[1], euler[2] + 180};
+  for (int k = 0; k < 3; ++k) euler[k] = std::remainder(euler[k], 360.0);
+  return cv::Vec3d(euler[1], euler[0], euler[2]);  // yaw, pitch, roll
 }
 
 namespace {

@@ -107,7 +107,11 @@ std::string EvalReportToJson(const EvalReport& r) {
                                {"mean_similarity", Num(p.mean_similarity)},
                                {"verified", Num(p.verified)}};
     }
-    m["pose"] = {{"landmark_nme", Num(row.landmark_nme)}};
+    m["pose"] = {{"landmark_nme", Num(row.landmark_nme)},
+                 {"head_pose_error_deg",
+                  {{"yaw", Num(row.yaw_error)},
+                   {"pitch", Num(row.pitch_error)},
+                   {"roll", Num(row.roll_error)}}}};
     m["attributes"] = {{"age_mae_years", Num(row.age_mae)},
                        {"gender_agreement", Num(row.gender_agreement)},
                        {"expression_agreement", Num(row.expression_agreement)}};
@@ -148,10 +152,10 @@ std::string EvalReportToMarkdown(const EvalReport& r) {
 
   md += "## Summary\n\n";
   md +=
-      "| method | AP retention | re-id verified | re-id rank-1 | pose NME | age diff (y) | gender "
-      "kept | expression kept | Fréchet (" +
+      "| method | AP retention | re-id verified | re-id rank-1 | pose NME | head pose err. yaw / "
+      "pitch / roll (°) | age diff (y) | gender kept | expression kept | Fréchet (" +
       rec0 + ") | ref. detector finds | ms / face |\n";
-  md += "|---|---|---|---|---|---|---|---|---|---|---|\n";
+  md += "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& row : r.rows) {
     std::string ver, r1;
     for (const auto& name : r.recognisers) {
@@ -161,10 +165,11 @@ std::string EvalReportToMarkdown(const EvalReport& r) {
       r1 += (r1.empty() ? "" : " / ") + Pct(it->second.rank1);
     }
     const auto fd = row.frechet.find(rec0);
-    md += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", row.method,
-                      Pct(row.ap_retention), ver.empty() ? "-" : ver, r1.empty() ? "-" : r1,
-                      Fix(row.landmark_nme, 3), Fix(row.age_mae, 1), Pct(row.gender_agreement),
-                      Pct(row.expression_agreement),
+    md += fmt::format("| {} | {} | {} | {} | {} | {} / {} / {} | {} | {} | {} | {} | {} | {} |\n",
+                      row.method, Pct(row.ap_retention), ver.empty() ? "-" : ver,
+                      r1.empty() ? "-" : r1, Fix(row.landmark_nme, 3), Fix(row.yaw_error, 1),
+                      Fix(row.pitch_error, 1), Fix(row.roll_error, 1), Fix(row.age_mae, 1),
+                      Pct(row.gender_agreement), Pct(row.expression_agreement),
                       fd == row.frechet.end() ? "-" : Fix(fd->second, 3), Pct(row.detector_found),
                       Fix(row.ms_per_face, 1));
   }

@@ -56,6 +56,10 @@ TEST(EvalCli, SmallRunOrdersTheMethods) {
   EXPECT_DOUBLE_EQ(m["solid"]["realism"]["reference_detector_found"].get<double>(), 0.0);
   // The original against itself: no landmark error, every attribute agrees.
   EXPECT_DOUBLE_EQ(m["original"]["pose"]["landmark_nme"].get<double>(), 0.0);
+  for (const char* angle : {"yaw", "pitch", "roll"}) {
+    EXPECT_DOUBLE_EQ(m["original"]["pose"]["head_pose_error_deg"][angle].get<double>(), 0.0);
+    EXPECT_GT(m["blur"]["pose"]["head_pose_error_deg"][angle].get<double>(), 0.0) << angle;
+  }
   EXPECT_DOUBLE_EQ(m["original"]["attributes"]["gender_agreement"].get<double>(), 1.0);
   EXPECT_GT(m["blur"]["pose"]["landmark_nme"].get<double>(), 0.0);
   EXPECT_GT(m["blur"]["speed"]["ms_per_face"].get<double>(), 0.0);

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <opencv2/calib3d.hpp>
 
 #include "standin/eval.hpp"
 #include "standin/evaluation.hpp"
@@ -198,6 +199,52 @@ TEST(ScoreSamePhoto, EachFaceAgainstItsOwnOriginal) {
   EXPECT_DOUBLE_EQ(ScoreSamePhoto(original, anonymized, 0.9).verified, 1.0 / 3.0);
   // Mismatched rows score nothing.
   EXPECT_EQ(ScoreSamePhoto(original, anonymized.rowRange(0, 2), 0.6).faces, 0);
+}
+
+// A generic face (the same six points HeadPose fits, in camera axes) turned by known angles and
+// projected: HeadPose gives the angles back; wider or narrower proportions, facing the camera,
+// give no yaw or roll.
+std::vector<cv::Point2f> ProjectedFace(cv::Vec3d yaw_pitch_roll, double mouth_scale = 1.0) {
+  const std::vector<cv::Point3d> model = {{0, 0, 0},
+                                          {0, 330, 65},
+                                          {-225, -170, 135},
+                                          {225, -170, 135},
+                                          {-150 * mouth_scale, 150, 125},
+                                          {150 * mouth_scale, 150, 125}};
+  const double d = CV_PI / 180;
+  const cv::Matx33d rx(1, 0, 0, 0, std::cos(yaw_pitch_roll[1] * d),
+                       -std::sin(yaw_pitch_roll[1] * d), 0, std::sin(yaw_pitch_roll[1] * d),
+                       std::cos(yaw_pitch_roll[1] * d));
+  const cv::Matx33d ry(std::cos(yaw_pitch_roll[0] * d), 0, std::sin(yaw_pitch_roll[0] * d), 0, 1, 0,
+                       -std::sin(yaw_pitch_roll[0] * d), 0, std::cos(yaw_pitch_roll[0] * d));
+  const cv::Matx33d rz(std::cos(yaw_pitch_roll[2] * d), -std::sin(yaw_pitch_roll[2] * d), 0,
+                       std::sin(yaw_pitch_roll[2] * d), std::cos(yaw_pitch_roll[2] * d), 0, 0, 0,
+                       1);
+  cv::Vec3d rvec;
+  cv::Rodrigues(cv::Mat(rz * ry * rx), rvec);
+  std::vector<cv::Point2d> projected;
+  const cv::Matx33d camera(1000, 0, 320, 0, 1000, 240, 0, 0, 1);
+  cv::projectPoints(model, rvec, cv::Vec3d(0, 0, 4000), camera, cv::noArray(), projected);
+  std::vector<cv::Point2f> lm(68, cv::Point2f(0, 0));
+  const int index[] = {30, 8, 36, 45, 48, 54};
+  for (int k = 0; k < 6; ++k)
+    lm[static_cast<std::size_t>(index[k])] = projected[static_cast<std::size_t>(k)];
+  return lm;
+}
+
+TEST(HeadPose, RecoversKnownAnglesAndIgnoresProportions) {
+  for (const cv::Vec3d& angles : {cv::Vec3d(0, 0, 0), cv::Vec3d(25, 0, 0), cv::Vec3d(0, -15, 0),
+                                  cv::Vec3d(0, 0, 10), cv::Vec3d(-20, 10, 5)}) {
+    const auto pose = HeadPose(ProjectedFace(angles), {320, 240}, 1000);
+    ASSERT_TRUE(pose.has_value());
+    for (int k = 0; k < 3; ++k) EXPECT_NEAR((*pose)[k], angles[k], 0.5) << angles << " " << k;
+  }
+  // A wider mouth, facing the camera: still no yaw and no roll.
+  const auto wide = HeadPose(ProjectedFace({0, 0, 0}, 1.3), {320, 240}, 1000);
+  ASSERT_TRUE(wide.has_value());
+  EXPECT_NEAR((*wide)[0], 0.0, 0.5);
+  EXPECT_NEAR((*wide)[2], 0.0, 0.5);
+  EXPECT_FALSE(HeadPose(std::vector<cv::Point2f>(5), {320, 240}, 1000).has_value());
 }
 
 TEST(PersonBootstrapInterval, HitsClusteredOnOnePersonGiveAWideInterval) {
