@@ -441,8 +441,9 @@ class Runner {
         }
         Progress("identity", n * static_cast<int>(m + 1) + i + 1, total);
       }
-      const bool paints = o_.methods[m].rfind("generate", 0) == 0;
-      ScoreInto(report_.rows[m + 1], rows, clean, person, {}, paints ? painted : Painted{});
+      const bool paints = anonymizers_[m].options().method.kind == MethodKind::kGenerate;
+      ScoreInto(report_.rows[m + 1], rows, clean, person, {},
+                paints ? painted : std::vector<bool>{});
     }
     if (o_.stranger_control) return StrangerControl(items, person, kps, clean);
     return Status::Ok();
@@ -508,14 +509,12 @@ class Runner {
     return Status::Ok();
   }
 
-  using Painted = std::vector<bool>;
-
   // Each recogniser's re-identification of the probes in `rows` against the clean embeddings;
   // for methods that paint faces (`painted` not empty: per probe, whether its face was painted),
   // also the share painted and the rank-1 over those probes alone.
   void ScoreInto(MethodResult& row, const std::map<std::string, std::vector<cv::Mat1f>>& rows,
                  const std::map<std::string, cv::Mat1f>& clean, const std::vector<int>& person,
-                 const std::vector<int>& hidden, const Painted& painted) const {
+                 const std::vector<int>& hidden, const std::vector<bool>& painted) const {
     for (const auto& rec : recognisers_) {
       const ReidScores s = ScoreReidentification(clean.at(rec->name()), Stack(rows.at(rec->name())),
                                                  person, o_.far, hidden);

@@ -5,6 +5,7 @@
 #include <numeric>
 #include <opencv2/calib3d.hpp>
 #include <opencv2/core.hpp>
+#include <optional>
 #include <tuple>
 
 #include "standin/eval.hpp"
@@ -20,6 +21,42 @@ double ThresholdAtFalseAcceptRate(std::vector<float> impostor, double far) {
   if (allowed >= impostor.size()) return -std::numeric_limits<double>::infinity();
   return impostor[allowed];
 }
+
+namespace {
+
+// Rank-1 over the probes with `counted[i]` set, from each probe's hit (0 or 1) and chance, with
+// the hits and probes tallied per person (labels below `people`; nothing for another label).
+struct Rank1Tally {
+  Rank1Share share;
+  std::vector<int> hits_by_person, probes_by_person;
+};
+std::optional<Rank1Tally> TallyRank1(const std::vector<int>& hit, const std::vector<double>& chance,
+                                     const std::vector<int>& person,
+                                     const std::vector<bool>& counted, std::size_t people) {
+  Rank1Tally t;
+  t.hits_by_person.assign(people, 0);
+  t.probes_by_person.assign(people, 0);
+  int hit_total = 0;
+  double chance_sum = 0;
+  for (std::size_t i = 0; i < hit.size(); ++i) {
+    if (!counted[i]) continue;
+    const auto p = static_cast<std::size_t>(person[i]);
+    if (p >= people) return std::nullopt;
+    ++t.share.probes;
+    ++t.probes_by_person[p];
+    t.hits_by_person[p] += hit[i];
+    hit_total += hit[i];
+    chance_sum += chance[i];
+  }
+  if (t.share.probes == 0) return t;
+  t.share.rank1 = static_cast<double>(hit_total) / t.share.probes;
+  t.share.chance_rank1 = chance_sum / t.share.probes;
+  std::tie(t.share.rank1_low, t.share.rank1_high) =
+      PersonBootstrapInterval(t.hits_by_person, t.probes_by_person);
+  return t;
+}
+
+}  // namespace
 
 ReidScores ScoreReidentification(const cv::Mat1f& clean, const cv::Mat1f& probe,
                                  const std::vector<int>& person, double far,
@@ -41,12 +78,7 @@ ReidScores ScoreReidentification(const cv::Mat1f& clean, const cv::Mat1f& probe,
 
   const cv::Mat1f sim = probe * clean.t();
   std::int64_t genuine_pairs = 0, accepted = 0;
-  double genuine_sum = 0, chance_sum = 0;
-  int rank1 = 0;
-  r.rank1_hits_by_person.assign(
-      static_cast<std::size_t>(*std::max_element(person.begin(), person.end()) + 1), 0);
-  r.probes_by_person.assign(r.rank1_hits_by_person.size(), 0);
-  for (int p : person) ++r.probes_by_person[static_cast<std::size_t>(p)];
+  double genuine_sum = 0;
   for (int i = 0; i < n; ++i) {
     int best = -1;
     int same_others = 0;
@@ -64,49 +96,32 @@ ReidScores ScoreReidentification(const cv::Mat1f& clean, const cv::Mat1f& probe,
       ++gallery;
       if (best < 0 || sim(i, j) > sim(i, best)) best = j;
     }
-    const bool hit = best >= 0 && person[best] == person[i];
-    if (hit) {
-      ++rank1;
-      ++r.rank1_hits_by_person[static_cast<std::size_t>(person[i])];
-    }
-    const double chance = gallery > 0 ? static_cast<double>(same_others) / gallery : 0.0;
-    chance_sum += chance;
-    r.rank1_hit.push_back(hit ? 1 : 0);
-    r.rank1_chance.push_back(chance);
+    r.rank1_hit.push_back(best >= 0 && person[best] == person[i] ? 1 : 0);
+    r.rank1_chance.push_back(gallery > 0 ? static_cast<double>(same_others) / gallery : 0.0);
   }
   r.verified =
       genuine_pairs ? static_cast<double>(accepted) / static_cast<double>(genuine_pairs) : 0;
   r.mean_genuine_similarity = genuine_pairs ? genuine_sum / static_cast<double>(genuine_pairs) : 0;
-  r.rank1 = static_cast<double>(rank1) / n;
-  r.chance_rank1 = chance_sum / n;
-  std::tie(r.rank1_low, r.rank1_high) =
-      PersonBootstrapInterval(r.rank1_hits_by_person, r.probes_by_person);
+  const auto people = static_cast<std::size_t>(*std::max_element(person.begin(), person.end()) + 1);
+  auto all = TallyRank1(r.rank1_hit, r.rank1_chance, person,
+                        std::vector<bool>(static_cast<std::size_t>(n), true), people);
+  if (!all) return r;
+  r.rank1 = all->share.rank1;
+  r.chance_rank1 = all->share.chance_rank1;
+  r.rank1_low = all->share.rank1_low;
+  r.rank1_high = all->share.rank1_high;
+  r.rank1_hits_by_person = std::move(all->hits_by_person);
+  r.probes_by_person = std::move(all->probes_by_person);
   return r;
 }
 
 Rank1Share Rank1Among(const ReidScores& scores, const std::vector<int>& person,
                       const std::vector<bool>& counted) {
-  Rank1Share out;
   const std::size_t n = scores.rank1_hit.size();
-  if (counted.size() != n || person.size() != n || scores.rank1_chance.size() != n) return out;
-  std::vector<int> hits(scores.probes_by_person.size(), 0), probes(hits.size(), 0);
-  int hit_total = 0;
-  double chance_sum = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!counted[i]) continue;
-    const auto p = static_cast<std::size_t>(person[i]);
-    if (p >= hits.size()) return {};
-    ++out.probes;
-    ++probes[p];
-    hits[p] += scores.rank1_hit[i];
-    hit_total += scores.rank1_hit[i];
-    chance_sum += scores.rank1_chance[i];
-  }
-  if (out.probes == 0) return out;
-  out.rank1 = static_cast<double>(hit_total) / out.probes;
-  out.chance_rank1 = chance_sum / out.probes;
-  std::tie(out.rank1_low, out.rank1_high) = PersonBootstrapInterval(hits, probes);
-  return out;
+  if (counted.size() != n || person.size() != n || scores.rank1_chance.size() != n) return {};
+  const auto t = TallyRank1(scores.rank1_hit, scores.rank1_chance, person, counted,
+                            scores.probes_by_person.size());
+  return t ? t->share : Rank1Share{};
 }
 
 std::pair<double, double> PersonBootstrapInterval(const std::vector<int>& hits,
