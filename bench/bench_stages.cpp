@@ -112,7 +112,8 @@ void EndToEnd(benchmark::State& state, standin::Anonymizer& anonymizer) {
   Record(state);
 }
 void BM_EndToEnd(benchmark::State& state) {
-  static auto anonymizer = Warm(*standin::Anonymizer::Create({}));
+  static auto anonymizer =
+      Warm(*standin::Anonymizer::Create({.method = {.kind = standin::MethodKind::kBlur}}));
   EndToEnd(state, anonymizer);
 }
 

@@ -18,7 +18,10 @@ namespace standin {
 
 struct AnonymizerOptions {
   DetectorOptions detector;
-  MethodOptions method;
+  // A generated stand-in per face by default (faces too small or too large for the generator,
+  // and those none of whose stand-ins passes the identity guard, get another method and say why:
+  // Face::reason). Blur, pixelate and solid need no generator.
+  MethodOptions method{.kind = MethodKind::kGenerate};
   // For MethodKind::kGenerate.
   GeneratorOptions generator;
   // Run the 68-point landmarker on every face (needed for --json landmarks and keypoints that

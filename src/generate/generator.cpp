@@ -437,12 +437,28 @@ Expected<std::optional<cv::Mat>> FaceGenerator::AlignedFace(const cv::Mat& bgr,
   return std::optional<cv::Mat>(std::move(crop));
 }
 
+namespace {
+
+// Photo pixels per crop pixel of an image -> crop similarity transform.
+double PhotoPixelsPerCropPixel(const cv::Mat& M) {
+  return 1.0 / std::sqrt(std::abs(cv::determinant(M(cv::Rect(0, 0, 2, 2)))));
+}
+
+}  // namespace
+
+Expected<double> FaceGenerator::Upscale(const Face& face) const {
+  auto M = ToTemplate(face);
+  if (!M.ok()) return M.status();
+  return M->empty() ? 0.0 : PhotoPixelsPerCropPixel(*M);
+}
+
 Expected<std::optional<FaceGenerator::Prepared>> FaceGenerator::Prepare(const cv::Mat& bgr,
                                                                         const Face& face) const {
   auto to_template = ToTemplate(face);
   if (!to_template.ok()) return to_template.status();
   const cv::Mat M = *to_template;
-  if (M.empty()) return std::optional<Prepared>();  // too small (or degenerate) to paint
+  // Too small (or degenerate), or too large, to paint.
+  if (M.empty() || !Paints(PhotoPixelsPerCropPixel(M))) return std::optional<Prepared>();
   const int R = spec_.resolution;
   cv::Mat Minv;
   cv::invertAffineTransform(M, Minv);
@@ -509,10 +525,7 @@ Expected<std::optional<FaceGenerator::Prepared>> FaceGenerator::Prepare(const cv
   p.condition = BuildCondition(crop_rgb, kp);
   // The refiner: only where the crop spans more than refine_above x R photo pixels (a smaller
   // face cannot show what it adds). Its context is the same sealed surroundings, warped at 2R.
-  auto photo_px_per_crop_px = [&] {
-    return 1.0 / std::sqrt(std::abs(cv::determinant(M(cv::Rect(0, 0, 2, 2)))));
-  };
-  if (!refiner_.empty() && options_.refine && photo_px_per_crop_px() > options_.refine_above) {
+  if (!refiner_.empty() && options_.refine && PhotoPixelsPerCropPixel(M) > options_.refine_above) {
     const int H = refiner_res_;
     const double up = static_cast<double>(H) / R;
     cv::Mat M_hi = M_roi * up;
@@ -618,10 +631,21 @@ Status FaceGenerator::Replace(cv::Mat& bgr, Face& face, std::uint64_t key) {
   auto prepared = Prepare(bgr, face);
   if (!prepared.ok()) return prepared.status();
   if (!prepared->has_value()) {
-    // Too small (or degenerate) to paint: pixelate it, and say so.
+    // Too small (or degenerate) to paint: pixelated. Too large: the stand-in would be a smear, so
+    // options_.too_large. Either way the face says why.
+    auto upscale = Upscale(face);
+    if (!upscale.ok()) return upscale.status();
+    const bool small = *upscale <= 0;
+    const MethodKind kind = small ? MethodKind::kPixelate : options_.too_large;
     std::vector<Face> one{face};
-    if (Status s = MakeMethod({.kind = MethodKind::kPixelate})->Apply(bgr, one); !s.ok()) return s;
-    face.method = "pixelate";
+    if (Status s = MakeMethod({.kind = kind})->Apply(bgr, one); !s.ok()) return s;
+    face.method = MethodName(kind);
+    face.reason = small ? fmt::format("too small for the generator (eyes under {:g} px apart)",
+                                      options_.min_eye_distance)
+                        : fmt::format(
+                              "too large for the {} px generator (its stand-in would be scaled "
+                              "up {:.1f}x, over the limit of {:g}x)",
+                              spec_.resolution, *upscale, options_.max_upscale);
     return Status::Ok();
   }
   if (Status s = Paint(bgr, {0, 0}, **prepared, Latent(key)); !s.ok()) return s;

@@ -34,6 +34,13 @@ Expected<Anonymizer> Anonymizer::Create(const AnonymizerOptions& options) {
     if (!options.landmarks) {
       return Status(ErrorCode::kInvalidArgument, "generated faces need landmarks");
     }
+    if (options.generator.too_large == MethodKind::kGenerate) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "the method for faces too large to paint must be blur, pixelate or solid");
+    }
+    if (!(options.generator.max_upscale >= 0.f)) {
+      return Status(ErrorCode::kInvalidArgument, "max_upscale must be >= 0 (0: no limit)");
+    }
     auto generator = FaceGenerator::Create(*models, options.generator);
     if (!generator.ok()) return generator.status();
     const IdentityGuardOptions& guard = options.generator.guard;

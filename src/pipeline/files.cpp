@@ -379,6 +379,7 @@ nlohmann::json FaceJson(const Face& f) {
     for (const auto& p : f.landmarks68) j["landmarks68"].push_back(PointJson(p));
   }
   if (!f.method.empty()) j["method"] = f.method;
+  if (!f.reason.empty()) j["reason"] = f.reason;
   if (f.resolution > 0) j["resolution"] = f.resolution;
   if (f.receipt) {
     const IdentityReceipt& r = *f.receipt;

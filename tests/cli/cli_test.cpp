@@ -39,8 +39,12 @@ TEST(Cli, AnonymizesAnImageAndWritesJson) {
     EXPECT_EQ(f["box"].size(), 4u);
     EXPECT_EQ(f["keypoints5"].size(), 5u);
     EXPECT_EQ(f["landmarks68"].size(), 68u);
-    EXPECT_EQ(f["method"], "blur");
+    // Generated stand-ins by default, each with its privacy receipt.
+    EXPECT_EQ(f["method"], "generate");
+    EXPECT_FALSE(f.contains("reason"));
+    EXPECT_TRUE(f["identity_guard"]["passed"].get<bool>());
   }
+  EXPECT_EQ(json["method"], "generate");
   // Each face really changed; the input did not.
   const cv::Mat in = cv::imread((dir / "p.jpg").string());
   const cv::Mat out = cv::imread((dir / "p_anonymized.jpg").string());
@@ -54,6 +58,37 @@ TEST(Cli, AnonymizesAnImageAndWritesJson) {
     EXPECT_GT(cv::mean(diff)[0] + cv::mean(diff)[1] + cv::mean(diff)[2], 15.0);
   }
   EXPECT_EQ(test::ReadBytes(dir / "p.jpg"), test::ReadBytes(test::SamplePhoto("2008_002470.jpg")));
+}
+
+// A close-up whose 64 px stand-in would be scaled up 9x gets --large-fallback (blur) by default,
+// and the JSON says why; --max-upscale 0 paints it all the same.
+TEST(Cli, AFaceTooLargeForTheGeneratorGetsTheLargeFaceMethodAndSaysWhy) {
+  test::TempDir dir;
+  const fs::path photo = test::SamplePhoto("Tom_Cruise_avp_2014_4.jpg");
+  auto face_of = [&](const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {
+        photo.string(),           "-o", (dir / "o.jpg").string(), "-q", "--seed", "1", "--json",
+        (dir / "o.json").string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto r = Standin(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const auto json = nlohmann::json::parse(test::ReadBytes(dir / "o.json"));
+    EXPECT_EQ(json["files"][0]["faces"].size(), 1u);
+    return json["files"][0]["faces"][0];
+  };
+  const auto blurred = face_of({});
+  EXPECT_EQ(blurred["method"], "blur");
+  EXPECT_NE(blurred["reason"].get<std::string>().find("too large for the 64 px generator"),
+            std::string::npos)
+      << blurred["reason"];
+  EXPECT_FALSE(blurred.contains("identity_guard"));  // not judged: no stand-in was drawn
+  EXPECT_EQ(face_of({"--large-fallback", "solid"})["method"], "solid");
+  const auto painted = face_of({"--max-upscale", "0"});
+  EXPECT_EQ(painted["method"], "generate");
+  EXPECT_FALSE(painted.contains("reason"));
+  EXPECT_TRUE(painted.contains("identity_guard"));
+  EXPECT_EQ(face_of({"-m", "blur"})["method"], "blur");
+  EXPECT_FALSE(face_of({"-m", "blur"}).contains("reason"));  // asked for, so no reason given
 }
 
 // --blocks sets the pixelation's mosaic: fewer blocks across the face, fewer distinct colours in

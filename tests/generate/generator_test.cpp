@@ -263,6 +263,61 @@ TEST(Generator, TooSmallFacesArePixelatedAndSaySo) {
   auto method = MakeGenerateMethod(std::move(gen).value());
   ASSERT_TRUE(method->Apply(small, faces).ok());
   EXPECT_EQ(faces[0].method, "pixelate");
+  EXPECT_NE(faces[0].reason.find("too small for the generator"), std::string::npos)
+      << faces[0].reason;
+}
+
+// A face the 64 px stand-in would be scaled up more than max_upscale for gets too_large's method
+// instead, and says why; no limit (0) paints it.
+TEST(Generator, TooLargeFacesGetTheLargeFaceMethodAndSaySo) {
+  const Scene s;
+  auto gen = FaceGenerator::Create(Spec(), {});
+  ASSERT_TRUE(gen.ok());
+  const Face& face = s.faces.front();
+  auto u0 = (*gen)->Upscale(face);
+  ASSERT_TRUE(u0.ok());
+  ASSERT_GT(*u0, 0.3);
+  ASSERT_LT(*u0, 5.0) << "the sample face itself should be painted";
+  // The photo enlarged so that this face's stand-in would be scaled up 6 times.
+  const double k = 6.0 / *u0;
+  cv::Mat large;
+  cv::resize(s.image, large, cv::Size(), k, k, cv::INTER_CUBIC);
+  Face f = face;
+  f.box = cv::Rect2f(f.box.x * k, f.box.y * k, f.box.width * k, f.box.height * k);
+  for (auto& p : f.landmarks68) p *= static_cast<float>(k);
+  auto u = (*gen)->Upscale(f);
+  ASSERT_TRUE(u.ok());
+  EXPECT_NEAR(*u, 6.0, 0.01);  // photo pixels per generated pixel grow with the photo
+
+  auto paint = [&](GeneratorOptions o) {
+    auto g = FaceGenerator::Create(Spec(), o);
+    EXPECT_TRUE(g.ok());
+    Face copy = f;
+    cv::Mat out = large.clone();
+    EXPECT_TRUE((*g)->Replace(out, copy, 0).ok());
+    return std::pair(copy, out);
+  };
+  const auto [blurred, blurred_img] = paint({});
+  EXPECT_EQ(blurred.method, "blur");
+  EXPECT_NE(blurred.reason.find("too large for the 64 px generator"), std::string::npos)
+      << blurred.reason;
+  EXPECT_NE(blurred.reason.find("6.0x"), std::string::npos) << blurred.reason;
+  EXPECT_FALSE(Same(blurred_img, large));  // covered all the same
+  EXPECT_TRUE(Same(blurred_img, paint({.too_large = MethodKind::kBlur}).second));
+  const auto [solid, solid_img] = paint({.too_large = MethodKind::kSolid});
+  EXPECT_EQ(solid.method, "solid");
+  EXPECT_FALSE(Same(solid_img, blurred_img));
+  for (const float limit : {0.f, 6.5f}) {
+    const auto [painted, painted_img] = paint({.max_upscale = limit});
+    EXPECT_EQ(painted.method, "generate") << limit;
+    EXPECT_TRUE(painted.reason.empty()) << painted.reason;
+  }
+  // A face that fits says nothing.
+  Face fits = face;
+  cv::Mat out = s.image.clone();
+  ASSERT_TRUE((*gen)->Replace(out, fits, 0).ok());
+  EXPECT_EQ(fits.method, "generate");
+  EXPECT_TRUE(fits.reason.empty());
 }
 
 // Mean absolute chroma (|Cr - 128| + |Cb - 128|) of `bgr` inside the faces' boxes.
@@ -391,7 +446,8 @@ TEST(Refiner, PaintsLargeFacesAtTwiceTheResolutionFromTheSurroundingsOnly) {
   for (auto& f : s.faces) {
     for (auto& pt : f.landmarks68) pt *= up;
   }
-  auto gen = WithRefiner({.seed = 2, .refine = true});
+  // No upscale limit: 3x takes this face past the default (GeneratorOptions::max_upscale).
+  auto gen = WithRefiner({.max_upscale = 0, .seed = 2, .refine = true});
   const Face& face = s.faces.front();
   auto p = gen->Prepare(s.image, face);
   ASSERT_TRUE(p.ok() && p->has_value() && !(*p)->roi.empty());
@@ -419,7 +475,7 @@ TEST(Refiner, PaintsLargeFacesAtTwiceTheResolutionFromTheSurroundingsOnly) {
   ASSERT_TRUE(gen->Paint(b, {0, 0}, **u, z).ok());
   EXPECT_TRUE(Same(a, b));
 
-  auto plain = WithRefiner({.seed = 2, .refine = false});
+  auto plain = WithRefiner({.max_upscale = 0, .seed = 2, .refine = false});
   auto r = plain->Prepare(s.image, face);
   ASSERT_TRUE(r.ok() && r->has_value());
   EXPECT_TRUE((*r)->refine_context.empty());

@@ -26,7 +26,7 @@ std::vector<std::vector<Face>> FacesPerFrame(Anonymizer& a, const FileJob& job, 
 TEST(FaceTracker, KeyFrameDetectionLeavesNoFaceUncovered) {
   test::TempDir dir;
   const auto clip = test::MakeVideo(dir, "pan.mp4", 24, 25, false, 0, 1280, 720);
-  auto a = Anonymizer::Create({});
+  auto a = Anonymizer::Create({.method = {.kind = MethodKind::kBlur}});
   ASSERT_TRUE(a.ok());
   const FileJob job{clip, {}, io::MediaKind::kVideo};
   const auto every = FacesPerFrame(*a, job, 1);
@@ -74,7 +74,7 @@ TEST(FaceTracker, KeyFrameDetectionLeavesNoFaceUncovered) {
 TEST(FaceTracker, NewFaceIsBackfilledIntoEarlierFrames) {
   // Frames 0-2 show a plain wall, from frame 3 on a face: with detection every 4 frames the face
   // is first detected on key frame 4 and must be covered on frame 3 too.
-  auto a = Anonymizer::Create({});
+  auto a = Anonymizer::Create({.method = {.kind = MethodKind::kBlur}});
   ASSERT_TRUE(a.ok());
   const cv::Mat face = test::LoadSample("2008_002506.jpg");
   const cv::Mat wall(face.size(), CV_8UC3, cv::Scalar(120, 130, 140));
@@ -94,7 +94,7 @@ TEST(FaceTracker, NewFaceIsBackfilledIntoEarlierFrames) {
 TEST(FaceTracker, SmoothingSteadiesKeypointsWithBoundedLag) {
   test::TempDir dir;
   const auto clip = test::MakeVideo(dir, "pan.mp4", 30, 25, false, 0, 1280, 720);
-  auto a = Anonymizer::Create({});
+  auto a = Anonymizer::Create({.method = {.kind = MethodKind::kBlur}});
   ASSERT_TRUE(a.ok());
   const FileJob job{clip, {}, io::MediaKind::kVideo};
   const int every = VideoTrackOptions{}.detect_every;

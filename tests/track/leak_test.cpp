@@ -56,7 +56,7 @@ struct Clip {
 Clip MakeAndAnonymize(const test::TempDir& dir, const Occlude& occlude) {
   Clip c;
   const cv::Mat photo = test::LoadSample("2008_002470.jpg");
-  auto a = Anonymizer::Create({});
+  auto a = Anonymizer::Create({.method = {.kind = MethodKind::kBlur}});
   EXPECT_TRUE(a.ok());
   auto truth = a->Detect(photo);
   EXPECT_TRUE(truth.ok());
@@ -174,7 +174,7 @@ TEST(VideoLeak, PartlyHiddenFacesAreStillCovered) {
   const cv::Mat photo = test::LoadSample("2008_002470.jpg");
   std::vector<cv::RotatedRect> hands;  // in photo coordinates
   {
-    auto a = Anonymizer::Create({});
+    auto a = Anonymizer::Create({.method = {.kind = MethodKind::kBlur}});
     ASSERT_TRUE(a.ok());
     const auto faces = a->Detect(photo);
     ASSERT_TRUE(faces.ok());

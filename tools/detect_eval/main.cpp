@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Detection quality on dlib imglab XML files"};
   std::vector<std::string> xmls;
   standin::AnonymizerOptions opts;
+  opts.method.kind = standin::MethodKind::kBlur;  // detection only: no generator to load
   float iou = 0.4f;
   float scale = 1.f;
   app.add_option("xml", xmls, "dlib imglab XML files")->required();

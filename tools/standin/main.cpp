@@ -93,7 +93,7 @@ struct Args {
   std::vector<std::string> inputs;
   std::string output;
   std::string json;
-  std::string method = "blur";
+  std::string method = "generate";
   bool boxes = false;
   bool draw = false;
   bool keep_metadata = false;
@@ -107,6 +107,7 @@ struct Args {
   bool no_identity_guard = false;
   bool fixed_margin = false;
   std::string guard_fallback = "solid";
+  std::string large_fallback = "blur";
   bool no_colour_match = false;
   standin::AnonymizerOptions opts;
 };
@@ -145,6 +146,18 @@ void AddIdentityGuardOptions(CLI::App& app, Args& a) {
   app.add_option("--detail", a.opts.generator.detail_gain,
                  "Generate: contrast gain of the stand-in's eyes, brows, nose and mouth (0 = off)")
       ->check(CLI::Range(0.f, 3.f))
+      ->capture_default_str()
+      ->group(group);
+  app.add_option("--max-upscale", a.opts.generator.max_upscale,
+                 "Generate: faces the 64 px stand-in would be scaled up more than this for (eyes "
+                 "more than about 21 x this many pixels apart) get --large-fallback instead, as a "
+                 "smear would be all it could paint (0 = no limit; docs/generator.md)")
+      ->check(CLI::Range(0.f, 100.f))
+      ->capture_default_str()
+      ->group(group);
+  app.add_option("--large-fallback", a.large_fallback,
+                 "Generate: method for faces over --max-upscale")
+      ->check(CLI::IsMember({"blur", "pixelate", "solid"}))
       ->capture_default_str()
       ->group(group);
   app.add_flag("--refine", a.opts.generator.refine,
@@ -268,12 +281,14 @@ int Run(Args& a, standin::FileMode mode) {
   a.opts.generator.guard.workers = a.threads;
   auto kind = standin::ParseMethod(a.method);
   if (!kind.ok()) return Fail(kind.status());
-  a.opts.method.kind = *kind;
+  // Finding or drawing faces changes none: no generator to load.
+  a.opts.method.kind = mode == standin::FileMode::kAnonymize ? *kind : standin::MethodKind::kBlur;
   a.opts.method.boxes = a.boxes;
   a.opts.generator.guard.enabled = !a.no_identity_guard;
   if (a.fixed_margin) a.opts.generator.guard.relative_margin = false;
   a.opts.generator.match_colour = !a.no_colour_match;
   a.opts.generator.guard.fallback = *standin::ParseMethod(a.guard_fallback);
+  a.opts.generator.too_large = *standin::ParseMethod(a.large_fallback);
   a.opts.generator.seed =
       a.seed ? *a.seed
              : (static_cast<std::uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
@@ -457,8 +472,10 @@ int main(int argc, char** argv) {
                  "Output file (one input) or folder; default: <stem>_anonymized.<ext> next to "
                  "each input, <folder>_anonymized for folders");
   app.add_option("-m,--method", a.method,
-                 "What replaces each face: blur, pixelate, solid, or generate (a generated face of "
-                 "nobody from standin's own generator; early model, see models/generator)")
+                 "What replaces each face: generate (a generated face of nobody, painted in the "
+                 "face's pose and light from its surroundings by standin's own 64 px generator, "
+                 "each checked by the identity guard; see models/generator), blur, pixelate or "
+                 "solid")
       ->check(CLI::IsMember({"blur", "pixelate", "solid", "generate"}))
       ->capture_default_str();
   app.add_option("--seed", a.seed,
