@@ -4,7 +4,7 @@
 Each column is the photo resized so that the face's stand-in is scaled up U times (photo pixels per
 generated pixel, as the JSON's reason reports it), shown at the photo's own pixels. Rows: the
 original; the stand-in with no limit (--max-upscale 0); what standin writes by default (faces
-over --max-upscale get --large-fallback, blur).
+over --max-upscale get --unpainted-method, blur).
 
   /usr/bin/python3 scripts/upscale_ladder.py [STANDIN] [OUT] [STANDIN OPTIONS...]
       (default: build/release/tools/standin, docs/images/upscale-ladder.jpg)

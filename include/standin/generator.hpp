@@ -155,13 +155,17 @@ struct GeneratorOptions {
   // Faces whose eyes are closer than this (pixels) are pixelated instead: too small to paint.
   float min_eye_distance = 6.f;
   // Faces the R px stand-in would be scaled up more than this for (photo pixels per crop pixel;
-  // at R = 64 the eyes are then more than about 21 x max_upscale pixels apart) get `too_large`
+  // at R = 64 the eyes are then more than about 21 x max_upscale pixels apart) get `unpainted`
   // instead; 0 = no limit. Beyond it the stand-in is a smear next to the photo's own detail
-  // (docs/images/upscale-ladder.jpg). 5 lies above every face the evaluation measured the
-  // stand-ins on (UTKFace held-out faces: 2.0-4.6x, median 3.7x; AT&T and the dlib photos less),
-  // so every figure in docs/eval.json holds for the faces that get one.
+  // (docs/images/upscale-ladder.jpg). 5 lies above every held-out face the evaluation measured
+  // the stand-ins on (UTKFace: 2.4-4.7x, median 3.9x; the dlib photos' labelled faces under 2.5x).
   float max_upscale = 5.f;
-  MethodKind too_large = MethodKind::kBlur;
+  // Detections scored below this get `unpainted` instead of a stand-in: a false detection (a
+  // fist, a dog) is then blurred, not given a human face. 0 = paint every detection. Observed
+  // false detections on the dlib sample photos score 0.53-0.74, their 43 labelled faces 0.754 and
+  // up; 2 of 471 held-out faces score under 0.7 (docs/generator.md).
+  float paint_above = 0.7f;
+  MethodKind unpainted = MethodKind::kBlur;
   // Seed of the latent vectors; each face draws from (seed, face key). Same seed, same faces.
   std::uint64_t seed = 0;
   // Low-pass of the generated crop before it is warped back (Gaussian sigma in crop pixels, 3x3;
@@ -261,15 +265,23 @@ class FaceGenerator {
     // at R).
     cv::Mat refine_context;
   };
-  // How many photo pixels one pixel of the R px stand-in spans for this face (its upscaling); 0
-  // when the face is too small (or degenerate) to align. Needs the face's 68 landmarks.
-  Expected<double> Upscale(const Face& face) const;
-  // Whether a face of that upscaling gets a stand-in: not too small, not over max_upscale.
-  [[nodiscard]] bool Paints(double upscale) const {
-    return upscale > 0 && (options_.max_upscale <= 0 || upscale <= options_.max_upscale);
-  }
-  // Nothing when the face is too small (or degenerate) or too large to paint (Paints); an empty
-  // roi when the face lies outside the image. Needs the face's 68 landmarks.
+  // Whether a face gets a stand-in, and if not, why.
+  enum class Unpainted {
+    kNo,        // it gets one
+    kTooSmall,  // eyes under min_eye_distance apart (or degenerate): pixelated
+    kTooLarge,  // over max_upscale: `unpainted`
+    kUnsure,    // detected with a score under paint_above: `unpainted`
+  };
+  struct PaintVerdict {
+    Unpainted why = Unpainted::kNo;
+    // How many photo pixels one pixel of the R px stand-in spans (its upscaling); 0 when too
+    // small to align.
+    double upscale = 0;
+  };
+  // Needs the face's 68 landmarks.
+  Expected<PaintVerdict> Verdict(const Face& face) const;
+  // Nothing when the face gets no stand-in (Verdict); an empty roi when the face lies outside the
+  // image. Needs the face's 68 landmarks.
   Expected<std::optional<Prepared>> Prepare(const cv::Mat& bgr, const Face& face) const;
   // The side of a prepared face's stand-in as it is painted: 2R when refined, else R.
   [[nodiscard]] int PaintedResolution(const Prepared& p) const {
@@ -294,9 +306,9 @@ class FaceGenerator {
   // when the face is too small (or degenerate) to align. Needs the face's 68 landmarks.
   Expected<std::optional<cv::Mat>> AlignedFace(const cv::Mat& bgr, const Face& face) const;
 
-  // Replaces `face` in `bgr` in place with a generated face; sets face.method ("generate"; or
-  // "pixelate" when the face is too small for the model and options().too_large's method when it
-  // is too large, with face.reason saying so). Needs the face's 68 landmarks.
+  // Replaces `face` in `bgr` in place with a generated face; sets face.method ("generate"; or,
+  // for a face that gets none (Verdict), "pixelate" or options().unpainted's method, with
+  // face.reason saying why). Needs the face's 68 landmarks.
   Status Replace(cv::Mat& bgr, Face& face, std::uint64_t key);
   [[nodiscard]] const GeneratorOptions& options() const { return options_; }
 

@@ -161,10 +161,10 @@ class GuardedGenerateMethod final : public FaceMethod {
       const auto it = tracks_.find(faces[i].track_id);
       reuse[i] =
           faces[i].track_id >= 0 && it != tracks_.end() && it->second.since + 1 < o_.recheck_every;
-      // A face too small or too large to paint is not judged: it gets another method (Replace).
-      auto upscale = generator().Upscale(faces[i]);
-      if (!upscale.ok()) return upscale.status();
-      if (!reuse[i] && generator().Paints(*upscale)) judged.push_back(i);
+      // A face that gets no stand-in is not judged: it gets another method (Replace).
+      auto verdict = generator().Verdict(faces[i]);
+      if (!verdict.ok()) return verdict.status();
+      if (!reuse[i] && verdict->why == FaceGenerator::Unpainted::kNo) judged.push_back(i);
     }
     // The originals are judged first, on the untouched image, worker w taking faces w, w + n, ...
     // Their embeddings stay in this function's memory: they are never stored, returned or
@@ -232,7 +232,7 @@ class GuardedGenerateMethod final : public FaceMethod {
     if (t.candidate < 0 && t.donor < 0) return Fallback(bgr, face);
     auto prepared = generator().Prepare(bgr, face);
     if (!prepared.ok()) return prepared.status();
-    if (!prepared->has_value()) {  // too small or too large now: no stand-in, so no receipt
+    if (!prepared->has_value()) {  // no stand-in now (Verdict), so no receipt
       face.receipt.reset();
       return generator().Replace(bgr, face, key);
     }
@@ -375,7 +375,7 @@ class GuardedGenerateMethod final : public FaceMethod {
                const FaceAttributes& before) {
     auto prepared = generator().Prepare(bgr, face);
     if (!prepared.ok()) return prepared.status();
-    // Too small or too large to paint: another method (Replace says which, and why).
+    // No stand-in for this face (Verdict): another method (Replace says which, and why).
     if (!prepared->has_value()) return generator().Replace(bgr, face, key);
     const FaceGenerator::Prepared& p = **prepared;
     if (p.roi.empty()) {

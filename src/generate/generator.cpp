@@ -446,19 +446,31 @@ double PhotoPixelsPerCropPixel(const cv::Mat& M) {
 
 }  // namespace
 
-Expected<double> FaceGenerator::Upscale(const Face& face) const {
+Expected<FaceGenerator::PaintVerdict> FaceGenerator::Verdict(const Face& face) const {
   auto M = ToTemplate(face);
   if (!M.ok()) return M.status();
-  return M->empty() ? 0.0 : PhotoPixelsPerCropPixel(*M);
+  PaintVerdict v;
+  if (M->empty()) {
+    v.why = Unpainted::kTooSmall;
+    return v;
+  }
+  v.upscale = PhotoPixelsPerCropPixel(*M);
+  if (options_.max_upscale > 0 && v.upscale > options_.max_upscale) {
+    v.why = Unpainted::kTooLarge;
+  } else if (face.score < options_.paint_above) {
+    v.why = Unpainted::kUnsure;
+  }
+  return v;
 }
 
 Expected<std::optional<FaceGenerator::Prepared>> FaceGenerator::Prepare(const cv::Mat& bgr,
                                                                         const Face& face) const {
+  auto verdict = Verdict(face);
+  if (!verdict.ok()) return verdict.status();
+  if (verdict->why != Unpainted::kNo) return std::optional<Prepared>();
   auto to_template = ToTemplate(face);
   if (!to_template.ok()) return to_template.status();
   const cv::Mat M = *to_template;
-  // Too small (or degenerate), or too large, to paint.
-  if (M.empty() || !Paints(PhotoPixelsPerCropPixel(M))) return std::optional<Prepared>();
   const int R = spec_.resolution;
   cv::Mat Minv;
   cv::invertAffineTransform(M, Minv);
@@ -631,21 +643,32 @@ Status FaceGenerator::Replace(cv::Mat& bgr, Face& face, std::uint64_t key) {
   auto prepared = Prepare(bgr, face);
   if (!prepared.ok()) return prepared.status();
   if (!prepared->has_value()) {
-    // Too small (or degenerate) to paint: pixelated. Too large: the stand-in would be a smear, so
-    // options_.too_large. Either way the face says why.
-    auto upscale = Upscale(face);
-    if (!upscale.ok()) return upscale.status();
-    const bool small = *upscale <= 0;
-    const MethodKind kind = small ? MethodKind::kPixelate : options_.too_large;
+    // Too small (or degenerate) to paint: pixelated. Too large (the stand-in would be a smear)
+    // or detected with little confidence: options_.unpainted. Either way the face says why.
+    auto verdict = Verdict(face);
+    if (!verdict.ok()) return verdict.status();
+    const bool small = verdict->why == Unpainted::kTooSmall;
+    const MethodKind kind = small ? MethodKind::kPixelate : options_.unpainted;
     std::vector<Face> one{face};
     if (Status s = MakeMethod({.kind = kind})->Apply(bgr, one); !s.ok()) return s;
     face.method = MethodName(kind);
-    face.reason = small ? fmt::format("too small for the generator (eyes under {:g} px apart)",
-                                      options_.min_eye_distance)
-                        : fmt::format(
-                              "too large for the {} px generator (its stand-in would be scaled "
-                              "up {:.1f}x, over the limit of {:g}x)",
-                              spec_.resolution, *upscale, options_.max_upscale);
+    switch (verdict->why) {
+      case Unpainted::kTooSmall:
+        face.reason = fmt::format("too small for the generator (eyes under {:g} px apart)",
+                                  options_.min_eye_distance);
+        break;
+      case Unpainted::kTooLarge:
+        face.reason = fmt::format(
+            "too large for the {} px generator (its stand-in would be scaled up {:.1f}x, over the "
+            "limit of {:g}x)",
+            spec_.resolution, verdict->upscale, options_.max_upscale);
+        break;
+      default:
+        face.reason = fmt::format(
+            "detected with a score of {:.2f}, under {:g}: maybe not a face, so not given one",
+            face.score, options_.paint_above);
+        break;
+    }
     return Status::Ok();
   }
   if (Status s = Paint(bgr, {0, 0}, **prepared, Latent(key)); !s.ok()) return s;

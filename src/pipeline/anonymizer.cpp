@@ -34,9 +34,12 @@ Expected<Anonymizer> Anonymizer::Create(const AnonymizerOptions& options) {
     if (!options.landmarks) {
       return Status(ErrorCode::kInvalidArgument, "generated faces need landmarks");
     }
-    if (options.generator.too_large == MethodKind::kGenerate) {
+    if (options.generator.unpainted == MethodKind::kGenerate) {
       return Status(ErrorCode::kInvalidArgument,
-                    "the method for faces too large to paint must be blur, pixelate or solid");
+                    "the method for faces not painted must be blur, pixelate or solid");
+    }
+    if (!(options.generator.paint_above >= 0.f && options.generator.paint_above <= 1.f)) {
+      return Status(ErrorCode::kInvalidArgument, "paint_above must be in [0, 1]");
     }
     if (!(options.generator.max_upscale >= 0.f)) {
       return Status(ErrorCode::kInvalidArgument, "max_upscale must be >= 0 (0: no limit)");

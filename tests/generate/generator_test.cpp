@@ -267,27 +267,28 @@ TEST(Generator, TooSmallFacesArePixelatedAndSaySo) {
       << faces[0].reason;
 }
 
-// A face the 64 px stand-in would be scaled up more than max_upscale for gets too_large's method
-// instead, and says why; no limit (0) paints it.
+// A face the 64 px stand-in would be scaled up more than max_upscale for gets the unpainted
+// method instead, and says why; no limit (0) paints it.
 TEST(Generator, TooLargeFacesGetTheLargeFaceMethodAndSaySo) {
   const Scene s;
   auto gen = FaceGenerator::Create(Spec(), {});
   ASSERT_TRUE(gen.ok());
   const Face& face = s.faces.front();
-  auto u0 = (*gen)->Upscale(face);
-  ASSERT_TRUE(u0.ok());
-  ASSERT_GT(*u0, 0.3);
-  ASSERT_LT(*u0, 5.0) << "the sample face itself should be painted";
+  auto v0 = (*gen)->Verdict(face);
+  ASSERT_TRUE(v0.ok());
+  ASSERT_EQ(v0->why, FaceGenerator::Unpainted::kNo) << "the sample face itself is painted";
+  ASSERT_GT(v0->upscale, 0.3);
   // The photo enlarged so that this face's stand-in would be scaled up 6 times.
-  const double k = 6.0 / *u0;
+  const double k = 6.0 / v0->upscale;
   cv::Mat large;
   cv::resize(s.image, large, cv::Size(), k, k, cv::INTER_CUBIC);
   Face f = face;
   f.box = cv::Rect2f(f.box.x * k, f.box.y * k, f.box.width * k, f.box.height * k);
   for (auto& p : f.landmarks68) p *= static_cast<float>(k);
-  auto u = (*gen)->Upscale(f);
-  ASSERT_TRUE(u.ok());
-  EXPECT_NEAR(*u, 6.0, 0.01);  // photo pixels per generated pixel grow with the photo
+  auto v = (*gen)->Verdict(f);
+  ASSERT_TRUE(v.ok());
+  EXPECT_NEAR(v->upscale, 6.0, 0.01);  // photo pixels per generated pixel grow with the photo
+  EXPECT_EQ(v->why, FaceGenerator::Unpainted::kTooLarge);
 
   auto paint = [&](GeneratorOptions o) {
     auto g = FaceGenerator::Create(Spec(), o);
@@ -303,8 +304,8 @@ TEST(Generator, TooLargeFacesGetTheLargeFaceMethodAndSaySo) {
       << blurred.reason;
   EXPECT_NE(blurred.reason.find("6.0x"), std::string::npos) << blurred.reason;
   EXPECT_FALSE(Same(blurred_img, large));  // covered all the same
-  EXPECT_TRUE(Same(blurred_img, paint({.too_large = MethodKind::kBlur}).second));
-  const auto [solid, solid_img] = paint({.too_large = MethodKind::kSolid});
+  EXPECT_TRUE(Same(blurred_img, paint({.unpainted = MethodKind::kBlur}).second));
+  const auto [solid, solid_img] = paint({.unpainted = MethodKind::kSolid});
   EXPECT_EQ(solid.method, "solid");
   EXPECT_FALSE(Same(solid_img, blurred_img));
   for (const float limit : {0.f, 6.5f}) {
@@ -318,6 +319,30 @@ TEST(Generator, TooLargeFacesGetTheLargeFaceMethodAndSaySo) {
   ASSERT_TRUE((*gen)->Replace(out, fits, 0).ok());
   EXPECT_EQ(fits.method, "generate");
   EXPECT_TRUE(fits.reason.empty());
+}
+
+// A detection scored under paint_above is blurred, not given a face (it may be a fist or a dog),
+// and says why; at or above it, or with paint_above 0, it is painted.
+TEST(Generator, UnsureDetectionsAreNotGivenAFace) {
+  const Scene s;
+  Face f = s.faces.front();
+  auto paint = [&](float score, GeneratorOptions o) {
+    auto g = FaceGenerator::Create(Spec(), o);
+    EXPECT_TRUE(g.ok());
+    Face copy = f;
+    copy.score = score;
+    cv::Mat out = s.image.clone();
+    EXPECT_TRUE((*g)->Replace(out, copy, 0).ok());
+    EXPECT_FALSE(Same(out, s.image));
+    return copy;
+  };
+  const Face unsure = paint(0.62f, {});
+  EXPECT_EQ(unsure.method, "blur");
+  EXPECT_NE(unsure.reason.find("score of 0.62, under 0.7"), std::string::npos) << unsure.reason;
+  EXPECT_EQ(paint(0.62f, {.unpainted = MethodKind::kPixelate}).method, "pixelate");
+  EXPECT_EQ(paint(0.7f, {}).method, "generate");
+  EXPECT_EQ(paint(0.62f, {.paint_above = 0}).method, "generate");
+  EXPECT_EQ(paint(0.62f, {.paint_above = 0.6f}).method, "generate");
 }
 
 // Mean absolute chroma (|Cr - 128| + |Cb - 128|) of `bgr` inside the faces' boxes.

@@ -107,7 +107,7 @@ struct Args {
   bool no_identity_guard = false;
   bool fixed_margin = false;
   std::string guard_fallback = "solid";
-  std::string large_fallback = "blur";
+  std::string unpainted = "blur";
   bool no_colour_match = false;
   standin::AnonymizerOptions opts;
 };
@@ -150,13 +150,20 @@ void AddIdentityGuardOptions(CLI::App& app, Args& a) {
       ->group(group);
   app.add_option("--max-upscale", a.opts.generator.max_upscale,
                  "Generate: faces the 64 px stand-in would be scaled up more than this for (eyes "
-                 "more than about 21 x this many pixels apart) get --large-fallback instead, as a "
-                 "smear would be all it could paint (0 = no limit; docs/generator.md)")
+                 "more than about 21 x this many pixels apart) get --unpainted-method instead, as "
+                 "a smear would be all it could paint (0 = no limit; docs/generator.md)")
       ->check(CLI::Range(0.f, 100.f))
       ->capture_default_str()
       ->group(group);
-  app.add_option("--large-fallback", a.large_fallback,
-                 "Generate: method for faces over --max-upscale")
+  app.add_option("--paint-above", a.opts.generator.paint_above,
+                 "Generate: detections scored below this get --unpainted-method instead of a "
+                 "stand-in, so a false detection (a fist, a dog) is not given a face (0 = paint "
+                 "every detection)")
+      ->check(CLI::Range(0.f, 1.f))
+      ->capture_default_str()
+      ->group(group);
+  app.add_option("--unpainted-method", a.unpainted,
+                 "Generate: method for faces over --max-upscale or under --paint-above")
       ->check(CLI::IsMember({"blur", "pixelate", "solid"}))
       ->capture_default_str()
       ->group(group);
@@ -288,7 +295,7 @@ int Run(Args& a, standin::FileMode mode) {
   if (a.fixed_margin) a.opts.generator.guard.relative_margin = false;
   a.opts.generator.match_colour = !a.no_colour_match;
   a.opts.generator.guard.fallback = *standin::ParseMethod(a.guard_fallback);
-  a.opts.generator.too_large = *standin::ParseMethod(a.large_fallback);
+  a.opts.generator.unpainted = *standin::ParseMethod(a.unpainted);
   a.opts.generator.seed =
       a.seed ? *a.seed
              : (static_cast<std::uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
