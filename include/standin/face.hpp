@@ -41,8 +41,8 @@ struct IdentityReceipt {
 };
 
 struct Face {
-  cv::Rect2f box;                        // pixels, in the convention of dlib's hand-labelled boxes
-  float score = 0.f;                     // detector confidence in [0, 1]
+  cv::Rect2f box;     // pixels, in the convention of dlib's hand-labelled boxes
+  float score = 0.f;  // detector confidence in [0, 1]; videos: the best of the face's track so far
   std::array<cv::Point2f, 5> kps5{};     // eyes, nose tip, mouth corners (see Keypoint5)
   std::vector<cv::Point2f> landmarks68;  // iBUG 300-W order; empty when landmarks are off
   std::string method;                    // what was done to this face ("blur", "pixelate", ...)

@@ -147,6 +147,9 @@ Status FaceTracker::KeyFrame(const cv::Mat& frame) {
     if (track_of[d] >= 0) {
       Track& t = tracks_[static_cast<std::size_t>(track_of[d])];
       det.track_id = t.id;
+      // A face once found with confidence stays that sure: a hand or motion blur that lowers a
+      // key frame's score must not switch its stand-in to blur and back (paint_above).
+      det.score = std::max(det.score, t.face.score);
       t.face = det;
       t.missed = 0;
     } else {

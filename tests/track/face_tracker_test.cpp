@@ -89,6 +89,52 @@ TEST(FaceTracker, NewFaceIsBackfilledIntoEarlierFrames) {
   EXPECT_EQ(ready[4].faces.size(), 3u);
 }
 
+// In a video a face keeps the best score its track has reached: a hand over the face on a later
+// key frame lowers the detector's score, but not the face's, so a stand-in painted for it is not
+// switched to blur and back (GeneratorOptions::paint_above).
+TEST(FaceTracker, AFaceKeepsTheBestScoreItsTrackReached) {
+  auto a = Anonymizer::Create({.method = {.kind = MethodKind::kBlur}});
+  ASSERT_TRUE(a.ok());
+  const cv::Mat photo = test::LoadSample("2008_002506.jpg");
+  const auto faces = a->Detect(photo);
+  ASSERT_TRUE(faces.ok() && !faces->empty());
+  const Face& face = faces->front();
+  cv::Mat hidden = photo.clone();
+  const cv::Rect2f& b = face.box;
+  hidden(cv::Rect(cv::Rect2f(b.x, b.y + 0.55f * b.height, b.width, 0.45f * b.height)) &
+         cv::Rect({}, photo.size()))
+      .setTo(cv::Scalar(90, 120, 170));
+  const auto found = a->Detect(hidden);
+  ASSERT_TRUE(found.ok());
+  const Face* lowered = nullptr;
+  for (const auto& f : *found) {
+    if (eval::IoU(f.box, face.box) > 0.3) lowered = &f;
+  }
+  ASSERT_NE(lowered, nullptr) << "the half-hidden face should still be found";
+  ASSERT_LT(lowered->score, face.score - 0.02f) << "the hand should lower the score";
+  FaceTracker tracker(*a, {.detect_every = 1});
+  std::vector<VideoFrame> ready;
+  for (const cv::Mat& frame : {photo, hidden, hidden}) {
+    ASSERT_TRUE(tracker.Push(frame.clone(), ready).ok());
+  }
+  tracker.Flush(ready);
+  ASSERT_EQ(ready.size(), 3u);
+  int id = -1;
+  for (const auto& f : ready[0].faces) {
+    if (eval::IoU(f.box, face.box) > 0.3) id = f.track_id;
+  }
+  ASSERT_GE(id, 0);
+  for (size_t k = 1; k < ready.size(); ++k) {
+    bool seen = false;
+    for (const auto& f : ready[k].faces) {
+      if (f.track_id != id) continue;
+      seen = true;
+      EXPECT_FLOAT_EQ(f.score, face.score) << "frame " << k;
+    }
+    EXPECT_TRUE(seen) << "frame " << k;
+  }
+}
+
 // Smoothing makes each face's keypoints move more evenly (smaller frame-to-frame acceleration on a
 // steadily panning clip) and never lets them trail the raw ones by more than the set bound.
 TEST(FaceTracker, SmoothingSteadiesKeypointsWithBoundedLag) {
