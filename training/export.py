@@ -225,7 +225,11 @@ def main():
                                          "(non-commercial terms).",
         },
         "limitations": [
-            f"{R}x{R} output: upscaling to large faces looks soft",
+            f"{R}x{R} output: upscaling to large faces looks soft; the product gives faces it would scale up "
+            "more than 5x (--max-upscale) another method",
+            *([f"a CPU milestone: no GPU was lent while it was trained, so it is {R} px; "
+               "training/configs/gen128.json (128 px) is ready for a GPU session (training/README.md, 'GPU chunks')"]
+              if R < 128 else []),
             "UTKFace chips are tightly cropped: context beyond the chip was replicated border in training, "
             "so context far from the face (hair, neck, background) was never seen for real",
             "children are over-represented in UTKFace; frontal, well-lit faces dominate",
