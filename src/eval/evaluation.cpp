@@ -197,6 +197,9 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
       g.identity_weight = static_cast<float>(*w);  // e.g. generate-iw0
     } else if (auto m = NumberAfter(p, "m", true)) {
       g.margin = static_cast<float>(*m);  // e.g. generate-m0.2
+    } else if (p.rfind("fallback", 0) == 0 && ParseMethod(p.substr(8)).ok() &&
+               *ParseMethod(p.substr(8)) != MethodKind::kGenerate) {
+      g.fallback = *ParseMethod(p.substr(8));  // e.g. generate-fallbackblur
     } else {
       return Status(
           ErrorCode::kInvalidArgument,
@@ -204,7 +207,7 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
                       "natural, fixed, kN, mMARGIN, iwWEIGHT, all, nosmooth, nocolour, harmonic, "
                       "nodetail, "
                       "refine, jawMARGIN, detailGAIN, smoothSIGMA, kpsSHRINK, strangerPERCENTILE, "
-                      "donorsN, zSCALE)",
+                      "donorsN, zSCALE, fallbackMETHOD)",
                       p, name));
     }
   }

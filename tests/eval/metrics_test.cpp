@@ -352,6 +352,11 @@ TEST(MethodVariant, ParsesCombinedGenerateVariants) {
   }
   EXPECT_FALSE(MethodVariant("generate-m", {}).ok());
   EXPECT_FALSE(MethodVariant("generate-kx", {}).ok());
+  auto fb = MethodVariant("generate-fallbackblur", {});
+  ASSERT_TRUE(fb.ok());
+  EXPECT_EQ(fb->generator.guard.fallback, MethodKind::kBlur);
+  EXPECT_FALSE(MethodVariant("generate-fallbackgenerate", {}).ok());
+  EXPECT_FALSE(MethodVariant("generate-fallback", {}).ok());
   EXPECT_FALSE(MethodVariant("blur-k2", {}).ok());
   auto px = MethodVariant("pixelate-b5", {});
   ASSERT_TRUE(px.ok());
