@@ -73,5 +73,10 @@ Expected<FileReport> ProcessFile(Anonymizer& anonymizer, const FileJob& job,
 
 // The --json document for a set of reports.
 std::string ReportsToJson(const std::vector<FileReport>& reports, const AnonymizerOptions& options);
+// One line saying what was done to the faces, e.g. "9 faces: 6 generate; 2 blur (1 too large for
+// the 64 px generator, 1 maybe not a face); 1 solid (1 no stand-in passed the identity guard)".
+// A face in a video counts once per frame it is in. Methods in order of count, then name; a
+// reason is the part of Face::reason before its first " (".
+std::string SummarizeFaces(const std::vector<FileReport>& reports);
 
 }  // namespace standin

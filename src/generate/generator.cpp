@@ -664,9 +664,8 @@ Status FaceGenerator::Replace(cv::Mat& bgr, Face& face, std::uint64_t key) {
             spec_.resolution, verdict->upscale, options_.max_upscale);
         break;
       default:
-        face.reason = fmt::format(
-            "detected with a score of {:.2f}, under {:g}: maybe not a face, so not given one",
-            face.score, options_.paint_above);
+        face.reason = fmt::format("maybe not a face (detected with a score of {:.2f}, under {:g})",
+                                  face.score, options_.paint_above);
         break;
     }
     return Status::Ok();

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -410,6 +411,38 @@ nlohmann::json FaceJson(const Face& f) {
 }
 
 }  // namespace
+
+std::string SummarizeFaces(const std::vector<FileReport>& reports) {
+  std::map<std::string, std::map<std::string, std::int64_t>> by_method;  // method -> reason -> n
+  std::int64_t total = 0;
+  for (const auto& r : reports) {
+    for (const auto& frame : r.frames) {
+      for (const auto& f : frame) {
+        ++by_method[f.method][f.reason.substr(0, f.reason.find(" ("))];
+        ++total;
+      }
+    }
+  }
+  std::vector<std::pair<std::int64_t, std::string>> order;
+  for (const auto& [method, reasons] : by_method) {
+    std::int64_t n = 0;
+    for (const auto& [reason, k] : reasons) n += k;
+    order.emplace_back(-n, method);
+  }
+  std::sort(order.begin(), order.end());
+  std::string line = fmt::format("{} face{}", total, total == 1 ? "" : "s");
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const auto& reasons = by_method[order[i].second];
+    line += fmt::format("{} {} {}", i == 0 ? ":" : ";", -order[i].first,
+                        order[i].second.empty() ? "untouched" : order[i].second);
+    std::string why;
+    for (const auto& [reason, k] : reasons) {
+      if (!reason.empty()) why += fmt::format("{}{} {}", why.empty() ? "" : ", ", k, reason);
+    }
+    if (!why.empty()) line += " (" + why + ")";
+  }
+  return line;
+}
 
 std::string ReportsToJson(const std::vector<FileReport>& reports,
                           const AnonymizerOptions& options) {

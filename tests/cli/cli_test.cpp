@@ -89,6 +89,12 @@ TEST(Cli, AFaceTooLargeForTheGeneratorGetsTheLargeFaceMethodAndSaysWhy) {
   EXPECT_TRUE(painted.contains("identity_guard"));
   EXPECT_EQ(face_of({"-m", "blur"})["method"], "blur");
   EXPECT_FALSE(face_of({"-m", "blur"}).contains("reason"));  // asked for, so no reason given
+  // Without -q, one line says what each face got.
+  const auto r = Standin({photo.string(), "-o", (dir / "p.jpg").string(), "--seed", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("standin: 1 face: 1 blur (1 too large for the 64 px generator)\n"),
+            std::string::npos)
+      << r.err;
 }
 
 // The dlib sample photo with a raised fist that the detector takes for a face (score 0.56): by

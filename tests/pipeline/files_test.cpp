@@ -8,6 +8,28 @@ namespace standin {
 namespace {
 namespace fs = std::filesystem;
 
+TEST(SummarizeFaces, CountsMethodsAndTheirReasonsOverImagesAndVideoFrames) {
+  auto face = [](const std::string& method, const std::string& reason = "") {
+    Face f;
+    f.method = method;
+    f.reason = reason;
+    return f;
+  };
+  FileReport photo, video;
+  photo.frames = {{face("generate"), face("generate"),
+                   face("blur", "too large for the 64 px generator (scaled up 9.1x)"),
+                   face("solid", "no stand-in passed the identity guard")}};
+  video.frames = {{face("generate"), face("blur", "maybe not a face (detected with 0.62)")},
+                  {face("generate"), face("blur", "maybe not a face (detected with 0.64)")}};
+  EXPECT_EQ(SummarizeFaces({photo, video}),
+            "8 faces: 4 generate; 3 blur (2 maybe not a face, 1 too large for the 64 px "
+            "generator); 1 solid (1 no stand-in passed the identity guard)");
+  FileReport blurred;
+  blurred.frames = {{face("blur")}};
+  EXPECT_EQ(SummarizeFaces({blurred}), "1 face: 1 blur");
+  EXPECT_EQ(SummarizeFaces({}), "0 faces");
+}
+
 TEST(PlanJobs, DefaultOutputsSitNextToInputs) {
   test::TempDir dir;
   test::WriteBytes(dir / "a.jpg", "x");

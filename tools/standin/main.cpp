@@ -356,6 +356,9 @@ int Run(Args& a, standin::FileMode mode) {
     files_bar.Update(++done, static_cast<std::int64_t>(jobs->size()));
   }
   files_bar.Done();
+  if (!a.quiet && mode == standin::FileMode::kAnonymize && !reports.empty()) {
+    std::fprintf(stderr, "standin: %s\n", standin::SummarizeFaces(reports).c_str());
+  }
   if (!a.json.empty()) {
     const std::string text = standin::ReportsToJson(reports, a.opts);
     if (auto s = standin::io::WriteFileAtomic(a.json,
