@@ -47,8 +47,8 @@ struct Face {
   std::vector<cv::Point2f> landmarks68;  // iBUG 300-W order; empty when landmarks are off
   std::string method;                    // what was done to this face ("blur", "pixelate", ...)
   // Why the face got another method than the one asked for (empty when it got that one): a
-  // face too small or too large for the generator, or one none of whose stand-ins passed the
-  // identity guard.
+  // face too small or too large for the generator, a detection too unsure to be given a face, or
+  // one none of whose stand-ins passed the identity guard.
   std::string reason;
   // Generated faces: the side in pixels of the stand-in as painted (64, or 128 when refined).
   int resolution = 0;

@@ -307,15 +307,16 @@ class FaceGenerator {
   Expected<std::optional<cv::Mat>> AlignedFace(const cv::Mat& bgr, const Face& face) const;
 
   // Replaces `face` in `bgr` in place with a generated face; sets face.method ("generate"; or,
-  // for a face that gets none (Verdict), "pixelate" or options().unpainted's method, with
+  // for a face that gets none (Verdict), "pixelate" or GeneratorOptions::unpainted's method, with
   // face.reason saying why). Needs the face's 68 landmarks.
   Status Replace(cv::Mat& bgr, Face& face, std::uint64_t key);
-  [[nodiscard]] const GeneratorOptions& options() const { return options_; }
 
  private:
   FaceGenerator() = default;
   // Image -> crop transform (2x3, CV_64F) from the face's landmarks; empty when too small.
   Expected<cv::Mat> ToTemplate(const Face& face) const;
+  // Verdict from the face's ToTemplate transform.
+  [[nodiscard]] PaintVerdict VerdictFor(const Face& face, const cv::Mat& M) const;
   // size x size (0: R x R): clamp((outer - r) / width, 0, 1), r the mask ellipse's normalised
   // radius.
   [[nodiscard]] cv::Mat1f EllipseRamp(float outer, float width, int size = 0) const;

@@ -130,6 +130,16 @@ std::optional<double> NumberAfter(const std::string& part, const std::string& pr
   return std::strtod(part.c_str() + prefix.size(), nullptr);
 }
 
+// The guard's fallback named in a variant ("fallbackblur"), or nullopt when `part` is not
+// "fallback" followed by blur, pixelate or solid.
+std::optional<MethodKind> FallbackIn(const std::string& part) {
+  const std::string prefix = "fallback";
+  if (!part.starts_with(prefix)) return std::nullopt;
+  auto kind = ParseMethod(part.substr(prefix.size()));
+  if (!kind.ok() || *kind == MethodKind::kGenerate) return std::nullopt;
+  return *kind;
+}
+
 }  // namespace
 
 Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOptions opts) {
@@ -197,9 +207,8 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
       g.identity_weight = static_cast<float>(*w);  // e.g. generate-iw0
     } else if (auto m = NumberAfter(p, "m", true)) {
       g.margin = static_cast<float>(*m);  // e.g. generate-m0.2
-    } else if (p.rfind("fallback", 0) == 0 && ParseMethod(p.substr(8)).ok() &&
-               *ParseMethod(p.substr(8)) != MethodKind::kGenerate) {
-      g.fallback = *ParseMethod(p.substr(8));  // e.g. generate-fallbackblur
+    } else if (auto fb = FallbackIn(p)) {
+      g.fallback = *fb;  // e.g. generate-fallbackblur
     } else {
       return Status(
           ErrorCode::kInvalidArgument,

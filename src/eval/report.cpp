@@ -24,6 +24,11 @@ std::string Pct(double v) { return std::isfinite(v) ? fmt::format("{:.1f}%", 100
 std::string Fix(double v, int digits) {
   return std::isfinite(v) ? fmt::format("{:.{}f}", v, digits) : "-";
 }
+// A rank-1 table cell with its 95% interval: " 3.2% (0.7% - 7.3%) |".
+template <typename Scores>
+std::string Rank1Cell(const Scores& s) {
+  return fmt::format(" {} ({} - {}) |", Pct(s.rank1), Pct(s.rank1_low), Pct(s.rank1_high));
+}
 
 // A markdown table's head: `first`, one column per recogniser, then `last`; the rule below it.
 std::string TableHead(const std::vector<std::string>& first,
@@ -202,10 +207,7 @@ std::string EvalReportToMarkdown(const EvalReport& r) {
       md += fmt::format("| {} |", row.method);
       for (const auto& name : r.recognisers) {
         const auto it = row.reid.find(name);
-        md += it == row.reid.end()
-                  ? " - |"
-                  : fmt::format(" {} ({} - {}) |", Pct(it->second.rank1), Pct(it->second.rank1_low),
-                                Pct(it->second.rank1_high));
+        md += it == row.reid.end() ? " - |" : Rank1Cell(it->second);
       }
       md += "\n";
     }
@@ -228,8 +230,7 @@ std::string EvalReportToMarkdown(const EvalReport& r) {
             continue;
           }
           chance = it->second.chance_rank1;
-          md += fmt::format(" {} ({} - {}) |", Pct(it->second.rank1), Pct(it->second.rank1_low),
-                            Pct(it->second.rank1_high));
+          md += Rank1Cell(it->second);
         }
         md += fmt::format(" {} |\n", Pct(chance));
       }

@@ -449,12 +449,16 @@ double PhotoPixelsPerCropPixel(const cv::Mat& M) {
 Expected<FaceGenerator::PaintVerdict> FaceGenerator::Verdict(const Face& face) const {
   auto M = ToTemplate(face);
   if (!M.ok()) return M.status();
+  return VerdictFor(face, *M);
+}
+
+FaceGenerator::PaintVerdict FaceGenerator::VerdictFor(const Face& face, const cv::Mat& M) const {
   PaintVerdict v;
-  if (M->empty()) {
+  if (M.empty()) {
     v.why = Unpainted::kTooSmall;
     return v;
   }
-  v.upscale = PhotoPixelsPerCropPixel(*M);
+  v.upscale = PhotoPixelsPerCropPixel(M);
   if (options_.max_upscale > 0 && v.upscale > options_.max_upscale) {
     v.why = Unpainted::kTooLarge;
   } else if (face.score < options_.paint_above) {
@@ -465,12 +469,10 @@ Expected<FaceGenerator::PaintVerdict> FaceGenerator::Verdict(const Face& face) c
 
 Expected<std::optional<FaceGenerator::Prepared>> FaceGenerator::Prepare(const cv::Mat& bgr,
                                                                         const Face& face) const {
-  auto verdict = Verdict(face);
-  if (!verdict.ok()) return verdict.status();
-  if (verdict->why != Unpainted::kNo) return std::optional<Prepared>();
   auto to_template = ToTemplate(face);
   if (!to_template.ok()) return to_template.status();
   const cv::Mat M = *to_template;
+  if (VerdictFor(face, M).why != Unpainted::kNo) return std::optional<Prepared>();
   const int R = spec_.resolution;
   cv::Mat Minv;
   cv::invertAffineTransform(M, Minv);

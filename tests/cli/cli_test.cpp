@@ -25,6 +25,18 @@ void ExpectOneErrorLine(const test::RunResult& r) {
   EXPECT_EQ(r.err.rfind("standin: error: ", 0), 0u) << r.err;
 }
 
+// The faces of `photo`'s --json report after `standin photo -o DIR/o.jpg -q --seed 1 EXTRA`.
+nlohmann::json FacesOf(const fs::path& photo, const fs::path& dir,
+                       const std::vector<std::string>& extra) {
+  std::vector<std::string> args = {
+      photo.string(),           "-o", (dir / "o.jpg").string(), "-q", "--seed", "1", "--json",
+      (dir / "o.json").string()};
+  args.insert(args.end(), extra.begin(), extra.end());
+  const auto r = Standin(args);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return nlohmann::json::parse(test::ReadBytes(dir / "o.json"))["files"][0]["faces"];
+}
+
 TEST(Cli, AnonymizesAnImageAndWritesJson) {
   test::TempDir dir;
   fs::copy_file(test::SamplePhoto("2008_002470.jpg"), dir / "p.jpg");
@@ -66,15 +78,9 @@ TEST(Cli, AFaceTooLargeForTheGeneratorGetsTheLargeFaceMethodAndSaysWhy) {
   test::TempDir dir;
   const fs::path photo = test::SamplePhoto("Tom_Cruise_avp_2014_4.jpg");
   auto face_of = [&](const std::vector<std::string>& extra) {
-    std::vector<std::string> args = {
-        photo.string(),           "-o", (dir / "o.jpg").string(), "-q", "--seed", "1", "--json",
-        (dir / "o.json").string()};
-    args.insert(args.end(), extra.begin(), extra.end());
-    const auto r = Standin(args);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    const auto json = nlohmann::json::parse(test::ReadBytes(dir / "o.json"));
-    EXPECT_EQ(json["files"][0]["faces"].size(), 1u);
-    return json["files"][0]["faces"][0];
+    const auto faces = FacesOf(photo, dir.path(), extra);
+    EXPECT_EQ(faces.size(), 1u);
+    return faces[0];
   };
   const auto blurred = face_of({});
   EXPECT_EQ(blurred["method"], "blur");
@@ -101,19 +107,9 @@ TEST(Cli, AFaceTooLargeForTheGeneratorGetsTheLargeFaceMethodAndSaysWhy) {
 // default the fist is blurred, not given a face, and says why; the faces are painted.
 TEST(Cli, AnUnsureDetectionIsBlurredNotGivenAFace) {
   test::TempDir dir;
+  const fs::path photo = test::SamplePhoto("2009_004587.jpg");
   auto faces_of = [&](const std::vector<std::string>& extra) {
-    std::vector<std::string> args = {test::SamplePhoto("2009_004587.jpg").string(),
-                                     "-o",
-                                     (dir / "o.jpg").string(),
-                                     "-q",
-                                     "--seed",
-                                     "1",
-                                     "--json",
-                                     (dir / "o.json").string()};
-    args.insert(args.end(), extra.begin(), extra.end());
-    const auto r = Standin(args);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return nlohmann::json::parse(test::ReadBytes(dir / "o.json"))["files"][0]["faces"];
+    return FacesOf(photo, dir.path(), extra);
   };
   int unsure = 0;
   for (const auto& f : faces_of({})) {
