@@ -24,6 +24,11 @@ std::string Pct(double v) { return std::isfinite(v) ? fmt::format("{:.1f}%", 100
 std::string Fix(double v, int digits) {
   return std::isfinite(v) ? fmt::format("{:.{}f}", v, digits) : "-";
 }
+// Whether any method's row of the report has what `has` looks for (a section is written then).
+template <typename Has>
+bool AnyRow(const EvalReport& r, const Has& has) {
+  return std::any_of(r.rows.begin(), r.rows.end(), has);
+}
 // A rank-1 table cell with its 95% interval: " 3.2% (0.7% - 7.3%) |".
 template <typename Scores>
 std::string Rank1Cell(const Scores& s) {
@@ -211,9 +216,7 @@ std::string EvalReportToMarkdown(const EvalReport& r) {
       }
       md += "\n";
     }
-    bool painting = false;
-    for (const auto& row : r.rows) painting = painting || !row.reid_painted.empty();
-    if (painting) {
+    if (AnyRow(r, [](const auto& row) { return !row.reid_painted.empty(); })) {
       md +=
           "\nThe same over the probes whose face was painted (a stand-in, or the control's "
           "stranger; not the guard's fallback, which is rarely named, and not the photos where "
@@ -237,9 +240,7 @@ std::string EvalReportToMarkdown(const EvalReport& r) {
     }
   }
 
-  bool guarded = false;
-  for (const auto& row : r.rows) guarded = guarded || row.guard_faces > 0;
-  if (guarded) {
+  if (AnyRow(r, [](const auto& row) { return row.guard_faces > 0; })) {
     md += "\n## Identity guard: the privacy receipts\n\n";
     md +=
         "| method | faces | margin: mean / max | stand-in below margin | of which donors | "
@@ -259,9 +260,7 @@ std::string EvalReportToMarkdown(const EvalReport& r) {
         "face it replaced; faces with no candidate below the margin got the fallback method.\n";
   }
 
-  bool same_photo = false;
-  for (const auto& row : r.rows) same_photo = same_photo || !row.same_photo.empty();
-  if (same_photo) {
+  if (AnyRow(r, [](const auto& row) { return !row.same_photo.empty(); })) {
     md +=
         "\n## The same photo: each held-out face against its own original\n\nHeld-out faces "
         "carry no identity labels, so the one pair known to be the same person is a face and its "
