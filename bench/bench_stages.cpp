@@ -163,8 +163,11 @@ void GenerateLargeFace(benchmark::State& state, bool refine) {
 void BM_GenerateLargeFace(benchmark::State& state) { GenerateLargeFace(state, true); }
 void BM_GenerateLargeFaceNoRefine(benchmark::State& state) { GenerateLargeFace(state, false); }
 // What the identity guard adds per candidate: one identity embedding and one age + gender estimate.
+// Arg: index into IdentityEmbedderNames() (0 arcface, the guard's default).
 void BM_IdentityEmbed(benchmark::State& state) {
-  static auto embedder = *standin::MakeIdentityEmbedder("arcface", F().models);
+  const auto name = standin::IdentityEmbedderNames().at(static_cast<size_t>(state.range(0)));
+  auto embedder = *standin::MakeIdentityEmbedder(name, F().models);
+  state.SetLabel(name);
   const auto& face = F().faces.at(0);
   for (auto _ : state) benchmark::DoNotOptimize(embedder->Embed(F().image, face.kps5));
 }
@@ -242,7 +245,7 @@ BENCHMARK(BM_GenerateOneFace)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_GenerateLargeFace)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_GenerateLargeFaceNoRefine)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_EndToEndGenerate)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_IdentityEmbed)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_IdentityEmbed)->DenseRange(0, 2)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_AgeGender)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_EndToEndGenerateGuarded)->Unit(benchmark::kMillisecond)->UseRealTime();
 // 0 = no guard; 1..8 = the guard with that many candidates per face.

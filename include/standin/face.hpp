@@ -38,6 +38,10 @@ struct IdentityReceipt {
   // the "looks natural" criterion); -1 when not judged.
   float faceness = -1;
   int frames_since_check = 0;  // videos: the verdict is that of a check this many frames ago
+  // The second recogniser (IdentityGuardOptions::second_recogniser), empty when none judged: the
+  // face's margin on its scale, and the chosen stand-in's similarity and stranger threshold there.
+  std::string second_recogniser;
+  float second_margin = 0, second_similarity = 0, second_stranger_threshold = -1;
 };
 
 struct Face {

@@ -149,6 +149,18 @@ struct IdentityGuardOptions {
   // workers take the 10 faces of the 1080p benchmark photo in 0.92x the time of one
   // (docs/identity-guard.md, session 13).
   int workers = 0;
+  // A second identity network every candidate must also pass ("" = none; "mobileface"): its
+  // similarity to the original must lie below `second_margin` on the second network's own scale,
+  // raised per face like the first's relative margin, and below the second's stranger threshold,
+  // both against the second's own reference bank (mobileface has one) of the same 1000 stand-ins.
+  // The guarantee then holds in two recognisers' spaces. MobileFace costs 0.5 ms per candidate
+  // (arcface 5 ms).
+  std::string second_recogniser;
+  // MobileFace's threshold at a 1% false-accept rate on clean impostor pairs of the AT&T faces
+  // (standin eval, docs/eval.json), as `margin` is arcface's.
+  float second_margin = 0.452f;
+  // The second recogniser's stranger test (0 = off; as `stranger_percentile`, against its bank).
+  float second_stranger_percentile = 40.f;
 };
 
 struct GeneratorOptions {
@@ -340,6 +352,7 @@ class FacenessJudge;
 struct GuardNetworks {
   std::unique_ptr<FaceGenerator> generator;
   std::shared_ptr<IdentityEmbedder> embedder;
+  std::shared_ptr<IdentityEmbedder> second;  // IdentityGuardOptions::second_recogniser, or null
   std::shared_ptr<AttributeEstimator> attributes;
   std::shared_ptr<FacenessJudge> faceness;
 };
@@ -353,10 +366,17 @@ std::unique_ptr<FaceMethod> MakeGenerateMethod(std::unique_ptr<FaceGenerator> ge
 // face's candidates up to one per worker at a time, each network single-threaded inside. The
 // choice and the receipts are those of a single worker; the Anonymizer makes
 // `guard.workers` of them.
+// What the guard judges against besides its networks, each optional: the reference bank of the
+// first recogniser, its entries' labelled ages, the second recogniser's bank (the same rows), and
+// the donor pool.
+struct GuardReferences {
+  cv::Mat1f bank;
+  std::vector<float> bank_ages;
+  cv::Mat1f second_bank;
+  std::shared_ptr<const DonorPool> donors;
+};
 std::unique_ptr<FaceMethod> MakeGenerateMethod(std::vector<GuardNetworks> workers,
                                                const IdentityGuardOptions& guard,
-                                               cv::Mat1f bank = {},
-                                               std::shared_ptr<const DonorPool> donors = nullptr,
-                                               std::vector<float> bank_ages = {});
+                                               GuardReferences references = {});
 
 }  // namespace standin

@@ -82,9 +82,11 @@ const std::vector<RecogniserSpec>& Recognisers() {
        1.0,
        0.0},
       // MobileFace (human-models' port, converted by models/convert_mobileface.py): 256-d, RGB
-      // 0..255 (normalisation inside the graph), the ArcFace 112 px template. Evaluation only:
-      // the guard never consults it, so `standin eval` measures stand-ins with a recogniser they
-      // were not chosen against. On att-faces (400 photos): AUC 0.974, rank-1 99.2%.
+      // 0..255 (normalisation inside the graph), the ArcFace 112 px template. Not the guard's
+      // first judge: by default the guard never consults it, so `standin eval` measures
+      // stand-ins with a recogniser they were not chosen against; it may be the guard's second
+      // (IdentityGuardOptions::second_recogniser). On att-faces (400 photos): AUC 0.974, rank-1
+      // 99.2%.
       {"mobileface", "mobileface.onnx", 112, kArcfaceTemplate112, 1.0, 0.0, false},
   };
   return kSpecs;
@@ -141,13 +143,14 @@ Expected<std::unique_ptr<IdentityEmbedder>> MakeIdentityEmbedder(const std::stri
 }
 
 Expected<cv::Mat1f> LoadIdentityBank(const ModelStore& models, const std::string& recogniser) {
-  if (recogniser != "arcface") {
-    return Status(ErrorCode::kInvalidArgument,
-                  fmt::format("no reference bank for recogniser '{}' (only arcface)", recogniser));
+  if (recogniser != "arcface" && recogniser != "mobileface") {
+    return Status(
+        ErrorCode::kInvalidArgument,
+        fmt::format("no reference bank for recogniser '{}' (arcface and mobileface)", recogniser));
   }
-  auto path = models.Path("identity_bank_arcface");
+  auto path = models.Path("identity_bank_" + recogniser);
   if (!path.ok()) return path.status();
-  constexpr int kDim = 512;
+  const int kDim = recogniser == "arcface" ? 512 : 256;
   std::ifstream in(*path, std::ios::binary);
   std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const std::size_t row = kDim * sizeof(std::uint16_t);

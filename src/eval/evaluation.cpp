@@ -209,6 +209,12 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
       g.margin = static_cast<float>(*m);  // e.g. generate-m0.2
     } else if (auto fb = FallbackIn(p)) {
       g.fallback = *fb;  // e.g. generate-fallbackblur
+    } else if (auto sp = NumberAfter(p, "sp", true)) {
+      g.second_stranger_percentile = static_cast<float>(*sp);  // e.g. generate-plusmobileface-sp70
+    } else if (auto sm2 = NumberAfter(p, "sm", true)) {
+      g.second_margin = static_cast<float>(*sm2);  // e.g. generate-plusmobileface-sm0.5
+    } else if (p.starts_with("plus") && p.size() > 4) {
+      g.second_recogniser = p.substr(4);  // e.g. generate-plusmobileface
     } else {
       return Status(
           ErrorCode::kInvalidArgument,
@@ -216,7 +222,7 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
                       "natural, fixed, kN, mMARGIN, iwWEIGHT, all, nosmooth, nocolour, harmonic, "
                       "nodetail, "
                       "refine, jawMARGIN, detailGAIN, smoothSIGMA, kpsSHRINK, strangerPERCENTILE, "
-                      "donorsN, zSCALE, fallbackMETHOD)",
+                      "donorsN, zSCALE, fallbackMETHOD, plusRECOGNISER)",
                       p, name));
     }
   }

@@ -140,13 +140,13 @@ void OnWorkers(size_t n, const Job& job) {
 class GuardedGenerateMethod final : public FaceMethod {
  public:
   GuardedGenerateMethod(std::vector<GuardNetworks> workers, const IdentityGuardOptions& o,
-                        cv::Mat1f bank, std::shared_ptr<const DonorPool> donors,
-                        std::vector<float> bank_ages)
+                        GuardReferences refs)
       : w_(std::move(workers)),
         o_(o),
-        bank_(std::move(bank)),
-        donors_(std::move(donors)),
-        bank_ages_(std::move(bank_ages)) {
+        bank_(std::move(refs.bank)),
+        second_bank_(std::move(refs.second_bank)),
+        donors_(std::move(refs.donors)),
+        bank_ages_(std::move(refs.bank_ages)) {
     if (donors_) {
       donor_lab_ = DonorEdgeColours(*donors_, w_[0].generator->CropMask());
       donor_weight_ = w_[0].generator->DonorWeight();
@@ -169,7 +169,7 @@ class GuardedGenerateMethod final : public FaceMethod {
     // The originals are judged first, on the untouched image, worker w taking faces w, w + n, ...
     // Their embeddings stay in this function's memory: they are never stored, returned or
     // written.
-    std::vector<cv::Mat1f> original(faces.size());
+    std::vector<cv::Mat1f> original(faces.size()), original2(faces.size());
     std::vector<FaceAttributes> before(faces.size());
     std::vector<Status> failed(faces.size());
     const size_t n = std::min(w_.size(), std::max<size_t>(judged.size(), 1));
@@ -182,6 +182,14 @@ class GuardedGenerateMethod final : public FaceMethod {
           continue;
         }
         original[i] = std::move(e).value();
+        if (w_[w].second) {
+          auto e2 = w_[w].second->Embed(bgr, faces[i].kps5);
+          if (!e2.ok()) {
+            failed[i] = e2.status();
+            continue;
+          }
+          original2[i] = std::move(e2).value();
+        }
         if (w_[w].attributes) {
           auto a = w_[w].attributes->Estimate(bgr, faces[i], o_.expression_weight > 0);
           if (!a.ok()) {
@@ -199,7 +207,7 @@ class GuardedGenerateMethod final : public FaceMethod {
     for (size_t i : PaintOrder(faces)) {
       const std::uint64_t key = LatentKey(faces[i], i);
       if (Status s = reuse[i] ? Reuse(bgr, faces[i], key, tracks_.at(faces[i].track_id))
-                              : Guard(bgr, faces[i], key, original[i], before[i]);
+                              : Guard(bgr, faces[i], key, {original[i], original2[i]}, before[i]);
           !s.ok()) {
         return s;
       }
@@ -273,6 +281,26 @@ class GuardedGenerateMethod final : public FaceMethod {
     return Status::Ok();
   }
 
+  // What a candidate is judged against by one recogniser: the original's embedding, the face's
+  // margin, and the bank's strangers of the face's age band (the stranger test), or empty.
+  struct Reference {
+    const cv::Mat1f& original;
+    float margin = 0;
+    cv::Mat1f strangers;
+    float percentile = 0;  // of the stranger test
+  };
+  // A candidate's verdict by one recogniser.
+  struct Judgement {
+    float similarity = 0;
+    float stranger_threshold = -1;
+    bool passed = false;
+  };
+  // The originals' embeddings by the first and (or empty) the second recogniser.
+  struct Originals {
+    const cv::Mat1f& first;
+    const cv::Mat1f& second;
+  };
+
   struct Candidate {
     int index = -1;  // the face's own candidate k, or -1
     int donor = -1;  // or this donor of the pool
@@ -280,6 +308,7 @@ class GuardedGenerateMethod final : public FaceMethod {
     float similarity = 0;
     float faceness = -1;
     float stranger_threshold = -1;
+    Judgement second;  // by the second recogniser, when it judged
     double cost = 0;
     FaceAttributes attributes;
     cv::Mat pixels;
@@ -292,12 +321,28 @@ class GuardedGenerateMethod final : public FaceMethod {
     std::uint64_t key;
     cv::Rect region;  // where candidates are painted and judged
     Face local;       // the face in region coordinates
-    const cv::Mat1f& original;
+    Reference first;
+    Reference second;  // used when the worker has a second recogniser
     const FaceAttributes& before;
-    float margin;
-    cv::Mat1f strangers;  // the bank's strangers of the face's age band (stranger test), or empty
-    cv::Mat own_face;     // OwnFace, for donors
+    cv::Mat own_face;  // OwnFace, for donors
   };
+
+  // How recogniser `net` judges the candidate painted in `pixels` against `ref`: its similarity to
+  // the original must lie below the margin and (stranger test) below the threshold the candidate's
+  // own similarities to the bank's strangers set.
+  Expected<Judgement> JudgeBy(IdentityEmbedder& net, const cv::Mat& pixels, const FaceJob& job,
+                              const Reference& ref) const {
+    auto e = net.Embed(pixels, job.local.kps5);
+    if (!e.ok()) return e.status();
+    Judgement v;
+    v.similarity = static_cast<float>(ref.original.dot(*e));
+    if (!ref.strangers.empty()) {  // the original, ranked among the bank's faces by the candidate
+      v.stranger_threshold = RelativeMargin(ref.strangers, *e, ref.percentile, -1.f);
+    }
+    v.passed =
+        v.similarity < ref.margin && (ref.strangers.empty() || v.similarity < v.stranger_threshold);
+    return v;
+  }
 
   // Paints the face's own candidate k (donor < 0) or donor `donor` into a copy of the region and
   // judges it on worker `w`'s networks: its similarity to the original, the margin and stranger
@@ -314,14 +359,17 @@ class GuardedGenerateMethod final : public FaceMethod {
         !s.ok()) {
       return s;
     }
-    auto e = w.embedder->Embed(c.pixels, job.local.kps5);
-    if (!e.ok()) return e.status();
-    c.similarity = static_cast<float>(job.original.dot(*e));
-    const bool stranger_test = !job.strangers.empty();
-    if (stranger_test) {  // the original, ranked among the bank's faces by the candidate
-      c.stranger_threshold = RelativeMargin(job.strangers, *e, o_.stranger_percentile, -1.f);
+    auto first = JudgeBy(*w.embedder, c.pixels, job, job.first);
+    if (!first.ok()) return first.status();
+    c.similarity = first->similarity;
+    c.stranger_threshold = first->stranger_threshold;
+    c.passed = first->passed;
+    if (c.passed && w.second) {  // only a candidate the first passes is judged by the second
+      auto second = JudgeBy(*w.second, c.pixels, job, job.second);
+      if (!second.ok()) return second.status();
+      c.second = *second;
+      c.passed = second->passed;
     }
-    c.passed = c.similarity < job.margin && (!stranger_test || c.similarity < c.stranger_threshold);
     if (!c.passed) return c;
     c.cost = o_.identity_weight * c.similarity;
     if (w.faceness && o_.natural_weight > 0) {
@@ -371,7 +419,7 @@ class GuardedGenerateMethod final : public FaceMethod {
     return Status::Ok();
   }
 
-  Status Guard(cv::Mat& bgr, Face& face, std::uint64_t key, const cv::Mat1f& original,
+  Status Guard(cv::Mat& bgr, Face& face, std::uint64_t key, const Originals& original,
                const FaceAttributes& before) {
     auto prepared = generator().Prepare(bgr, face);
     if (!prepared.ok()) return prepared.status();
@@ -398,7 +446,7 @@ class GuardedGenerateMethod final : public FaceMethod {
     r.recogniser = w_[0].embedder->name();
     // This face's margin: the fixed one, or raised to what strangers score against it.
     r.margin = o_.UsesRelativeMargin()
-                   ? RelativeMargin(bank_, original, o_.relative_percentile, o_.margin)
+                   ? RelativeMargin(bank_, original.first, o_.relative_percentile, o_.margin)
                    : o_.margin;
     r.age_before = before.age;
     r.female_before = before.p_female;
@@ -407,17 +455,33 @@ class GuardedGenerateMethod final : public FaceMethod {
     }
     // The face's age read from the bank (fr_age's estimate without the bank's ages), and the
     // strangers of its age band.
-    const float bank_age = BankAge(bank_, bank_ages_, original, before.age);
+    const float bank_age = BankAge(bank_, bank_ages_, original.first, before.age);
     FaceJob job{bgr,
                 p,
                 key,
                 region,
                 local,
-                original,
+                {original.first, r.margin,
+                 o_.UsesStrangerTest() ? BankAgeBand(bank_, bank_ages_, bank_age) : cv::Mat1f(),
+                 o_.stranger_percentile},
+                {original.second, o_.second_margin, cv::Mat1f(), o_.second_stranger_percentile},
                 before,
-                r.margin,
-                o_.UsesStrangerTest() ? BankAgeBand(bank_, bank_ages_, bank_age) : cv::Mat1f(),
                 cv::Mat()};
+    // The second recogniser's margin and strangers come from its own bank, whose rows are the
+    // first's stand-ins in the same order (so the first's age band picks the same strangers).
+    if (w_[0].second) {
+      r.second_recogniser = w_[0].second->name();
+      if (o_.relative_margin) {
+        job.second.margin =
+            RelativeMargin(second_bank_, original.second, o_.relative_percentile, o_.second_margin);
+      }
+      if (o_.second_stranger_percentile > 0 && !second_bank_.empty()) {
+        job.second.strangers = second_bank_.rows == bank_.rows
+                                   ? BankAgeBand(second_bank_, bank_ages_, bank_age)
+                                   : second_bank_;
+      }
+      r.second_margin = job.second.margin;
+    }
     Candidate best;
     // In videos a track keeps the candidate chosen when it first appeared (one stable stand-in
     // per person); it is judged again every `recheck_every` frames, and all candidates are judged
@@ -475,6 +539,8 @@ class GuardedGenerateMethod final : public FaceMethod {
       if (best.donor >= 0) used_donors_.insert(best.donor);
       r.similarity = best.similarity;
       r.stranger_threshold = best.stranger_threshold;
+      r.second_similarity = best.second.similarity;
+      r.second_stranger_threshold = best.second.stranger_threshold;
       r.faceness = best.faceness;
       r.age_after = best.attributes.age;
       r.female_after = best.attributes.p_female;
@@ -493,7 +559,8 @@ class GuardedGenerateMethod final : public FaceMethod {
   IdentityGuardOptions o_;
   static bool Chosen(const Candidate& c) { return c.index >= 0 || c.donor >= 0; }
 
-  cv::Mat1f bank_;  // reference bank for relative margins and the stranger test (or empty)
+  cv::Mat1f bank_;         // reference bank for relative margins and the stranger test (or empty)
+  cv::Mat1f second_bank_;  // the second recogniser's bank (or empty)
   std::shared_ptr<const DonorPool> donors_;  // or null
   std::vector<float> bank_ages_;             // the bank's labelled ages (or empty)
   std::vector<cv::Scalar> donor_lab_;        // DonorEdgeColours (with donors)
@@ -509,12 +576,10 @@ std::unique_ptr<FaceMethod> MakeGenerateMethod(std::unique_ptr<FaceGenerator> ge
 }
 
 std::unique_ptr<FaceMethod> MakeGenerateMethod(std::vector<GuardNetworks> workers,
-                                               const IdentityGuardOptions& guard, cv::Mat1f bank,
-                                               std::shared_ptr<const DonorPool> donors,
-                                               std::vector<float> bank_ages) {
+                                               const IdentityGuardOptions& guard,
+                                               GuardReferences references) {
   if (!workers[0].embedder) return MakeGenerateMethod(std::move(workers[0].generator));
-  return std::make_unique<GuardedGenerateMethod>(std::move(workers), guard, std::move(bank),
-                                                 std::move(donors), std::move(bank_ages));
+  return std::make_unique<GuardedGenerateMethod>(std::move(workers), guard, std::move(references));
 }
 
 }  // namespace standin

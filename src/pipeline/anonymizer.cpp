@@ -74,6 +74,10 @@ Expected<Anonymizer> Anonymizer::Create(const AnonymizerOptions& options) {
       if (guard.workers < 0 || guard.workers > 64) {
         return Status(ErrorCode::kInvalidArgument, "identity guard: workers must be in [0, 64]");
       }
+      if (guard.second_recogniser == guard.recogniser) {
+        return Status(ErrorCode::kInvalidArgument,
+                      "identity guard: the second recogniser must differ from the first");
+      }
       // One set of judging networks per worker: the guard judges a face's candidates side by
       // side.
       const int count = guard.workers > 0 ? guard.workers : std::clamp(cv::getNumThreads(), 1, 4);
@@ -89,6 +93,11 @@ Expected<Anonymizer> Anonymizer::Create(const AnonymizerOptions& options) {
         auto embedder = MakeIdentityEmbedder(guard.recogniser, *models);
         if (!embedder.ok()) return embedder.status();
         workers[w].embedder = std::move(embedder).value();
+        if (!guard.second_recogniser.empty()) {
+          auto second = MakeIdentityEmbedder(guard.second_recogniser, *models);
+          if (!second.ok()) return second.status();
+          workers[w].second = std::move(second).value();
+        }
         auto attributes = AttributeEstimator::Create(*models);
         if (!attributes.ok()) return attributes.status();
         workers[w].attributes = std::move(attributes).value();
@@ -98,26 +107,28 @@ Expected<Anonymizer> Anonymizer::Create(const AnonymizerOptions& options) {
           workers[w].faceness = std::move(judge).value();
         }
       }
-      cv::Mat1f bank;
-      std::vector<float> bank_ages;
+      GuardReferences refs;
       // The bank also reads a face's age, for ordering donors (arcface's bank only).
       if (guard.UsesRelativeMargin() || guard.UsesStrangerTest() ||
           (guard.donors > 0 && guard.recogniser == "arcface")) {
         auto loaded = LoadIdentityBank(*models, guard.recogniser);
         if (!loaded.ok()) return loaded.status();
-        bank = std::move(loaded).value();
+        refs.bank = std::move(loaded).value();
         auto ages = LoadIdentityBankAges(*models);
         if (!ages.ok()) return ages.status();
-        bank_ages = std::move(ages).value();
+        refs.bank_ages = std::move(ages).value();
       }
-      std::shared_ptr<const DonorPool> donors;
+      if (!guard.second_recogniser.empty()) {
+        auto loaded = LoadIdentityBank(*models, guard.second_recogniser);
+        if (!loaded.ok()) return loaded.status();
+        refs.second_bank = std::move(loaded).value();
+      }
       if (guard.donors > 0) {
         auto pool = LoadDonorPool(*models, workers[0].generator->spec());
         if (!pool.ok()) return pool.status();
-        donors = std::make_shared<const DonorPool>(std::move(pool).value());
+        refs.donors = std::make_shared<const DonorPool>(std::move(pool).value());
       }
-      a.method_ = MakeGenerateMethod(std::move(workers), guard, std::move(bank), std::move(donors),
-                                     std::move(bank_ages));
+      a.method_ = MakeGenerateMethod(std::move(workers), guard, std::move(refs));
     }
   } else {
     a.method_ = MakeMethod(options.method);

@@ -396,6 +396,16 @@ nlohmann::json FaceJson(const Face& f) {
     }
     g["candidates_drawn"] = r.drawn;
     g["candidates_rejected"] = r.rejected;
+    if (!r.second_recogniser.empty()) {
+      nlohmann::json s;
+      s["recogniser"] = r.second_recogniser;
+      s["margin"] = Rounded(r.second_margin, 0.001);
+      if (r.passed) s["similarity"] = Rounded(r.second_similarity, 0.001);
+      if (r.passed && r.second_stranger_threshold > -1) {
+        s["stranger_threshold"] = Rounded(r.second_stranger_threshold, 0.001);
+      }
+      g["second"] = std::move(s);
+    }
     if (r.frames_since_check > 0) g["checked_frames_ago"] = r.frames_since_check;
     g["attributes_before"] = AttributesJson(r.age_before, r.female_before, r.expression_before);
     if (r.passed) {
@@ -476,6 +486,11 @@ std::string ReportsToJson(const std::vector<FileReport>& reports,
            {"note",
             "similarity = cosine similarity of the stand-in to the "
             "original face; the original's embedding is never written"}});
+      if (!g.second_recogniser.empty()) {
+        doc["identity_guard"]["second"] = {{"recogniser", g.second_recogniser},
+                                           {"margin", Rounded(g.second_margin, 0.001)},
+                                           {"stranger_percentile", g.second_stranger_percentile}};
+      }
     }
   }
   doc["files"] = nlohmann::json::array();

@@ -170,8 +170,9 @@ TEST(Cli, GenerateWritesAPrivacyReceiptPerFace) {
   test::TempDir dir;
   const std::string in = test::SamplePhoto("2008_002506.jpg").string();
   // With the guard (by default: relative margins, the stranger test and donors; then one fixed
-  // margin; then neither the stranger test nor donors), and without it.
-  for (const std::string mode : {"default", "fixed", "lenient", "off"}) {
+  // margin; then neither the stranger test nor donors; then with a second recogniser), and
+  // without it.
+  for (const std::string mode : {"default", "fixed", "lenient", "second", "off"}) {
     const bool guard = mode != "off";
     std::vector<std::string> args = {
         in,  "-o",     (dir / "g.jpg").string(),  "-m", "generate", "--seed",
@@ -181,6 +182,7 @@ TEST(Cli, GenerateWritesAPrivacyReceiptPerFace) {
     if (mode == "lenient") {
       args.insert(args.end(), {"--stranger-percentile", "0", "--donors", "0"});
     }
+    if (mode == "second") args.insert(args.end(), {"--second-recogniser", "mobileface"});
     fs::remove(dir / "g.jpg");
     const auto r = Standin(args);
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -191,6 +193,7 @@ TEST(Cli, GenerateWritesAPrivacyReceiptPerFace) {
       EXPECT_DOUBLE_EQ(json["identity_guard"]["stranger_percentile"].get<double>(),
                        mode == "lenient" ? 0.0 : 40.0);
       EXPECT_EQ(json["identity_guard"]["donors"].get<int>(), mode == "lenient" ? 0 : 8);
+      EXPECT_EQ(json["identity_guard"].contains("second"), mode == "second");
     }
     const auto& faces = json["files"][0]["faces"];
     ASSERT_EQ(faces.size(), 3u);
@@ -208,8 +211,16 @@ TEST(Cli, GenerateWritesAPrivacyReceiptPerFace) {
       EXPECT_LE(g["candidates_drawn"].get<int>(), json["identity_guard"]["candidates"].get<int>() +
                                                       json["identity_guard"]["donors"].get<int>());
       EXPECT_GE(g["candidates_drawn"].get<int>(), 1);
+      EXPECT_EQ(g.contains("second"), mode == "second");
       if (g["passed"]) {
         EXPECT_LT(g["similarity"].get<double>(), g["margin"].get<double>());
+        if (mode == "second") {  // below the second's margin and stranger threshold too
+          const auto& s = g["second"];
+          EXPECT_EQ(s["recogniser"], "mobileface");
+          EXPECT_GE(s["margin"].get<double>(), 0.452);
+          EXPECT_LT(s["similarity"].get<double>(), s["margin"].get<double>());
+          EXPECT_LT(s["similarity"].get<double>(), s["stranger_threshold"].get<double>());
+        }
         // The stranger test: the stand-in's own bank percentile it had to stay below.
         EXPECT_EQ(g.contains("stranger_threshold"), mode != "lenient");
         if (mode != "lenient") {
@@ -226,8 +237,8 @@ TEST(Cli, GenerateWritesAPrivacyReceiptPerFace) {
       }
       EXPECT_TRUE(g["attributes_before"].contains("p_female"));
     }
-    // The original face's embedding (128 or 512 numbers) is never written: the longest array in
-    // the JSON is a face's 68 landmarks.
+    // The original face's embeddings (256 or 512 numbers) are never written: the longest array
+    // in the JSON is a face's 68 landmarks.
     std::function<size_t(const nlohmann::json&)> longest = [&](const nlohmann::json& j) {
       size_t n = j.is_array() ? j.size() : 0;
       if (j.is_structured()) {

@@ -357,6 +357,12 @@ TEST(MethodVariant, ParsesCombinedGenerateVariants) {
   EXPECT_EQ(fb->generator.guard.fallback, MethodKind::kBlur);
   EXPECT_FALSE(MethodVariant("generate-fallbackgenerate", {}).ok());
   EXPECT_FALSE(MethodVariant("generate-fallback", {}).ok());
+  auto two = MethodVariant("generate-plusmobileface-sp60-sm0.5", {});
+  ASSERT_TRUE(two.ok()) << two.status().message();
+  EXPECT_EQ(two->generator.guard.second_recogniser, "mobileface");
+  EXPECT_FLOAT_EQ(two->generator.guard.second_stranger_percentile, 60.f);
+  EXPECT_FLOAT_EQ(two->generator.guard.second_margin, 0.5f);
+  EXPECT_FALSE(MethodVariant("generate-plus", {}).ok());
   EXPECT_FALSE(MethodVariant("blur-k2", {}).ok());
   auto px = MethodVariant("pixelate-b5", {});
   ASSERT_TRUE(px.ok());

@@ -306,10 +306,16 @@ TEST(IdentityGuard, RejectsSettingsThatCannotWork) {
   o.generator.guard.stranger_percentile = 0.f;
   o.generator.guard.donors = -1;
   EXPECT_EQ(Anonymizer::Create(o).status().code(), ErrorCode::kInvalidArgument);
+  o.generator.guard.donors = 0;
+  o.generator.guard.second_recogniser = "arcface";  // the first again
+  EXPECT_EQ(Anonymizer::Create(o).status().code(), ErrorCode::kInvalidArgument);
+  o.generator.guard.second_recogniser = "dlib-resnet";  // no reference bank
+  EXPECT_EQ(Anonymizer::Create(o).status().code(), ErrorCode::kInvalidArgument);
 }
 
-// The reference bank: 1000 unit-length arcface embeddings of generated stand-ins.
-TEST(IdentityBank, HoldsUnitEmbeddingsForArcfaceOnly) {
+// The reference banks: 1000 unit-length arcface (and MobileFace) embeddings of generated
+// stand-ins.
+TEST(IdentityBank, HoldsUnitEmbeddingsForArcfaceAndMobileface) {
   auto store = ModelStore::Open();
   ASSERT_TRUE(store.ok());
   auto bank = LoadIdentityBank(*store, "arcface");
@@ -318,6 +324,11 @@ TEST(IdentityBank, HoldsUnitEmbeddingsForArcfaceOnly) {
   EXPECT_EQ(bank->cols, 512);
   for (int r = 0; r < bank->rows; ++r) EXPECT_NEAR(cv::norm(bank->row(r)), 1.0, 2e-3) << r;
   EXPECT_FALSE(LoadIdentityBank(*store, "dlib-resnet").ok());
+  auto second = LoadIdentityBank(*store, "mobileface");
+  ASSERT_TRUE(second.ok()) << second.status().message();
+  EXPECT_EQ(second->rows, bank->rows);  // the same stand-ins, in the same order
+  EXPECT_EQ(second->cols, 256);
+  for (int r = 0; r < second->rows; ++r) EXPECT_NEAR(cv::norm(second->row(r)), 1.0, 2e-3) << r;
   // Its labelled ages, one per entry: UTKFace's range, infants among them.
   auto ages = LoadIdentityBankAges(*store);
   ASSERT_TRUE(ages.ok()) << ages.status().message();
@@ -450,6 +461,65 @@ TEST(IdentityGuard, TheStrangerTestKeepsOnlyStandInsToWhichTheOriginalIsAStrange
     EXPECT_LT(f.receipt->similarity, f.receipt->margin);
   }
   EXPECT_GT(passed, 0);  // the scene's faces are not all fallbacks, so the check above ran
+}
+
+// A second recogniser: a stand-in must pass it too, on its own scale; its receipt is measured
+// again from the output; and where nothing can pass it, every face fails closed.
+TEST(IdentityGuard, ASecondRecogniserMustAlsoPass) {
+  const Scene s;
+  auto store = ModelStore::Open();
+  ASSERT_TRUE(store.ok());
+  auto mobileface = MakeIdentityEmbedder("mobileface", *store);
+  ASSERT_TRUE(mobileface.ok());
+  IdentityGuardOptions one;
+  one.donors = 0;
+  auto plain = Guarded(one);
+  auto plain_faces = s.faces;
+  ASSERT_TRUE(plain.Apply(s.image, plain_faces).ok());
+  IdentityGuardOptions two = one;
+  two.second_recogniser = "mobileface";
+  two.second_stranger_percentile = 50.f;
+  auto both = Guarded(two);
+  auto faces = s.faces;
+  auto out = both.Apply(s.image, faces);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  int passed = 0;
+  for (std::size_t i = 0; i < faces.size(); ++i) {
+    const Face& f = faces[i];
+    ASSERT_TRUE(f.receipt.has_value() && plain_faces[i].receipt.has_value());
+    const IdentityReceipt& r = *f.receipt;
+    EXPECT_TRUE(plain_faces[i].receipt->second_recogniser.empty());
+    EXPECT_EQ(r.second_recogniser, "mobileface");
+    EXPECT_GE(r.second_margin, two.second_margin);  // raised per face by its own bank
+    // Same seed, same candidates in the same order: the second only adds rejections.
+    EXPECT_GE(r.rejected, plain_faces[i].receipt->rejected);
+    if (!r.passed) {
+      EXPECT_EQ(f.method, "solid");
+      continue;
+    }
+    ++passed;
+    auto e0 = (*mobileface)->Embed(s.image, f.kps5);
+    auto e1 = (*mobileface)->Embed(*out, f.kps5);
+    ASSERT_TRUE(e0.ok() && e1.ok());
+    EXPECT_NEAR(e0->dot(*e1), r.second_similarity, 2e-3);
+    EXPECT_LT(r.second_similarity, r.second_margin);
+    EXPECT_GT(r.second_stranger_threshold, -1.f);
+    EXPECT_LT(r.second_similarity, r.second_stranger_threshold);
+  }
+  EXPECT_GT(passed, 0);
+  // A second margin no stand-in can stay below (fixed margins): every face fails closed.
+  IdentityGuardOptions none = two;
+  none.relative_margin = false;
+  none.second_margin = -1.f;
+  auto closed = Guarded(none);
+  faces = s.faces;
+  ASSERT_TRUE(closed.Apply(s.image, faces).ok());
+  for (const Face& f : faces) {
+    ASSERT_TRUE(f.receipt.has_value());
+    EXPECT_FALSE(f.receipt->passed);
+    EXPECT_EQ(f.receipt->rejected, f.receipt->drawn);
+    EXPECT_EQ(f.method, "solid");
+  }
 }
 
 // The donor pool: stand-ins the generator painted for training crops, with their poses and labels.

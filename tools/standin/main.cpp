@@ -220,6 +220,22 @@ void AddIdentityGuardOptions(CLI::App& app, Args& a) {
       ->check(CLI::IsMember(standin::GuardRecogniserNames()))
       ->capture_default_str()
       ->group(group);
+  app.add_option("--second-recogniser", g.second_recogniser,
+                 "Generate: a second identity network every stand-in must also pass, with its own "
+                 "margin and stranger test (mobileface; default: none)")
+      ->check(CLI::IsMember({"mobileface"}))
+      ->group(group);
+  app.add_option("--second-margin", g.second_margin,
+                 "Generate: the second recogniser's margin, on its own scale (mobileface's "
+                 "similarity at 1% false accepts), raised per face unless --fixed-margin")
+      ->check(CLI::Range(-1.f, 1.f))
+      ->capture_default_str()
+      ->group(group);
+  app.add_option("--second-stranger-percentile", g.second_stranger_percentile,
+                 "Generate: the second recogniser's stranger test (0 = off)")
+      ->check(CLI::Range(0.f, 100.f))
+      ->capture_default_str()
+      ->group(group);
   app.add_option("--attribute-weight", g.attribute_weight,
                  "Generate: weight of keeping age and gender when choosing among stand-ins")
       ->check(CLI::Range(0.f, 100.f))
