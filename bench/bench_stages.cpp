@@ -209,6 +209,16 @@ void BM_GenerateFacesMarginsOnly(benchmark::State& state) {
   opts.generator.guard.donors = 0;
   GenerateFaces(state, opts);
 }
+// The default guard with MobileFace as the second recogniser (--second-recogniser mobileface):
+// Arg 0 its margin only (--second-stranger-percentile 0), 1 its margin and stranger test, 2 the
+// strict setting (and 128 donors).
+void BM_GenerateFacesSecondRecogniser(benchmark::State& state) {
+  auto opts = GenerateOptions(true, standin::IdentityGuardOptions{}.candidates);
+  opts.generator.guard.second_recogniser = "mobileface";
+  if (state.range(0) == 0) opts.generator.guard.second_stranger_percentile = 0.f;
+  if (state.range(0) == 2) opts.generator.guard.donors = 128;
+  GenerateFaces(state, opts);
+}
 // The default guard on one worker (one set of networks, each threaded inside): the guard before
 // its candidates were judged side by side; the same choice, so only the time differs.
 void BM_GenerateFacesOneWorker(benchmark::State& state) {
@@ -258,6 +268,10 @@ BENCHMARK(BM_GenerateFaces)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK(BM_GenerateFacesHarmonic)->Arg(0)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_GenerateFacesSecondRecogniser)
+    ->DenseRange(0, 2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK(BM_GenerateFacesMarginsOnly)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_GenerateFacesOneWorker)->Unit(benchmark::kMillisecond)->UseRealTime();
 
