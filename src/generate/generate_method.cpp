@@ -346,7 +346,8 @@ class GuardedGenerateMethod final : public FaceMethod {
 
   // Paints the face's own candidate k (donor < 0) or donor `donor` into a copy of the region and
   // judges it on worker `w`'s networks: its similarity to the original, the margin and stranger
-  // test, and for one that passes its choice cost.
+  // test by the first recogniser and, if it passes, by the second; for one that passes both, its
+  // choice cost.
   Expected<Candidate> Judge(GuardNetworks& w, const FaceJob& job, int k, int donor) const {
     Candidate c;
     c.index = donor < 0 ? k : -1;
