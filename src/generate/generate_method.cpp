@@ -302,13 +302,12 @@ class GuardedGenerateMethod final : public FaceMethod {
   };
 
   struct Candidate {
-    int index = -1;  // the face's own candidate k, or -1
-    int donor = -1;  // or this donor of the pool
-    bool passed = false;
-    float similarity = 0;
+    int index = -1;       // the face's own candidate k, or -1
+    int donor = -1;       // or this donor of the pool
+    bool passed = false;  // by both recognisers
+    Judgement first;      // by the first recogniser
+    Judgement second;     // by the second, when it judged
     float faceness = -1;
-    float stranger_threshold = -1;
-    Judgement second;  // by the second recogniser, when it judged
     double cost = 0;
     FaceAttributes attributes;
     cv::Mat pixels;
@@ -362,8 +361,7 @@ class GuardedGenerateMethod final : public FaceMethod {
     }
     auto first = JudgeBy(*w.embedder, c.pixels, job, job.first);
     if (!first.ok()) return first.status();
-    c.similarity = first->similarity;
-    c.stranger_threshold = first->stranger_threshold;
+    c.first = *first;
     c.passed = first->passed;
     if (c.passed && w.second) {  // only a candidate the first passes is judged by the second
       auto second = JudgeBy(*w.second, c.pixels, job, job.second);
@@ -372,7 +370,7 @@ class GuardedGenerateMethod final : public FaceMethod {
       c.passed = second->passed;
     }
     if (!c.passed) return c;
-    c.cost = o_.identity_weight * c.similarity;
+    c.cost = o_.identity_weight * c.first.similarity;
     if (w.faceness && o_.natural_weight > 0) {
       auto f = w.faceness->Score(c.pixels, job.local);
       if (!f.ok()) return f.status();
@@ -457,6 +455,16 @@ class GuardedGenerateMethod final : public FaceMethod {
     // The face's age read from the bank (fr_age's estimate without the bank's ages), and the
     // strangers of its age band.
     const float bank_age = BankAge(bank_, bank_ages_, original.first, before.age);
+    // The second recogniser's margin and strangers come from its own bank, whose rows are the
+    // first's stand-ins in the same order (so the first's age band picks the same strangers).
+    const bool second = w_[0].second != nullptr;
+    if (second) {
+      r.second_recogniser = w_[0].second->name();
+      r.second_margin = o_.relative_margin
+                            ? RelativeMargin(second_bank_, original.second, o_.relative_percentile,
+                                             o_.second_margin)
+                            : o_.second_margin;
+    }
     FaceJob job{bgr,
                 p,
                 key,
@@ -465,24 +473,13 @@ class GuardedGenerateMethod final : public FaceMethod {
                 {original.first, r.margin,
                  o_.UsesStrangerTest() ? BankAgeBand(bank_, bank_ages_, bank_age) : cv::Mat1f(),
                  o_.stranger_percentile},
-                {original.second, o_.second_margin, cv::Mat1f(), o_.second_stranger_percentile},
+                {original.second, r.second_margin,
+                 second && o_.second_stranger_percentile > 0
+                     ? BankAgeBand(second_bank_, bank_ages_, bank_age)
+                     : cv::Mat1f(),
+                 o_.second_stranger_percentile},
                 before,
                 cv::Mat()};
-    // The second recogniser's margin and strangers come from its own bank, whose rows are the
-    // first's stand-ins in the same order (so the first's age band picks the same strangers).
-    if (w_[0].second) {
-      r.second_recogniser = w_[0].second->name();
-      if (o_.relative_margin) {
-        job.second.margin =
-            RelativeMargin(second_bank_, original.second, o_.relative_percentile, o_.second_margin);
-      }
-      if (o_.second_stranger_percentile > 0 && !second_bank_.empty()) {
-        job.second.strangers = second_bank_.rows == bank_.rows
-                                   ? BankAgeBand(second_bank_, bank_ages_, bank_age)
-                                   : second_bank_;
-      }
-      r.second_margin = job.second.margin;
-    }
     Candidate best;
     // In videos a track keeps the candidate chosen when it first appeared (one stable stand-in
     // per person); it is judged again every `recheck_every` frames, and all candidates are judged
@@ -538,8 +535,8 @@ class GuardedGenerateMethod final : public FaceMethod {
       face.resolution = generator().PaintedResolution(p);
       r.donor = best.donor;
       if (best.donor >= 0) used_donors_.insert(best.donor);
-      r.similarity = best.similarity;
-      r.stranger_threshold = best.stranger_threshold;
+      r.similarity = best.first.similarity;
+      r.stranger_threshold = best.first.stranger_threshold;
       r.second_similarity = best.second.similarity;
       r.second_stranger_threshold = best.second.stranger_threshold;
       r.faceness = best.faceness;
