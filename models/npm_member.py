@@ -23,8 +23,8 @@ def read_member(src, name, pinned, who):
 def tfjs_weights(groups, read_shard):
     """TFJS weights (a weightsManifest: groups of shard paths and specs) -> {name: array} in
     TFJS layout. float32 and int32 as stored; uint8-quantised weights dequantised as tfjs does
-    (q * scale + min computed in double, stored as float32). `read_shard(path)` gives a shard's
-    bytes."""
+    (q * scale + min computed in double, stored as float32); float16-quantised weights widened to
+    float32. `read_shard(path)` gives a shard's bytes."""
     import numpy as np
     weights = {}
     for group in groups:
@@ -37,6 +37,9 @@ def tfjs_weights(groups, read_shard):
                 dtype = {"float32": "<f4", "int32": "<i4"}[spec["dtype"]]
                 arr = np.frombuffer(buf, dtype, count, pos)
                 pos += 4 * count
+            elif quant["dtype"] == "float16":
+                arr = np.frombuffer(buf, "<f2", count, pos).astype(np.float32)
+                pos += 2 * count
             else:
                 assert quant["dtype"] == "uint8", spec
                 q = np.frombuffer(buf, np.uint8, count, pos)

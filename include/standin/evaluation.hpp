@@ -85,6 +85,9 @@ struct MethodResult {
   double yaw_error = 0, pitch_error = 0, roll_error = 0;
   // Attributes vs the original's: |age difference| (years), gender and expression agreement.
   double age_mae = 0, gender_agreement = 0, expression_agreement = 0;
+  // The same for age and gender as read by the independent judge (AgeGenderJudge, FaceRes), which
+  // the identity guard never consults.
+  double judged_age_mae = 0, judged_gender_agreement = 0;
   // Realism: Fréchet distance to held-out real faces, per embedding space; reference detector's
   // mean confidence on the faces and the share it finds.
   std::map<std::string, double> frechet;
@@ -124,6 +127,7 @@ struct EvalReport {
   double far = 0.01;
   double ms_detect_per_image = 0;  // standin's detection + landmarks on the detection photos
   double original_age_mae_vs_label = 0, original_gender_accuracy_vs_label = 0;
+  double judge_age_mae_vs_label = 0, judge_gender_accuracy_vs_label = 0;  // AgeGenderJudge's
   std::vector<std::string> skipped;  // sections not run, with the reason
   std::vector<std::string> recognisers;
   std::string reference_detector;

@@ -16,6 +16,8 @@ constexpr float kAgeCropShift = -0.2f;
 constexpr bool kAgeSwapRB = false;
 constexpr float kExpressionCropScale = 1.0f;
 constexpr float kExpressionCropShift = -0.1f;
+constexpr float kFaceResCropScale = 1.4f;
+constexpr int kFaceResSize = 224;
 constexpr float kLandmarkCropScale = 1.1f;
 constexpr float kLandmarkCropShift = 0.05f;
 constexpr double kLandmarkDivisor = 256.0;
@@ -115,6 +117,35 @@ Expected<FaceAttributes> AttributeEstimator::Estimate(const cv::Mat& bgr, const 
     out.expression = best.x;
   } catch (const cv::Exception& ex) {
     return Status(ErrorCode::kProcessingFailed, fmt::format("attributes: {}", ex.what()));
+  }
+  return out;
+}
+
+Expected<std::unique_ptr<AgeGenderJudge>> AgeGenderJudge::Create(const ModelStore& models) {
+  std::unique_ptr<AgeGenderJudge> j(new AgeGenderJudge());
+  auto n = LoadOnnxNet(models, "faceres.onnx");
+  if (!n.ok()) return n.status();
+  j->net_ = std::move(n).value();
+  return j;
+}
+
+Expected<FaceAttributes> AgeGenderJudge::Estimate(const cv::Mat& bgr, const Face& face) {
+  FaceAttributes out;
+  try {
+    // A square of 1.4x the box, 224 px, B, G, R planes of raw 0..255 values: measured best on
+    // UTKFace labels (docs/attribute-models.md); the graph holds no normalisation of its own.
+    cv::Mat crop;
+    cv::resize(SquareCrop(bgr, face.box, kFaceResCropScale, 0.f), crop,
+               {kFaceResSize, kFaceResSize}, 0, 0, cv::INTER_LINEAR);
+    net_.setInput(cv::dnn::blobFromImage(crop, 1.0, {}, cv::Scalar(), false));
+    std::vector<cv::Mat> o;
+    net_.forward(o, std::vector<std::string>{"gender", "age"});
+    out.p_female = 1.f - o[0].ptr<float>()[0];  // the graph's sigmoid is P(male)
+    const float* years = o[1].ptr<float>();
+    for (int y = 0; y < static_cast<int>(o[1].total()); ++y)
+      out.age += static_cast<float>(y) * years[y];
+  } catch (const cv::Exception& ex) {
+    return Status(ErrorCode::kProcessingFailed, fmt::format("faceres: {}", ex.what()));
   }
   return out;
 }

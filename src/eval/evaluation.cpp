@@ -235,6 +235,7 @@ namespace {
 struct FaceMeasures {
   std::map<std::string, std::vector<cv::Mat1f>> embeddings;
   std::vector<FaceAttributes> attributes;
+  std::vector<FaceAttributes> judged;  // by the independent judge (AgeGenderJudge)
   std::vector<std::vector<cv::Point2f>> landmarks;
   std::vector<float> detector_scores;
   // Outputs only: per face, 1 if the reference detector finds it again, 0 if not, -1 if it did
@@ -286,6 +287,7 @@ class Runner {
   static void Clear(MethodResult& r) {
     r.ap = r.recall = r.ap_retention = r.recall_retention = kNaN;
     r.landmark_nme = r.age_mae = r.gender_agreement = r.expression_agreement = kNaN;
+    r.judged_age_mae = r.judged_gender_agreement = kNaN;
     r.yaw_error = r.pitch_error = r.roll_error = kNaN;
     r.detector_confidence = r.detector_found = kNaN;
     r.memorisation_max = r.memorisation_median = r.memorisation_share =
@@ -333,6 +335,9 @@ class Runner {
     auto attrs = AttributeEstimator::Create(store_);
     if (!attrs.ok()) return attrs.status();
     attributes_ = std::move(attrs).value();
+    auto judge = AgeGenderJudge::Create(store_);
+    if (!judge.ok()) return judge.status();
+    judge_ = std::move(judge).value();
     auto lm = LandmarkNet::Create(store_);
     if (!lm.ok()) return lm.status();
     landmarks_ = std::move(lm).value();
@@ -671,6 +676,9 @@ class Runner {
     auto a = attributes_->Estimate(img, face);
     if (!a.ok()) return a.status();
     out.attributes.push_back(*a);
+    auto judged = judge_->Estimate(img, face);
+    if (!judged.ok()) return judged.status();
+    out.judged.push_back(*judged);
     auto l = landmarks_->Locate(img, face);
     if (!l.ok()) return l.status();
     out.landmarks.push_back(*l);
@@ -823,19 +831,24 @@ class Runner {
     for (auto& p : mean_kps) p *= 1.f / static_cast<float>(faces_done);
 
     // The model's own error against the labels, for scale.
-    std::vector<double> age_err;
-    int gender_right = 0, gender_n = 0;
-    for (std::size_t k = 0; k < labels.size(); ++k) {
-      const auto& a = measures[0].attributes[k];
-      if (labels[k].age >= 0) age_err.push_back(std::abs(a.age - labels[k].age));
-      if (labels[k].gender >= 0) {
-        ++gender_n;
-        gender_right += (a.p_female > 0.5f) == (labels[k].gender == 1);
+    auto vs_labels = [&](const std::vector<FaceAttributes>& read, double& age_mae,
+                         double& gender_accuracy) {
+      std::vector<double> age_err;
+      int gender_right = 0, gender_n = 0;
+      for (std::size_t k = 0; k < labels.size(); ++k) {
+        if (labels[k].age >= 0) age_err.push_back(std::abs(read[k].age - labels[k].age));
+        if (labels[k].gender >= 0) {
+          ++gender_n;
+          gender_right += (read[k].p_female > 0.5f) == (labels[k].gender == 1);
+        }
       }
-    }
-    report_.original_age_mae_vs_label = Mean(age_err);
-    report_.original_gender_accuracy_vs_label =
-        gender_n ? static_cast<double>(gender_right) / gender_n : kNaN;
+      age_mae = Mean(age_err);
+      gender_accuracy = gender_n ? static_cast<double>(gender_right) / gender_n : kNaN;
+    };
+    vs_labels(measures[0].attributes, report_.original_age_mae_vs_label,
+              report_.original_gender_accuracy_vs_label);
+    vs_labels(measures[0].judged, report_.judge_age_mae_vs_label,
+              report_.judge_gender_accuracy_vs_label);
 
     // Realism: even-indexed originals are the real reference, odd-indexed faces the sample, so no
     // face is compared with its own original.
@@ -866,7 +879,7 @@ class Runner {
       auto& row = report_.rows[r];
       const auto& me = measures[r];
       const auto& orig = measures[0];
-      std::vector<double> nme, age, gender, expr, conf;
+      std::vector<double> nme, age, gender, expr, conf, judged_age, judged_gender;
       std::array<std::vector<double>, 3> pose_error;
       int detected = 0;
       for (std::size_t k = 0; k < me.attributes.size(); ++k) {
@@ -886,6 +899,8 @@ class Runner {
         gender.push_back((me.attributes[k].p_female > 0.5f) ==
                          (orig.attributes[k].p_female > 0.5f));
         expr.push_back(me.attributes[k].expression == orig.attributes[k].expression);
+        judged_age.push_back(std::abs(me.judged[k].age - orig.judged[k].age));
+        judged_gender.push_back((me.judged[k].p_female > 0.5f) == (orig.judged[k].p_female > 0.5f));
         conf.push_back(me.detector_scores[k]);
         detected += me.detector_scores[k] >= kOperating;
       }
@@ -896,6 +911,8 @@ class Runner {
       row.age_mae = Mean(age);
       row.gender_agreement = Mean(gender);
       row.expression_agreement = Mean(expr);
+      row.judged_age_mae = Mean(judged_age);
+      row.judged_gender_agreement = Mean(judged_gender);
       row.detector_confidence = Mean(conf);
       if (r == 0) {
         // The original row: the share of faces the reference detector finds at all.
@@ -1032,6 +1049,7 @@ class Runner {
   std::unique_ptr<FaceDetector> reference_;
   std::vector<std::unique_ptr<IdentityEmbedder>> recognisers_;
   std::unique_ptr<AttributeEstimator> attributes_;
+  std::unique_ptr<AgeGenderJudge> judge_;
   std::unique_ptr<LandmarkNet> landmarks_;
 };
 

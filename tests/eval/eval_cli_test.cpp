@@ -61,6 +61,15 @@ TEST(EvalCli, SmallRunOrdersTheMethods) {
     EXPECT_GT(m["blur"]["pose"]["head_pose_error_deg"][angle].get<double>(), 0.0) << angle;
   }
   EXPECT_DOUBLE_EQ(m["original"]["attributes"]["gender_agreement"].get<double>(), 1.0);
+  // The independent judge too, which a black-out changes, and which reads ages closer to the
+  // labels than fr_age does (docs/attribute-models.md).
+  const auto& judged = m["original"]["attributes"]["independent"];
+  EXPECT_EQ(judged["model"], "faceres");
+  EXPECT_DOUBLE_EQ(judged["gender_agreement"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(judged["age_mae_years"].get<double>(), 0.0);
+  EXPECT_GT(m["solid"]["attributes"]["independent"]["age_mae_years"].get<double>(), 0.0);
+  EXPECT_LT(j["attribute_models_vs_labels"]["independent"]["age_mae"].get<double>(),
+            j["attribute_models_vs_labels"]["age_mae"].get<double>());
   EXPECT_GT(m["blur"]["pose"]["landmark_nme"].get<double>(), 0.0);
   EXPECT_GT(m["blur"]["speed"]["ms_per_face"].get<double>(), 0.0);
   const std::string md = test::ReadBytes(dir / "ev" / "report.md");
