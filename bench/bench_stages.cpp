@@ -201,6 +201,16 @@ void BM_GenerateFaces(benchmark::State& state) {
   GenerateFaces(state, GenerateOptions(k > 0, k));
   state.counters["candidates"] = static_cast<double>(k);
 }
+// The default guard without attribute-guided choice (--attribute-weight 0): the first candidate
+// that passes is painted (its choice cost, half its similarity, is always under --good-enough).
+standin::AnonymizerOptions FirstPassingOptions() {
+  auto opts = GenerateOptions(true, standin::IdentityGuardOptions{}.candidates);
+  opts.generator.guard.attribute_weight = 0.f;
+  return opts;
+}
+void BM_GenerateFacesFirstPassing(benchmark::State& state) {
+  GenerateFaces(state, FirstPassingOptions());
+}
 // The default K without the stranger test and donors (the default guard until session 11:
 // --stranger-percentile 0 --donors 0).
 void BM_GenerateFacesMarginsOnly(benchmark::State& state) {
@@ -238,6 +248,10 @@ void BM_EndToEndGenerate(benchmark::State& state) {
   static auto anonymizer = Warm(*standin::Anonymizer::Create(GenerateOptions(false, 1)));
   EndToEnd(state, anonymizer);
 }
+void BM_EndToEndGenerateGuardedFirstPassing(benchmark::State& state) {
+  static auto anonymizer = Warm(*standin::Anonymizer::Create(FirstPassingOptions()));
+  EndToEnd(state, anonymizer);
+}
 void BM_EndToEndGenerateGuarded(benchmark::State& state) {
   static auto anonymizer = Warm(*standin::Anonymizer::Create(
       GenerateOptions(true, standin::IdentityGuardOptions{}.candidates)));
@@ -258,6 +272,8 @@ BENCHMARK(BM_EndToEndGenerate)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_IdentityEmbed)->DenseRange(0, 2)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_AgeGender)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_EndToEndGenerateGuarded)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_EndToEndGenerateGuardedFirstPassing)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_GenerateFacesFirstPassing)->Unit(benchmark::kMillisecond)->UseRealTime();
 // 0 = no guard; 1..8 = the guard with that many candidates per face.
 BENCHMARK(BM_GenerateFaces)
     ->Arg(0)
