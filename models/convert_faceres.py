@@ -31,13 +31,10 @@ ONNX model (opset 10, whose Clip OpenCV 4.6 reads): input "input" float32 N x 3 
 "age" N x 100. The caller normalises the input (src/analyze/attributes.cpp says how, and why).
 """
 import base64
-import hashlib
 import json
 import sys
-from pathlib import Path
 
 import numpy as np
-import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 import npm_member
@@ -177,12 +174,8 @@ def main():
         g.out, "faceres",
         [helper.make_tensor_value_info("input", TensorProto.FLOAT, [None, 3, SIZE, SIZE])],
         outputs, g.inits)
-    onnx_model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 10)],
-                                   producer_name="standin convert_faceres.py")
-    onnx.checker.check_model(onnx_model)
-    data = onnx_model.SerializeToString()
-    Path(sys.argv[2]).write_bytes(data)
-    print(f"wrote {sys.argv[2]}: {len(g.out)} nodes, sha256 {hashlib.sha256(data).hexdigest()}")
+    digest = npm_member.write_onnx(graph, 10, "standin convert_faceres.py", sys.argv[2])
+    print(f"wrote {sys.argv[2]}: {len(g.out)} nodes, sha256 {digest}")
 
 
 if __name__ == "__main__":

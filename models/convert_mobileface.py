@@ -31,13 +31,10 @@ own normalisation is kept), output "embedding" N x 256, not L2-normalised. With 
 cv2.dnn.blobFromImage(bgr_112x112, 1.0, (112, 112), (0, 0, 0), swapRB=True).
 """
 import base64
-import hashlib
 import json
 import sys
-from pathlib import Path
 
 import numpy as np
-import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 import npm_member
@@ -193,13 +190,8 @@ def main():
         c.onnx_nodes, "mobileface",
         [helper.make_tensor_value_info("input", TensorProto.FLOAT, [None, 3, SIZE, SIZE])],
         [helper.make_tensor_value_info("embedding", TensorProto.FLOAT, [None, 256])], c.inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 11)],
-                              producer_name="standin convert_mobileface.py")
-    onnx.checker.check_model(model)
-    data = model.SerializeToString()
-    Path(sys.argv[2]).write_bytes(data)
-    print(f"wrote {sys.argv[2]}: {len(c.onnx_nodes)} nodes, "
-          f"sha256 {hashlib.sha256(data).hexdigest()}")
+    digest = npm_member.write_onnx(graph, 11, "standin convert_mobileface.py", sys.argv[2])
+    print(f"wrote {sys.argv[2]}: {len(c.onnx_nodes)} nodes, sha256 {digest}")
 
 
 if __name__ == "__main__":

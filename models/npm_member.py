@@ -48,3 +48,15 @@ def tfjs_weights(groups, read_shard):
             weights[spec["name"]] = arr.reshape(spec["shape"])
         assert pos == len(buf), "shard size does not match the manifest"
     return weights
+
+
+def write_onnx(graph, opset, producer, path):
+    """Wraps `graph` in a checked ONNX model of `opset`, writes it to `path`; returns its sha256."""
+    import onnx
+    from onnx import helper
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
+                              producer_name=producer)
+    onnx.checker.check_model(model)
+    data = model.SerializeToString()
+    Path(path).write_bytes(data)
+    return hashlib.sha256(data).hexdigest()
