@@ -43,6 +43,14 @@ DetectionScores ScoreDetections(const std::vector<LabelledImage>& truth,
                                 const std::vector<std::vector<Face>>& detections, float iou,
                                 float threshold);
 
+// The labels in a UTKFace file name, AGE_GENDER_RACE_DATETIME.jpg.chip.jpg (some lack fields):
+// -1 where a field is missing or out of range.
+struct UtkLabels {
+  float age = -1;
+  int gender = -1;  // 0 male, 1 female
+};
+UtkLabels ParseUtkName(const std::string& name);
+
 // --- Identity --------------------------------------------------------------------------------
 
 // An att-faces photo (92x112 grey PGM) as `standin eval` uses it: 92x112 is below the detector's

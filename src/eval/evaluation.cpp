@@ -107,19 +107,6 @@ std::vector<fs::path> ImagesUnder(const fs::path& dir) {
   return out;
 }
 
-struct Labels {
-  float age = -1;
-  int gender = -1;  // 0 male, 1 female
-};
-// UTKFace names: AGE_GENDER_RACE_DATETIME.jpg.chip.jpg (some lack fields).
-Labels ParseUtkName(const std::string& name) {
-  Labels l;
-  int age = -1, gender = -1;
-  if (std::sscanf(name.c_str(), "%d_%d_", &age, &gender) >= 1) l.age = static_cast<float>(age);
-  if (gender == 0 || gender == 1) l.gender = gender;
-  return l;
-}
-
 // The number after `prefix` in a variant ("k4", "m0.2", "iw0"), or nullopt when `part` is not
 // `prefix` followed by digits (and, with `decimal`, dots).
 std::optional<double> NumberAfter(const std::string& part, const std::string& prefix,
@@ -750,7 +737,7 @@ class Runner {
     }
     const int total = static_cast<int>(files.size());
     std::vector<FaceMeasures> measures(methods_.size() + 1);
-    std::vector<Labels> labels;
+    std::vector<UtkLabels> labels;
     std::vector<double> face_ms(methods_.size(), 0);
     int faces_done = 0;
     std::vector<std::vector<cv::Mat>> cells(methods_.size() + 1);
@@ -786,7 +773,7 @@ class Runner {
         for (int k = 0; k < 5; ++k) {
           mean_kps[static_cast<std::size_t>(k)] += subject.kps5[static_cast<std::size_t>(k)];
         }
-        labels.push_back(user ? Labels{} : ParseUtkName(file.filename().string()));
+        labels.push_back(user ? UtkLabels{} : ParseUtkName(file.filename().string()));
         if (Status s = Measure(*img, *ref, subject, measures[0]); !s.ok()) return s;
         if (static_cast<int>(cells[0].size()) < kMontageFaces) {
           cells[0].push_back(FaceCell(*img, subject.box));

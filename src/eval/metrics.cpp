@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <numeric>
 #include <opencv2/calib3d.hpp>
@@ -57,6 +58,14 @@ std::optional<Rank1Tally> TallyRank1(const std::vector<int>& hit, const std::vec
 }
 
 }  // namespace
+
+UtkLabels ParseUtkName(const std::string& name) {
+  UtkLabels l;
+  int age = -1, gender = -1;
+  if (std::sscanf(name.c_str(), "%d_%d_", &age, &gender) >= 1) l.age = static_cast<float>(age);
+  if (gender == 0 || gender == 1) l.gender = gender;
+  return l;
+}
 
 ReidScores ScoreReidentification(const cv::Mat1f& clean, const cv::Mat1f& probe,
                                  const std::vector<int>& person, double far,

@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <filesystem>
 #include <opencv2/imgcodecs.hpp>
 #include <string>
@@ -13,6 +12,7 @@
 
 #include "standin/analysis.hpp"
 #include "standin/detector.hpp"
+#include "standin/eval.hpp"
 #include "support/test_support.hpp"
 
 namespace standin {
@@ -27,25 +27,23 @@ struct Labelled {
 
 // Every 97th UTKFace crop (by name) of an adult of 20 to 60, up to 40, with the largest face the
 // default detector finds.
-std::vector<Labelled> Adults() {
+std::vector<Labelled> Adults(const ModelStore& store) {
   const auto dir = test::SharedData() / "utkface-crop";
   std::vector<std::filesystem::path> files;
   for (const auto& e : std::filesystem::directory_iterator(dir)) files.push_back(e.path());
   std::sort(files.begin(), files.end());
-  auto store = ModelStore::Open();
-  auto detector = MakeDetector({}, *store);
+  auto detector = MakeDetector({}, store);
   std::vector<Labelled> out;
   for (size_t k = 0; k < files.size() && out.size() < 40; k += 97) {
-    // UTKFace names: age_gender_race_date.jpg.chip.jpg, gender 0 male, 1 female.
-    const std::string name = files[k].filename().string();
-    int age = -1, gender = -1;
-    if (std::sscanf(name.c_str(), "%d_%d_", &age, &gender) != 2 || age < 20 || age > 60) continue;
+    const auto labels = eval::ParseUtkName(files[k].filename().string());
+    if (labels.age < 20 || labels.age > 60 || labels.gender < 0) continue;
     cv::Mat img = cv::imread(files[k].string());
+    if (img.empty()) continue;
     auto faces = (*detector)->Detect(img);
-    if (img.empty() || !faces.ok() || faces->empty()) continue;
+    if (!faces.ok() || faces->empty()) continue;
     const auto& f = *std::max_element(faces->begin(), faces->end(),
                                       [](auto& a, auto& b) { return a.box.area() < b.box.area(); });
-    out.push_back({img, f, age, gender == 1});
+    out.push_back({img, f, static_cast<int>(labels.age), labels.gender == 1});
   }
   return out;
 }
@@ -69,10 +67,10 @@ TEST(Attributes, TheGuardsPairAndTheIndependentJudgeReadLabelledAdults) {
   if (!std::filesystem::is_directory(test::SharedData() / "utkface-crop")) {
     GTEST_SKIP() << "no ../shared/data";
   }
-  const auto faces = Adults();
-  ASSERT_GE(faces.size(), 30u);
   auto store = ModelStore::Open();
   ASSERT_TRUE(store.ok());
+  const auto faces = Adults(*store);
+  ASSERT_GE(faces.size(), 30u);
   auto guard = AttributeEstimator::Create(*store);
   ASSERT_TRUE(guard.ok()) << guard.status().message();
   auto judge = AgeGenderJudge::Create(*store);
