@@ -30,6 +30,9 @@ class IdentityEmbedder {
   virtual ~IdentityEmbedder() = default;
   // 1 x dims, L2-normalised, for the face whose keypoints (eyes, nose, mouth corners) are `kps5`.
   virtual Expected<cv::Mat1f> Embed(const cv::Mat& bgr, const std::array<cv::Point2f, 5>& kps5) = 0;
+  // The image rectangle Embed reads for these keypoints: its result depends on no pixel outside
+  // it (beyond the image, on the replicated border of what lies inside).
+  [[nodiscard]] virtual cv::Rect Reads(const std::array<cv::Point2f, 5>& kps5) const = 0;
   [[nodiscard]] virtual const std::string& name() const = 0;
 };
 
@@ -82,6 +85,8 @@ class AttributeEstimator {
   // Attributes of the face at `face.box` in `bgr`. The expression network costs ~20x the age and
   // gender networks together; without `expression` it is skipped (expression stays -1).
   Expected<FaceAttributes> Estimate(const cv::Mat& bgr, const Face& face, bool expression = true);
+  // The image rectangle Estimate reads (as IdentityEmbedder::Reads).
+  [[nodiscard]] static cv::Rect Reads(const Face& face, bool expression = true);
 
  private:
   AttributeEstimator() = default;
@@ -118,6 +123,8 @@ class FacenessJudge {
   FacenessJudge& operator=(const FacenessJudge&) = delete;
   // In [0, 1]. Not thread-safe (one network instance).
   Expected<float> Score(const cv::Mat& bgr, const Face& face);
+  // The image rectangle Score reads (as IdentityEmbedder::Reads).
+  [[nodiscard]] static cv::Rect Reads(const Face& face);
 
  private:
   FacenessJudge() = default;

@@ -143,11 +143,11 @@ struct IdentityGuardOptions {
   // between, the verdict of the last check stands (its receipt says how many frames ago).
   // 1 = judge every frame.
   int recheck_every = 10;
-  // Workers that judge side by side, each with its own networks (GuardNetworks): a photo's
-  // originals, and a face's candidates up to one per worker at a time; the choices and receipts
-  // are those of one worker. 0 = one per OpenCV thread (all cores), at most 4. On 2 cores, two
-  // workers take the 10 faces of the 1080p benchmark photo in 0.92x the time of one
-  // (docs/identity-guard.md, session 13).
+  // Workers that judge side by side, each with its own networks (GuardNetworks): a photo's faces
+  // one per worker at a time (each face's original and own candidates, in order), then the donors
+  // of a face up to one per worker at a time; the choices and receipts do not depend on how many.
+  // 0 = one per OpenCV thread (all cores), at most 4. On 2 cores, two workers take the 10 faces
+  // of the 1080p benchmark photo in 0.85x the time of one (docs/identity-guard.md, session 20).
   int workers = 0;
   // A second identity network every candidate must also pass ("" = none; "mobileface"): its
   // similarity to the original must lie below `second_margin` on the second network's own scale,
@@ -236,6 +236,7 @@ class FaceGenerator {
                                                          const GeneratorOptions& options);
 
   [[nodiscard]] const GeneratorSpec& spec() const { return spec_; }
+  [[nodiscard]] const GeneratorOptions& options() const { return options_; }
   // The refiner's resolution, 0 without one.
   [[nodiscard]] int refiner_resolution() const { return refiner_.empty() ? 0 : refiner_res_; }
   // One forward pass of the refiner: coarse [1, 3, 2R, 2R] (the generator's face, bilinearly
@@ -362,10 +363,11 @@ struct GuardNetworks {
 // embedder each face gets candidate 0 (Replace()).
 std::unique_ptr<FaceMethod> MakeGenerateMethod(std::unique_ptr<FaceGenerator> generator);
 // With the identity guard, which chooses among `guard.candidates` candidates (and donors) and
-// writes face.receipt. `workers` (at least one) judge side by side: a photo's originals, and a
-// face's candidates up to one per worker at a time, each network single-threaded inside. The
-// choice and the receipts are those of a single worker; the Anonymizer makes
-// `guard.workers` of them.
+// writes face.receipt. `workers` (at least one) judge side by side, each network single-threaded
+// inside: a photo's faces one per worker (each face's own candidates judged on the untouched
+// image), then a face's donors up to one per worker at a time. Each stand-in is prepared from the
+// untouched image and painted in paint order. The choice and the receipts do not depend on the
+// number of workers; the Anonymizer makes `guard.workers` of them.
 // What the guard judges against besides its networks, each optional: the reference bank of the
 // first recogniser, its entries' labelled ages, the second recogniser's bank (the same rows), and
 // the donor pool.

@@ -22,13 +22,18 @@ constexpr float kLandmarkCropScale = 1.1f;
 constexpr float kLandmarkCropShift = 0.05f;
 constexpr double kLandmarkDivisor = 256.0;
 
-// A square crop of side `scale` x the box's mean side, centred on the box shifted down by `dy` x
-// that side, with the border replicated where it leaves the image.
-cv::Mat SquareCrop(const cv::Mat& bgr, const cv::Rect2f& box, float scale, float dy) {
+// The square of side `scale` x the box's mean side, centred on the box shifted down by `dy` x
+// that side.
+cv::Rect SquareOf(const cv::Rect2f& box, float scale, float dy) {
   const float s = (box.width + box.height) / 2;
   const float side = std::max(2.f, scale * s);
   const cv::Point2f c(box.x + box.width / 2, box.y + box.height / 2 + dy * s);
-  const cv::Rect r(cvRound(c.x - side / 2), cvRound(c.y - side / 2), cvRound(side), cvRound(side));
+  return {cvRound(c.x - side / 2), cvRound(c.y - side / 2), cvRound(side), cvRound(side)};
+}
+
+// That square cropped, with the border replicated where it leaves the image.
+cv::Mat SquareCrop(const cv::Mat& bgr, const cv::Rect2f& box, float scale, float dy) {
+  const cv::Rect r = SquareOf(box, scale, dy);
   const int pad = std::max({0, -r.x, -r.y, r.br().x - bgr.cols, r.br().y - bgr.rows});
   if (pad == 0) return bgr(r);
   cv::Mat padded;
@@ -76,6 +81,11 @@ Expected<std::unique_ptr<AttributeEstimator>> AttributeEstimator::Create(const M
     *net = std::move(n).value();
   }
   return a;
+}
+
+cv::Rect AttributeEstimator::Reads(const Face& face, bool expression) {
+  const cv::Rect r = SquareOf(face.box, kAgeCropScale, kAgeCropShift);
+  return expression ? r | SquareOf(face.box, kExpressionCropScale, kExpressionCropShift) : r;
 }
 
 Expected<FaceAttributes> AttributeEstimator::Estimate(const cv::Mat& bgr, const Face& face,

@@ -30,15 +30,19 @@ Expected<std::unique_ptr<FacenessJudge>> FacenessJudge::Create(const ModelStore&
 
 FacenessJudge::~FacenessJudge() = default;
 
+cv::Rect FacenessJudge::Reads(const Face& face) {
+  const cv::Rect2f& b = face.box;
+  const float side = std::max(4.f, kCropScale * std::max(b.width, b.height));
+  const cv::Point2f c(b.x + b.width / 2, b.y + b.height / 2);
+  return {cvRound(c.x - side / 2), cvRound(c.y - side / 2), cvRound(side), cvRound(side)};
+}
+
 Expected<float> FacenessJudge::Score(const cv::Mat& bgr, const Face& face) {
   if (bgr.empty() || bgr.type() != CV_8UC3) {
     return Status(ErrorCode::kInvalidArgument, "faceness: expected an 8-bit BGR image");
   }
   const cv::Rect2f& b = face.box;
-  const float side = std::max(4.f, kCropScale * std::max(b.width, b.height));
-  const cv::Point2f c(b.x + b.width / 2, b.y + b.height / 2);
-  const cv::Rect want(cvRound(c.x - side / 2), cvRound(c.y - side / 2), cvRound(side),
-                      cvRound(side));
+  const cv::Rect want = Reads(face);
   // Padded with black outside the image, as the detector's own tiles are.
   auto found = net_->Run(detect::TileInput(bgr, want, {kInput, kInput}), kLowestScore);
   if (!found.ok()) return found.status();

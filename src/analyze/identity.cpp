@@ -17,8 +17,11 @@
 
 namespace standin {
 
-cv::Mat AlignFace(const cv::Mat& bgr, const std::array<cv::Point2f, 5>& kps5,
-                  const std::array<cv::Point2f, 5>& template_px, int size) {
+namespace {
+
+// The image -> crop similarity that puts the keypoints on the template.
+cv::Mat AlignmentOf(const std::array<cv::Point2f, 5>& kps5,
+                    const std::array<cv::Point2f, 5>& template_px) {
   const std::vector<cv::Point2f> src(kps5.begin(), kps5.end());
   const std::vector<cv::Point2f> dst(template_px.begin(), template_px.end());
   cv::Mat m = cv::estimateAffinePartial2D(src, dst);
@@ -28,10 +31,42 @@ cv::Mat AlignFace(const cv::Mat& bgr, const std::array<cv::Point2f, 5>& kps5,
     const double s = a.width > 0 ? b.width / a.width : 1.0;
     m = (cv::Mat_<double>(2, 3) << s, 0, b.x - s * a.x, 0, s, b.y - s * a.y);
   }
+  return m;
+}
+
+}  // namespace
+
+cv::Mat AlignFace(const cv::Mat& bgr, const std::array<cv::Point2f, 5>& kps5,
+                  const std::array<cv::Point2f, 5>& template_px, int size) {
   cv::Mat out;
-  cv::warpAffine(bgr, out, m, cv::Size(size, size), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+  cv::warpAffine(bgr, out, AlignmentOf(kps5, template_px), cv::Size(size, size), cv::INTER_LINEAR,
+                 cv::BORDER_REPLICATE);
   return out;
 }
+
+namespace {
+
+// The image rectangle AlignFace reads.
+cv::Rect AlignedFaceReads(const std::array<cv::Point2f, 5>& kps5,
+                          const std::array<cv::Point2f, 5>& template_px, int size) {
+  cv::Mat inv;
+  cv::invertAffineTransform(AlignmentOf(kps5, template_px), inv);
+  const auto n = static_cast<float>(size);
+  std::vector<cv::Point2f> corners{{0, 0}, {n, 0}, {0, n}, {n, n}}, at;
+  cv::transform(corners, at, inv);
+  // Bilinear sampling reads the pixel on either side of each sample point: a margin of 2.
+  float x0 = at[0].x, y0 = at[0].y, x1 = x0, y1 = y0;
+  for (const cv::Point2f& q : at) {
+    x0 = std::min(x0, q.x);
+    y0 = std::min(y0, q.y);
+    x1 = std::max(x1, q.x);
+    y1 = std::max(y1, q.y);
+  }
+  const cv::Point tl(cvFloor(x0) - 2, cvFloor(y0) - 2), br(cvCeil(x1) + 3, cvCeil(y1) + 3);
+  return {tl, br};
+}
+
+}  // namespace
 
 Expected<cv::dnn::Net> LoadOnnxNet(const ModelStore& models, const std::string& file) {
   auto path = models.Path(file);
@@ -107,6 +142,9 @@ class AlignedEmbedder : public IdentityEmbedder {
     } catch (const cv::Exception& ex) {
       return Status(ErrorCode::kProcessingFailed, fmt::format("{}: {}", spec_.name, ex.what()));
     }
+  }
+  [[nodiscard]] cv::Rect Reads(const std::array<cv::Point2f, 5>& kps5) const override {
+    return AlignedFaceReads(kps5, spec_.template_px, spec_.size);
   }
   [[nodiscard]] const std::string& name() const override { return spec_.name; }
 

@@ -1,9 +1,12 @@
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <map>
 #include <numeric>
 #include <opencv2/imgproc.hpp>
+#include <optional>
 #include <set>
+#include <span>
 
 #include "blend/blend.hpp"
 #include "standin/analysis.hpp"
@@ -132,11 +135,15 @@ void OnWorkers(size_t n, const Job& job) {
 // rejected, the best of the others (attributes kept, far from the original) is painted, and when
 // none passes the face gets the fallback method. Each face carries a receipt.
 //
-// With several workers (GuardNetworks), the originals of a photo's faces are judged side by side,
-// and a face's candidates are judged as many at a time as there are workers, in the order one
-// worker would judge them. Their verdicts are then taken in that order, and the search stops
-// where one worker would have stopped: a candidate judged beyond that point is dropped unseen.
-// The choice and the receipt are those of one worker; only the time differs.
+// A photo is judged in two passes. First, faces side by side, one face per worker at a time
+// (GuardNetworks): each face's original is measured and its own candidates are judged in order on
+// the untouched image, each painted into a copy of the region around the face, until one is good
+// enough. Faces do not wait for one another, and a photo with one face runs its networks with all
+// threads. Then, in paint order (smallest first), each face's winner is painted into the image;
+// a face none of whose own candidates passed is first offered donors, judged as many at a time as
+// there are workers on the image as painted so far (a donor is used once per image), in the order
+// one worker would judge them, and the search stops where one worker would have stopped. The
+// choices and receipts do not depend on the number of workers; only the time does.
 class GuardedGenerateMethod final : public FaceMethod {
  public:
   GuardedGenerateMethod(std::vector<GuardNetworks> workers, const IdentityGuardOptions& o,
@@ -166,51 +173,39 @@ class GuardedGenerateMethod final : public FaceMethod {
       if (!verdict.ok()) return verdict.status();
       if (!reuse[i] && verdict->why == FaceGenerator::Unpainted::kNo) judged.push_back(i);
     }
-    // The originals are judged first, on the untouched image, worker w taking faces w, w + n, ...
-    // Their embeddings stay in this function's memory: they are never stored, returned or
-    // written.
-    std::vector<cv::Mat1f> original(faces.size()), original2(faces.size());
-    std::vector<FaceAttributes> before(faces.size());
-    std::vector<Status> failed(faces.size());
-    const size_t n = std::min(w_.size(), std::max<size_t>(judged.size(), 1));
-    OnWorkers(n, [&](size_t w) {
-      for (size_t j = w; j < judged.size(); j += n) {
+    // First pass: each worker takes the next face not yet taken. The originals' embeddings stay
+    // in `state` (this function's memory): they are never stored, returned or written.
+    std::vector<FaceState> state(faces.size());
+    std::atomic<size_t> next{0};
+    OnWorkers(std::min(w_.size(), std::max<size_t>(judged.size(), 1)), [&](size_t w) {
+      for (size_t j = next++; j < judged.size(); j = next++) {
         const size_t i = judged[j];
-        auto e = w_[w].embedder->Embed(bgr, faces[i].kps5);
-        if (!e.ok()) {
-          failed[i] = e.status();
-          continue;
-        }
-        original[i] = std::move(e).value();
-        if (w_[w].second) {
-          auto e2 = w_[w].second->Embed(bgr, faces[i].kps5);
-          if (!e2.ok()) {
-            failed[i] = e2.status();
-            continue;
-          }
-          original2[i] = std::move(e2).value();
-        }
-        if (w_[w].attributes) {
-          auto a = w_[w].attributes->Estimate(bgr, faces[i], o_.expression_weight > 0);
-          if (!a.ok()) {
-            failed[i] = a.status();
-            continue;
-          }
-          before[i] = std::move(a).value();
-        }
+        state[i].status = JudgeOwn(w_[w], bgr, faces[i], LatentKey(faces[i], i), state[i]);
       }
     });
-    for (const Status& s : failed) {
-      if (!s.ok()) return s;
+    for (const FaceState& f : state) {
+      if (!f.status.ok()) return f.status;
     }
+    // A track that keeps its verdict is prepared on the untouched image too, as it was when judged.
+    for (size_t i = 0; i < faces.size(); ++i) {
+      if (!reuse[i]) continue;
+      auto prepared = generator().Prepare(bgr, faces[i]);
+      if (!prepared.ok()) return prepared.status();
+      state[i].prepared = std::move(prepared).value();
+    }
+    // Second pass, in paint order.
     used_donors_.clear();
     for (size_t i : PaintOrder(faces)) {
       const std::uint64_t key = LatentKey(faces[i], i);
-      if (Status s = reuse[i] ? Reuse(bgr, faces[i], key, tracks_.at(faces[i].track_id))
-                              : Guard(bgr, faces[i], key, {original[i], original2[i]}, before[i]);
-          !s.ok()) {
-        return s;
+      Status s;
+      if (reuse[i]) {
+        s = Reuse(bgr, faces[i], key, state[i].prepared, tracks_.at(faces[i].track_id));
+      } else if (state[i].job) {
+        s = Finish(bgr, faces[i], key, state[i]);
+      } else {  // no stand-in for this face (Verdict): another method (Replace says which, and why)
+        s = generator().Replace(bgr, faces[i], key);
       }
+      if (!s.ok()) return s;
     }
     return Status::Ok();
   }
@@ -228,27 +223,30 @@ class GuardedGenerateMethod final : public FaceMethod {
   FaceGenerator& generator() const { return *w_[0].generator; }
 
   // The face's own first candidate in the template, which a donor is mixed over.
-  Expected<cv::Mat> OwnFace(const FaceGenerator::Prepared& p, std::uint64_t key) const {
-    return generator().Generate(p, generator().Latent(key, 0));
+  Expected<cv::Mat> OwnFace(FaceGenerator& g, const FaceGenerator::Prepared& p,
+                            std::uint64_t key) const {
+    return g.Generate(p, g.Latent(key, 0));
   }
 
-  // Paints a track's kept stand-in (or fallback) without judging it again.
-  Status Reuse(cv::Mat& bgr, Face& face, std::uint64_t key, TrackState& t) {
+  // Paints a track's kept stand-in (or fallback) without judging it again, `prepared` on the
+  // untouched image.
+  Status Reuse(cv::Mat& bgr, Face& face, std::uint64_t key,
+               const std::optional<FaceGenerator::Prepared>& prepared, TrackState& t) {
     ++t.since;
     face.receipt = t.receipt;
     face.receipt->frames_since_check = t.since;
     if (t.candidate < 0 && t.donor < 0) return Fallback(bgr, face);
-    auto prepared = generator().Prepare(bgr, face);
-    if (!prepared.ok()) return prepared.status();
-    if (!prepared->has_value()) {  // no stand-in now (Verdict), so no receipt
+    if (!prepared) {  // no stand-in now (Verdict), so no receipt
       face.receipt.reset();
       return generator().Replace(bgr, face, key);
     }
-    const FaceGenerator::Prepared& p = **prepared;
+    const FaceGenerator::Prepared& p = *prepared;
     if (t.donor >= 0) {
-      auto own = OwnFace(p, key);
+      auto own = OwnFace(generator(), p, key);
       if (!own.ok()) return own.status();
-      if (Status s = PaintDonor(generator(), bgr, {0, 0}, p, t.donor, *own); !s.ok()) return s;
+      if (Status s = generator().PaintFace(bgr, {0, 0}, p, DonorFace(p, t.donor, *own)); !s.ok()) {
+        return s;
+      }
     } else if (Status s = generator().Paint(bgr, {0, 0}, p, generator().Latent(key, t.candidate));
                !s.ok()) {
       return s;
@@ -258,18 +256,17 @@ class GuardedGenerateMethod final : public FaceMethod {
     return Status::Ok();
   }
 
-  // Paints donor `d` fitted to the face's pose over `own`, the face's own first candidate in the
-  // template (OwnFace). `own` keeps the outer part of the region, the contour that continues the
-  // surroundings; the donor's colour is first moved onto it (their mean CIE Lab under the
-  // weights), so skin tone and light continue from the contour inward.
-  Status PaintDonor(FaceGenerator& g, cv::Mat& target, cv::Point origin,
-                    const FaceGenerator::Prepared& p, int d, const cv::Mat& own) const {
+  // Donor `d` fitted to the face's pose and mixed over `own`, the face's own first candidate in
+  // the template (OwnFace), ready for PaintFace. `own` keeps the outer part of the region, the
+  // contour that continues the surroundings; the donor's colour is first moved onto it (their mean
+  // CIE Lab under the weights), so skin tone and light continue from the contour inward.
+  cv::Mat DonorFace(const FaceGenerator::Prepared& p, int d, const cv::Mat& own) const {
     constexpr double kDonorColourShift = 40.0;  // CIE Lab units
     cv::Mat donor = FitDonor(*donors_, d, p.keypoints);
     blend::ShiftToEdgeColour(donor, blend::ColourUnder(own, donor_weight_), kDonorColourShift);
     cv::Mat mixed;
     cv::blendLinear(donor, own, donor_weight_, 1.f - donor_weight_, mixed);
-    return g.PaintFace(target, origin, p, std::move(mixed));
+    return mixed;
   }
 
   // Fail closed: the fallback method, never a too-similar candidate.
@@ -295,11 +292,6 @@ class GuardedGenerateMethod final : public FaceMethod {
     float stranger_threshold = -1;
     bool passed = false;
   };
-  // The originals' embeddings by the first and (or empty) the second recogniser.
-  struct Originals {
-    const cv::Mat1f& first;
-    const cv::Mat1f& second;
-  };
 
   struct Candidate {
     int index = -1;       // the face's own candidate k, or -1
@@ -310,12 +302,12 @@ class GuardedGenerateMethod final : public FaceMethod {
     float faceness = -1;
     double cost = 0;
     FaceAttributes attributes;
-    cv::Mat pixels;
+    cv::Mat face;  // R x R, in the template: what PaintFace painted to be judged
   };
 
   // What judging a face's candidates needs, the same for all of them.
   struct FaceJob {
-    const cv::Mat& bgr;
+    const cv::Mat& bgr;  // the image candidates are painted into copies of
     const FaceGenerator::Prepared& p;
     std::uint64_t key;
     cv::Rect region;  // where candidates are painted and judged
@@ -323,7 +315,20 @@ class GuardedGenerateMethod final : public FaceMethod {
     Reference first;
     Reference second;  // used when the worker has a second recogniser
     const FaceAttributes& before;
-    cv::Mat own_face;  // OwnFace, for donors
+    cv::Mat own_face;  // OwnFace, for donors (the face's candidate 0 once judged)
+  };
+
+  // A face the guard judges, between the two passes of Apply.
+  struct FaceState {
+    Status status;
+    cv::Mat1f original, original2;  // the original's embeddings by the first and second recogniser
+    FaceAttributes before;
+    std::optional<FaceGenerator::Prepared> prepared;
+    std::optional<FaceJob> job;  // empty: no stand-in (Prepare), so another method
+    cv::Mat untouched;           // the job's region of the untouched image
+    IdentityReceipt receipt;
+    float bank_age = 0;
+    Candidate best;
   };
 
   // How recogniser `net` judges the candidate painted in `pixels` against `ref`: its similarity to
@@ -346,25 +351,33 @@ class GuardedGenerateMethod final : public FaceMethod {
   // Paints the face's own candidate k (donor < 0) or donor `donor` into a copy of the region and
   // judges it on worker `w`'s networks: its similarity to the original, the margin and stranger
   // test by the first recogniser and, if it passes, by the second; for one that passes both, its
-  // choice cost.
-  Expected<Candidate> Judge(GuardNetworks& w, const FaceJob& job, int k, int donor) const {
+  // choice cost. `given`, when not empty, is the candidate's face, already generated.
+  Expected<Candidate> Judge(GuardNetworks& w, const FaceJob& job, int k, int donor,
+                            const cv::Mat& given = cv::Mat()) const {
     Candidate c;
     c.index = donor < 0 ? k : -1;
     c.donor = donor;
-    c.pixels = job.bgr(job.region).clone();
-    if (Status s = donor < 0 ? w.generator->Paint(c.pixels, job.region.tl(), job.p,
-                                                  generator().Latent(job.key, k))
-                             : PaintDonor(*w.generator, c.pixels, job.region.tl(), job.p, donor,
-                                          job.own_face);
+    if (!given.empty()) {
+      c.face = given;
+    } else if (donor < 0) {
+      auto face = w.generator->Generate(job.p, generator().Latent(job.key, k));
+      if (!face.ok()) return face.status();
+      c.face = std::move(face).value();
+    } else {
+      c.face = DonorFace(job.p, donor, job.own_face);
+    }
+    cv::Mat pixels = job.bgr(job.region).clone();
+    // PaintFace works on its own copy of the face, which is kept to be painted again.
+    if (Status s = w.generator->PaintFace(pixels, job.region.tl(), job.p, c.face.clone());
         !s.ok()) {
       return s;
     }
-    auto first = JudgeBy(*w.embedder, c.pixels, job, job.first);
+    auto first = JudgeBy(*w.embedder, pixels, job, job.first);
     if (!first.ok()) return first.status();
     c.first = *first;
     c.passed = first->passed;
     if (c.passed && w.second) {  // only a candidate the first passes is judged by the second
-      auto second = JudgeBy(*w.second, c.pixels, job, job.second);
+      auto second = JudgeBy(*w.second, pixels, job, job.second);
       if (!second.ok()) return second.status();
       c.second = *second;
       c.passed = second->passed;
@@ -372,13 +385,13 @@ class GuardedGenerateMethod final : public FaceMethod {
     if (!c.passed) return c;
     c.cost = o_.identity_weight * c.first.similarity;
     if (w.faceness && o_.natural_weight > 0) {
-      auto f = w.faceness->Score(c.pixels, job.local);
+      auto f = w.faceness->Score(pixels, job.local);
       if (!f.ok()) return f.status();
       c.faceness = *f;
       c.cost += o_.natural_weight * (1.0 - c.faceness);
     }
     if (w.attributes) {
-      auto a = w.attributes->Estimate(c.pixels, job.local, o_.expression_weight > 0);
+      auto a = w.attributes->Estimate(pixels, job.local, o_.expression_weight > 0);
       if (!a.ok()) return a.status();
       c.attributes = std::move(a).value();
       const FaceAttributes& before = job.before;
@@ -393,19 +406,22 @@ class GuardedGenerateMethod final : public FaceMethod {
     return c;
   }
 
-  // Judges `todo` ((own candidate k, -1) or (-1, donor) pairs) in order, up to one per worker at a
-  // time, taking the verdicts in order into the receipt and `best` until `enough()` holds.
+  // Judges `todo` ((own candidate k, -1) or (-1, donor) pairs) in order on the workers `nets`, up
+  // to one per worker at a time, taking the verdicts in order into the receipt and `best` until
+  // `enough()` holds. The face's candidate 0, when judged, becomes the job's own face for donors.
   template <typename Enough>
-  Status JudgeInOrder(const FaceJob& job, const std::vector<std::pair<int, int>>& todo,
-                      IdentityReceipt& r, Candidate& best, const Enough& enough) {
-    for (size_t start = 0; start < todo.size(); start += w_.size()) {
-      const size_t n = std::min(w_.size(), todo.size() - start);
+  Status JudgeInOrder(std::span<GuardNetworks> nets, FaceJob& job,
+                      const std::vector<std::pair<int, int>>& todo, IdentityReceipt& r,
+                      Candidate& best, const Enough& enough) const {
+    for (size_t start = 0; start < todo.size(); start += nets.size()) {
+      const size_t n = std::min(nets.size(), todo.size() - start);
       std::vector<Expected<Candidate>> got(n, Candidate{});
       OnWorkers(n, [&](size_t w) {
-        got[w] = Judge(w_[w], job, todo[start + w].first, todo[start + w].second);
+        got[w] = Judge(nets[w], job, todo[start + w].first, todo[start + w].second);
       });
       for (auto& c : got) {
         if (!c.ok()) return c.status();
+        if (c->index == 0 && job.own_face.empty()) job.own_face = c->face;
         ++r.drawn;
         if (!c->passed) {
           ++r.rejected;
@@ -418,119 +434,188 @@ class GuardedGenerateMethod final : public FaceMethod {
     return Status::Ok();
   }
 
-  Status Guard(cv::Mat& bgr, Face& face, std::uint64_t key, const Originals& original,
-               const FaceAttributes& before) {
-    auto prepared = generator().Prepare(bgr, face);
-    if (!prepared.ok()) return prepared.status();
-    // No stand-in for this face (Verdict): another method (Replace says which, and why).
-    if (!prepared->has_value()) return generator().Replace(bgr, face, key);
-    const FaceGenerator::Prepared& p = **prepared;
-    if (p.roi.empty()) {
-      face.method = "generate";  // nothing of this face is inside the image
-      return Status::Ok();
+  // The first pass for one face on worker `w`, on the untouched image: the original's embeddings
+  // and attributes, the face's margins, and its own candidates (a video track's kept stand-in
+  // first) judged in order until one is good enough.
+  Status JudgeOwn(GuardNetworks& w, const cv::Mat& bgr, const Face& face, std::uint64_t key,
+                  FaceState& st) const {
+    auto e = w.embedder->Embed(bgr, face.kps5);
+    if (!e.ok()) return e.status();
+    st.original = std::move(e).value();
+    if (w.second) {
+      auto e2 = w.second->Embed(bgr, face.kps5);
+      if (!e2.ok()) return e2.status();
+      st.original2 = std::move(e2).value();
     }
+    if (w.attributes) {
+      auto a = w.attributes->Estimate(bgr, face, o_.expression_weight > 0);
+      if (!a.ok()) return a.status();
+      st.before = std::move(a).value();
+    }
+    auto prepared = w.generator->Prepare(bgr, face);
+    if (!prepared.ok()) return prepared.status();
+    if (!prepared->has_value()) return Status::Ok();  // no stand-in (Verdict): Replace
+    st.prepared = std::move(**prepared);
+    const FaceGenerator::Prepared& p = *st.prepared;
     // Candidates are painted into a copy of the region around the face that the judging
     // networks look at (the generated crop, and twice the face box for the attribute crops).
     const cv::Rect2f& b = face.box;
     const cv::Rect around(cvFloor(b.x - b.width), cvFloor(b.y - b.height), cvCeil(3 * b.width),
                           cvCeil(3 * b.height));
     const cv::Rect region = (p.roi | around) & cv::Rect(0, 0, bgr.cols, bgr.rows);
+    st.untouched = bgr(region).clone();
     const cv::Point2f shift(static_cast<float>(region.x), static_cast<float>(region.y));
     Face local = face;
     local.box.x -= shift.x;
     local.box.y -= shift.y;
     for (auto& q : local.kps5) q -= shift;
 
-    IdentityReceipt r;
-    r.recogniser = w_[0].embedder->name();
+    IdentityReceipt& r = st.receipt;
+    r.recogniser = w.embedder->name();
     // This face's margin: the fixed one, or raised to what strangers score against it.
     r.margin = o_.UsesRelativeMargin()
-                   ? RelativeMargin(bank_, original.first, o_.relative_percentile, o_.margin)
+                   ? RelativeMargin(bank_, st.original, o_.relative_percentile, o_.margin)
                    : o_.margin;
-    r.age_before = before.age;
-    r.female_before = before.p_female;
-    if (before.expression >= 0) {
-      r.expression_before = ExpressionNames()[static_cast<size_t>(before.expression)];
+    r.age_before = st.before.age;
+    r.female_before = st.before.p_female;
+    if (st.before.expression >= 0) {
+      r.expression_before = ExpressionNames()[static_cast<size_t>(st.before.expression)];
     }
     // The face's age read from the bank (fr_age's estimate without the bank's ages), and the
     // strangers of its age band.
-    const float bank_age = BankAge(bank_, bank_ages_, original.first, before.age);
+    st.bank_age = BankAge(bank_, bank_ages_, st.original, st.before.age);
     // The second recogniser's margin and strangers come from its own bank, whose rows are the
     // first's stand-ins in the same order (so the first's age band picks the same strangers).
-    const bool second = w_[0].second != nullptr;
-    if (second) {
-      r.second_recogniser = w_[0].second->name();
-      r.second_margin = o_.relative_margin
-                            ? RelativeMargin(second_bank_, original.second, o_.relative_percentile,
-                                             o_.second_margin)
-                            : o_.second_margin;
+    if (w.second) {
+      r.second_recogniser = w.second->name();
+      r.second_margin =
+          o_.relative_margin
+              ? RelativeMargin(second_bank_, st.original2, o_.relative_percentile, o_.second_margin)
+              : o_.second_margin;
     }
-    FaceJob job{bgr,
+    FaceJob& job = st.job.emplace(
+        FaceJob{bgr,
                 p,
                 key,
                 region,
                 local,
-                {original.first, r.margin,
-                 o_.UsesStrangerTest() ? BankAgeBand(bank_, bank_ages_, bank_age) : cv::Mat1f(),
+                {st.original, r.margin,
+                 o_.UsesStrangerTest() ? BankAgeBand(bank_, bank_ages_, st.bank_age) : cv::Mat1f(),
                  o_.stranger_percentile},
-                {original.second, r.second_margin,
-                 second && o_.second_stranger_percentile > 0
-                     ? BankAgeBand(second_bank_, bank_ages_, bank_age)
+                {st.original2, r.second_margin,
+                 w.second && o_.second_stranger_percentile > 0
+                     ? BankAgeBand(second_bank_, bank_ages_, st.bank_age)
                      : cv::Mat1f(),
                  o_.second_stranger_percentile},
-                before,
-                cv::Mat()};
-    Candidate best;
+                st.before,
+                cv::Mat()});
+    if (p.roi.empty()) return Status::Ok();  // nothing of this face is inside the image
     // In videos a track keeps the candidate chosen when it first appeared (one stable stand-in
     // per person); it is judged again every `recheck_every` frames, and all candidates are judged
     // anew only if it fails.
-    const bool tracked = face.track_id >= 0;
+    const std::span<GuardNetworks> one(&w, 1);
     const auto it = tracks_.find(face.track_id);
-    const int kept = tracked && it != tracks_.end() ? it->second.candidate : -1;
-    const int kept_donor = tracked && it != tracks_.end() && donors_ ? it->second.donor : -1;
-    auto never = [] { return false; };
+    const int kept = face.track_id >= 0 && it != tracks_.end() ? it->second.candidate : -1;
+    const int kept_donor =
+        face.track_id >= 0 && it != tracks_.end() && donors_ ? it->second.donor : -1;
     if (kept_donor >= 0) {
-      auto own = OwnFace(p, key);
+      auto own = OwnFace(*w.generator, p, key);
       if (!own.ok()) return own.status();
       job.own_face = std::move(own).value();
     }
     if (kept >= 0 || kept_donor >= 0) {
-      if (Status s = JudgeInOrder(job, {{kept, kept_donor}}, r, best, never); !s.ok()) return s;
-    }
-    if (!Chosen(best)) {
-      std::vector<std::pair<int, int>> own;
-      for (int k = 0; k < o_.candidates; ++k) {
-        if (k != kept) own.emplace_back(k, -1);
-      }
-      // No need to look further than a candidate that is good enough.
-      if (Status s = JudgeInOrder(job, own, r, best,
-                                  [&] { return Chosen(best) && best.cost <= o_.good_enough; });
+      if (Status s = JudgeInOrder(one, job, {{kept, kept_donor}}, r, st.best, [] { return false; });
           !s.ok()) {
         return s;
       }
     }
-    // None of its own passed: the donors nearest in pose and attributes, one by one, each used
-    // at most once per image; the first that passes is painted (choosing among several costs
-    // time).
+    if (Chosen(st.best)) return Status::Ok();
+    std::vector<std::pair<int, int>> own;
+    for (int k = 0; k < o_.candidates; ++k) {
+      if (k != kept) own.emplace_back(k, -1);
+    }
+    // No need to look further than a candidate that is good enough.
+    const Candidate& best = st.best;
+    return JudgeInOrder(one, job, own, r, st.best,
+                        [&] { return Chosen(best) && best.cost <= o_.good_enough; });
+  }
+
+  // The image pixels a candidate's judgement of `face` depends on: what its recognisers, attribute
+  // networks and faceness judge read, and, with the harmonic colour match (which reads what it is
+  // painted over), all that its stand-in covers; PaintFace otherwise blends pixel by pixel.
+  cv::Rect JudgedArea(const Face& face, const FaceGenerator::Prepared& p) const {
+    const GuardNetworks& w = w_[0];
+    cv::Rect area = w.embedder->Reads(face.kps5);
+    if (w.second) area |= w.second->Reads(face.kps5);
+    if (w.attributes) area |= AttributeEstimator::Reads(face, o_.expression_weight > 0);
+    if (w.faceness && o_.natural_weight > 0) area |= FacenessJudge::Reads(face);
+    const GeneratorOptions& g = generator().options();
+    if (g.match_colour && g.harmonic_colour) area |= p.roi;
+    return area;
+  }
+
+  // The second pass for a face the first judged: when none of its own candidates passed, the
+  // donors nearest in pose and attributes, one by one, each used at most once per image (the
+  // first that passes is painted: choosing among several costs time); then the winner is painted,
+  // or the fallback.
+  Status Finish(cv::Mat& bgr, Face& face, std::uint64_t key, FaceState& st) {
+    const FaceGenerator::Prepared& p = *st.prepared;
+    if (p.roi.empty()) {
+      face.method = "generate";  // nothing of this face is inside the image
+      return Status::Ok();
+    }
+    FaceJob& job = *st.job;
+    IdentityReceipt& r = st.receipt;
+    Candidate& best = st.best;
+    // A face painted before this one (or the method of one that gets no stand-in) may have reached
+    // into what the judging networks read since its own candidates were judged on the untouched
+    // image. The winner is then judged again as it would now be painted; if it no longer passes,
+    // the face's other candidates are judged again on the image as it is now. The receipt is the
+    // final pixels'.
+    const cv::Rect read = JudgedArea(face, p) & job.region;
+    if (Chosen(best) && best.donor < 0 &&
+        cv::norm(bgr(read), st.untouched(read - job.region.tl()), cv::NORM_INF) > 0) {
+      auto again = Judge(w_[0], job, best.index, -1, best.face);
+      if (!again.ok()) return again.status();
+      const int failed = best.index;
+      best = Candidate{};
+      if (again->passed) {
+        best = std::move(again).value();
+      } else {
+        ++r.rejected;
+        std::vector<std::pair<int, int>> own;
+        for (int k = 0; k < o_.candidates; ++k) {
+          if (k != failed) own.emplace_back(k, -1);
+        }
+        if (Status s = JudgeInOrder(w_, job, own, r, best,
+                                    [&] { return Chosen(best) && best.cost <= o_.good_enough; });
+            !s.ok()) {
+          return s;
+        }
+      }
+    }
     if (!Chosen(best) && donors_ && o_.donors > 0) {
       std::vector<std::pair<int, int>> donors;
       for (int d : DonorOrder(*donors_, donor_lab_, p, generator().spec().resolution,
-                              w_[0].attributes ? &before : nullptr, bank_age)) {
+                              w_[0].attributes ? &st.before : nullptr, st.bank_age)) {
         if (static_cast<int>(donors.size()) == o_.donors) break;
         if (used_donors_.count(d) == 0) donors.emplace_back(-1, d);
       }
       if (job.own_face.empty()) {
-        auto own = OwnFace(p, key);
+        auto own = OwnFace(generator(), p, key);
         if (!own.ok()) return own.status();
         job.own_face = std::move(own).value();
       }
-      if (Status s = JudgeInOrder(job, donors, r, best, [&] { return Chosen(best); }); !s.ok()) {
+      if (Status s = JudgeInOrder(w_, job, donors, r, best, [&] { return Chosen(best); });
+          !s.ok()) {
         return s;
       }
     }
     r.passed = Chosen(best);
     if (r.passed) {
-      best.pixels.copyTo(bgr(region));
+      // Painted again, now into the image as painted so far: where no face painted before it
+      // reaches into its region, the same pixels as were judged.
+      if (Status s = generator().PaintFace(bgr, {0, 0}, p, best.face); !s.ok()) return s;
       face.method = "generate";
       face.resolution = generator().PaintedResolution(p);
       r.donor = best.donor;
@@ -548,7 +633,7 @@ class GuardedGenerateMethod final : public FaceMethod {
     } else if (Status s = Fallback(bgr, face); !s.ok()) {
       return s;
     }
-    if (tracked) tracks_[face.track_id] = {best.index, best.donor, 0, r};
+    if (face.track_id >= 0) tracks_[face.track_id] = {best.index, best.donor, 0, r};
     face.receipt = std::move(r);
     return Status::Ok();
   }
