@@ -38,10 +38,25 @@ cv::Mat1b SkinColoured(const cv::Mat& bgr) {
 }
 
 namespace {
+// cv::cvtColor to or from CIE Lab. OpenCV 4.6 builds its Lab tables on the first such conversion
+// without a lock: two threads converting for the first time at once (the identity guard's
+// workers) both build them, and one copy leaks. The first conversion is made here once, under
+// C++'s thread-safe initialisation of statics.
+void ConvertLab(const cv::Mat& in, cv::Mat& out, int code) {
+  static const bool kTablesBuilt = [] {
+    cv::Mat lab, bgr;
+    cv::cvtColor(cv::Mat(1, 1, CV_32FC3, cv::Scalar::all(0.5)), lab, cv::COLOR_BGR2Lab);
+    cv::cvtColor(lab, bgr, cv::COLOR_Lab2BGR);
+    return true;
+  }();
+  (void)kTablesBuilt;
+  cv::cvtColor(in, out, code);
+}
+
 cv::Mat BgrToLab(const cv::Mat& bgr) {
   cv::Mat f, lab;
   bgr.convertTo(f, CV_32F, 1.0 / 255);
-  cv::cvtColor(f, lab, cv::COLOR_BGR2Lab);
+  ConvertLab(f, lab, cv::COLOR_BGR2Lab);
   return lab;
 }
 
@@ -88,7 +103,7 @@ cv::Scalar ShiftToEdgeColour(cv::Mat& src, const EdgeColour& edge, double max_sh
   }
   src_lab += shift;
   cv::Mat f;
-  cv::cvtColor(src_lab, f, cv::COLOR_Lab2BGR);
+  ConvertLab(src_lab, f, cv::COLOR_Lab2BGR);
   f.convertTo(src, CV_8U, 255);
   return shift;
 }

@@ -615,7 +615,7 @@ class GuardedGenerateMethod final : public FaceMethod {
     if (r.passed) {
       // Painted again, now into the image as painted so far: where no face painted before it
       // reaches into its region, the same pixels as were judged.
-      if (Status s = generator().PaintFace(bgr, {0, 0}, p, best.face); !s.ok()) return s;
+      if (Status s = generator().PaintFace(bgr, {0, 0}, p, best.face.clone()); !s.ok()) return s;
       face.method = "generate";
       face.resolution = generator().PaintedResolution(p);
       r.donor = best.donor;
