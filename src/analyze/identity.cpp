@@ -55,15 +55,8 @@ cv::Rect AlignedFaceReads(const std::array<cv::Point2f, 5>& kps5,
   std::vector<cv::Point2f> corners{{0, 0}, {n, 0}, {0, n}, {n, n}}, at;
   cv::transform(corners, at, inv);
   // Bilinear sampling reads the pixel on either side of each sample point: a margin of 2.
-  float x0 = at[0].x, y0 = at[0].y, x1 = x0, y1 = y0;
-  for (const cv::Point2f& q : at) {
-    x0 = std::min(x0, q.x);
-    y0 = std::min(y0, q.y);
-    x1 = std::max(x1, q.x);
-    y1 = std::max(y1, q.y);
-  }
-  const cv::Point tl(cvFloor(x0) - 2, cvFloor(y0) - 2), br(cvCeil(x1) + 3, cvCeil(y1) + 3);
-  return {tl, br};
+  const cv::Rect r = cv::boundingRect(at);
+  return {r.x - 2, r.y - 2, r.width + 4, r.height + 4};
 }
 
 }  // namespace

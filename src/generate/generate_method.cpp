@@ -325,7 +325,8 @@ class GuardedGenerateMethod final : public FaceMethod {
     FaceAttributes before;
     std::optional<FaceGenerator::Prepared> prepared;
     std::optional<FaceJob> job;  // empty: no stand-in (Prepare), so another method
-    cv::Mat untouched;           // the job's region of the untouched image
+    cv::Rect read;               // JudgedArea within the job's region
+    cv::Mat untouched;           // the untouched image there
     IdentityReceipt receipt;
     float bank_age = 0;
     Candidate best;
@@ -463,7 +464,6 @@ class GuardedGenerateMethod final : public FaceMethod {
     const cv::Rect around(cvFloor(b.x - b.width), cvFloor(b.y - b.height), cvCeil(3 * b.width),
                           cvCeil(3 * b.height));
     const cv::Rect region = (p.roi | around) & cv::Rect(0, 0, bgr.cols, bgr.rows);
-    st.untouched = bgr(region).clone();
     const cv::Point2f shift(static_cast<float>(region.x), static_cast<float>(region.y));
     Face local = face;
     local.box.x -= shift.x;
@@ -493,6 +493,8 @@ class GuardedGenerateMethod final : public FaceMethod {
               ? RelativeMargin(second_bank_, st.original2, o_.relative_percentile, o_.second_margin)
               : o_.second_margin;
     }
+    st.read = JudgedArea(face, p) & region;
+    st.untouched = bgr(st.read).clone();
     FaceJob& job = st.job.emplace(
         FaceJob{bgr,
                 p,
@@ -530,13 +532,18 @@ class GuardedGenerateMethod final : public FaceMethod {
       }
     }
     if (Chosen(st.best)) return Status::Ok();
+    return JudgeOwnCandidates(one, job, kept, r, st.best);
+  }
+
+  // Judges the face's own candidates but `skip` (-1: none) in order on `nets` until one is good
+  // enough: no need to look further.
+  Status JudgeOwnCandidates(std::span<GuardNetworks> nets, FaceJob& job, int skip,
+                            IdentityReceipt& r, Candidate& best) const {
     std::vector<std::pair<int, int>> own;
     for (int k = 0; k < o_.candidates; ++k) {
-      if (k != kept) own.emplace_back(k, -1);
+      if (k != skip) own.emplace_back(k, -1);
     }
-    // No need to look further than a candidate that is good enough.
-    const Candidate& best = st.best;
-    return JudgeInOrder(one, job, own, r, st.best,
+    return JudgeInOrder(nets, job, own, r, best,
                         [&] { return Chosen(best) && best.cost <= o_.good_enough; });
   }
 
@@ -572,9 +579,7 @@ class GuardedGenerateMethod final : public FaceMethod {
     // image. The winner is then judged again as it would now be painted; if it no longer passes,
     // the face's other candidates are judged again on the image as it is now. The receipt is the
     // final pixels'.
-    const cv::Rect read = JudgedArea(face, p) & job.region;
-    if (Chosen(best) && best.donor < 0 &&
-        cv::norm(bgr(read), st.untouched(read - job.region.tl()), cv::NORM_INF) > 0) {
+    if (Chosen(best) && best.donor < 0 && cv::norm(bgr(st.read), st.untouched, cv::NORM_INF) > 0) {
       auto again = Judge(w_[0], job, best.index, -1, best.face);
       if (!again.ok()) return again.status();
       const int failed = best.index;
@@ -583,15 +588,7 @@ class GuardedGenerateMethod final : public FaceMethod {
         best = std::move(again).value();
       } else {
         ++r.rejected;
-        std::vector<std::pair<int, int>> own;
-        for (int k = 0; k < o_.candidates; ++k) {
-          if (k != failed) own.emplace_back(k, -1);
-        }
-        if (Status s = JudgeInOrder(w_, job, own, r, best,
-                                    [&] { return Chosen(best) && best.cost <= o_.good_enough; });
-            !s.ok()) {
-          return s;
-        }
+        if (Status s = JudgeOwnCandidates(w_, job, failed, r, best); !s.ok()) return s;
       }
     }
     if (!Chosen(best) && donors_ && o_.donors > 0) {
