@@ -205,15 +205,16 @@ void BM_GenerateFaces(benchmark::State& state) {
   GenerateFaces(state, GenerateOptions(k > 0, k));
   state.counters["candidates"] = static_cast<double>(k);
 }
-// The default guard without attribute-guided choice (--attribute-weight 0): the first candidate
-// that passes is painted (its choice cost, half its similarity, is always under --good-enough).
-standin::AnonymizerOptions FirstPassingOptions() {
+// The default guard with the attribute-guided choice (--attribute-weight 1, the default until
+// session 21): candidates are drawn until one passes whose age and gender cost is under
+// --good-enough. By default (weight 0) the first candidate that passes is painted.
+standin::AnonymizerOptions AttributeChoiceOptions() {
   auto opts = GenerateOptions(true, standin::IdentityGuardOptions{}.candidates);
-  opts.generator.guard.attribute_weight = 0.f;
+  opts.generator.guard.attribute_weight = 1.f;
   return opts;
 }
-void BM_GenerateFacesFirstPassing(benchmark::State& state) {
-  GenerateFaces(state, FirstPassingOptions());
+void BM_GenerateFacesAttributeChoice(benchmark::State& state) {
+  GenerateFaces(state, AttributeChoiceOptions());
 }
 // The default K without the stranger test and donors (the default guard until session 11:
 // --stranger-percentile 0 --donors 0).
@@ -223,14 +224,19 @@ void BM_GenerateFacesMarginsOnly(benchmark::State& state) {
   opts.generator.guard.donors = 0;
   GenerateFaces(state, opts);
 }
-// The default guard with MobileFace as the second recogniser (--second-recogniser mobileface):
-// Arg 0 its margin only (--second-stranger-percentile 0), 1 its margin and stranger test, 2 the
-// strict setting (and 128 donors).
+// The default guard with a second recogniser: Arg 0 MobileFace's margin only
+// (--second-recogniser mobileface --second-stranger-percentile 0), 1 its margin and stranger test,
+// 2 the strict setting (and 128 donors); 3 dlib's ResNet, margin and stranger test at 75, with 32
+// donors (--second-recogniser dlib-resnet --second-stranger-percentile 75 --donors 32).
 void BM_GenerateFacesSecondRecogniser(benchmark::State& state) {
   auto opts = GenerateOptions(true, standin::IdentityGuardOptions{}.candidates);
-  opts.generator.guard.second_recogniser = "mobileface";
+  opts.generator.guard.second_recogniser = state.range(0) == 3 ? "dlib-resnet" : "mobileface";
   if (state.range(0) == 0) opts.generator.guard.second_stranger_percentile = 0.f;
   if (state.range(0) == 2) opts.generator.guard.donors = 128;
+  if (state.range(0) == 3) {
+    opts.generator.guard.second_stranger_percentile = 75.f;
+    opts.generator.guard.donors = 32;
+  }
   GenerateFaces(state, opts);
 }
 // The default guard on one worker (one set of networks, each threaded inside): faces judged one
@@ -252,8 +258,8 @@ void BM_EndToEndGenerate(benchmark::State& state) {
   static auto anonymizer = Warm(*standin::Anonymizer::Create(GenerateOptions(false, 1)));
   EndToEnd(state, anonymizer);
 }
-void BM_EndToEndGenerateGuardedFirstPassing(benchmark::State& state) {
-  static auto anonymizer = Warm(*standin::Anonymizer::Create(FirstPassingOptions()));
+void BM_EndToEndGenerateGuardedAttributeChoice(benchmark::State& state) {
+  static auto anonymizer = Warm(*standin::Anonymizer::Create(AttributeChoiceOptions()));
   EndToEnd(state, anonymizer);
 }
 void BM_EndToEndGenerateGuarded(benchmark::State& state) {
@@ -276,8 +282,8 @@ BENCHMARK(BM_EndToEndGenerate)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_IdentityEmbed)->DenseRange(0, 2)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_AgeGender)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_EndToEndGenerateGuarded)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_EndToEndGenerateGuardedFirstPassing)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_GenerateFacesFirstPassing)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_EndToEndGenerateGuardedAttributeChoice)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_GenerateFacesAttributeChoice)->Unit(benchmark::kMillisecond)->UseRealTime();
 // 0 = no guard; 1..8 = the guard with that many candidates per face.
 BENCHMARK(BM_GenerateFaces)
     ->Arg(0)
@@ -289,7 +295,7 @@ BENCHMARK(BM_GenerateFaces)
     ->UseRealTime();
 BENCHMARK(BM_GenerateFacesHarmonic)->Arg(0)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_GenerateFacesSecondRecogniser)
-    ->DenseRange(0, 2)
+    ->DenseRange(0, 3)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK(BM_GenerateFacesMarginsOnly)->Unit(benchmark::kMillisecond)->UseRealTime();

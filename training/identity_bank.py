@@ -11,11 +11,11 @@ recogniser (src/analyze/identity.cpp). Rebuild it whenever the generator changes
 
   /usr/bin/python3 training/identity_bank.py [--standin build/release/tools/standin]
       [--landmarks /work/cache/landmarks/utkface68.csv] [--data ../shared/data/utkface-crop]
-      [--count 1000] [--seed 3] [--recogniser arcface|mobileface]
+      [--count 1000] [--seed 3] [--recogniser arcface|mobileface|dlib-resnet]
       [--out models/generator/standin-gen64-bank-RECOGNISER.f16]
 
 Writes COUNT x D little-endian float16 values (L2-normalised rows; D = 512 for arcface, 256 for
-mobileface) and prints the sha256. For arcface it also writes OUT with the extension .ages.json:
+mobileface, 128 for dlib-resnet) and prints the sha256. For arcface it also writes OUT with the extension .ages.json:
 the age in the file name of each entry's training crop, in the bank's order, which orders the
 donors by age (a face's age is read as the median label of its 10 nearest bank entries) and
 picks a face's age band for the stranger test. Every recogniser's bank has the same rows (the
@@ -37,12 +37,14 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-# How each recogniser wants its face (src/analyze/identity.cpp's Recognisers()): model file,
-# pixel scale and mean of RGB input; both use the ArcFace 112 px template.
-RECOGNISERS = {"arcface": ("fr_feature.onnx", 1 / 128, 127.5),
-               "mobileface": ("mobileface.onnx", 1.0, 0.0)}
+# The ArcFace five-point template in a 112 px crop.
 TEMPLATE = np.array([[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366],
                      [41.5493, 92.3655], [70.7299, 92.2041]], np.float32)
+# How each recogniser wants its face (src/analyze/identity.cpp's Recognisers()): model file,
+# pixel scale and mean of RGB input, crop size; the ArcFace template scaled to the crop.
+RECOGNISERS = {"arcface": ("fr_feature.onnx", 1 / 128, 127.5, 112),
+               "mobileface": ("mobileface.onnx", 1.0, 0.0, 112),
+               "dlib-resnet": ("dlib_resnet_faceapi.onnx", 1.0, 0.0, 150)}
 
 
 def main():
@@ -57,7 +59,8 @@ def main():
     ap.add_argument("--ages-only", action="store_true")
     a = ap.parse_args()
     a.out = a.out or os.path.join(ROOT, f"models/generator/standin-gen64-bank-{a.recogniser}.f16")
-    model_file, scale, mean = RECOGNISERS[a.recogniser]
+    model_file, scale, mean, size = RECOGNISERS[a.recogniser]
+    template = TEMPLATE * (size / 112.0)
     model_dir = os.environ.get("STANDIN_MODEL_DIR", "/usr/local/share/standin/models")
     net = cv2.dnn.readNetFromONNX(os.path.join(model_dir, model_file))
     held_out = set(open(os.path.join(HERE, "split", "val.txt")).read().split())
@@ -93,10 +96,10 @@ def main():
             img = cv2.imread(os.path.join(out, r["file"]))
             if img is None:
                 sys.exit(f"no stand-in written for {r['file']}")
-            m, _ = cv2.estimateAffinePartial2D(kps, TEMPLATE)
-            crop = cv2.warpAffine(img, m, (112, 112), flags=cv2.INTER_LINEAR,
+            m, _ = cv2.estimateAffinePartial2D(kps, template)
+            crop = cv2.warpAffine(img, m, (size, size), flags=cv2.INTER_LINEAR,
                                   borderMode=cv2.BORDER_REPLICATE)
-            net.setInput(cv2.dnn.blobFromImage(crop, scale, (112, 112), (mean,) * 3, True))
+            net.setInput(cv2.dnn.blobFromImage(crop, scale, (size, size), (mean,) * 3, True))
             e = net.forward().reshape(-1)
             bank.append(e / np.linalg.norm(e))
     data = np.array(bank, dtype="<f2").tobytes()

@@ -19,7 +19,8 @@ namespace standin::eval {
 struct EvalOptions {
   // Methods compared (each with the anonymizer settings below). "generate" runs with the identity
   // guard as configured in `anonymizer`; variants change it: "generate-unguarded" (no guard),
-  // "generate-noattr" (attribute weight 0), "generate-kN" (N candidates), "generate-all" (no early
+  // "generate-attr" (attribute weight 1), "generate-noattr" (0, the default), "generate-kN" (N
+  // candidates), "generate-all" (no early
   // stop: always all N), "generate-nosmooth" (no low-pass of the generated crop),
   // "generate-nocolour" (no colour matching), "generate-harmonic" (the harmonic edge match),
   // combinable in that syntax, e.g. "generate-k1-noattr".

@@ -104,18 +104,24 @@ struct IdentityGuardOptions {
   // 4.3% / 5.9% at 50 -> 3.2% / 5.1% at 40, attributes kept as well, 0.6% of held-out faces
   // solid instead of 0.4% (docs/identity-guard.md).
   float stranger_percentile = 40.f;
-  // Whether candidates take the stranger test: asked for, and the recogniser has a reference bank.
+  // Whether candidates take the stranger test: asked for, and the first recogniser is arcface
+  // (the one it was measured with; others judge second, IdentityGuardOptions::second_recogniser).
   [[nodiscard]] bool UsesStrangerTest() const {
     return stranger_percentile > 0 && recogniser == "arcface";
   }
-  // Whether faces get relative margins: asked for, and the recogniser has a reference bank.
+  // Whether faces get relative margins: asked for, and the first recogniser is arcface.
   [[nodiscard]] bool UsesRelativeMargin() const {
     return relative_margin && recogniser == "arcface";
   }
   // Weights of the choice among passing candidates (lowest weighted cost wins):
   // attributes: |age difference| / 20 years (capped at 1) and the difference in the probability
-  // of being read as female, averaged;
-  float attribute_weight = 1.f;
+  // of being read as female, averaged, as fr_age and fr_gender read them. 0 by default since
+  // session 21: read by an age and gender network the guard does not use (FaceRes, standin eval),
+  // the choice kept gender for 65.8% of held-out faces against 64.8% without it, and age 14.2
+  // against 13.6 years off: it picks those two networks' noise, for 1.5x the guard's time
+  // (docs/identity-guard.md, sessions 19 and 21). With 0 the first candidate that passes is
+  // painted (its cost, the identity term, is always under `good_enough`).
+  float attribute_weight = 0.f;
   // expression: 1 - the candidate's probability of the original's expression (the expression
   // network costs ~90 ms per call, so it only runs when this weight is above 0);
   float expression_weight = 0.f;
@@ -149,16 +155,18 @@ struct IdentityGuardOptions {
   // 0 = one per OpenCV thread (all cores), at most 4. On 2 cores, two workers take the 10 faces
   // of the 1080p benchmark photo in 0.85x the time of one (docs/identity-guard.md, session 20).
   int workers = 0;
-  // A second identity network every candidate must also pass ("" = none; "mobileface"): its
-  // similarity to the original must lie below `second_margin` on the second network's own scale,
-  // raised per face like the first's relative margin, and below the second's stranger threshold,
-  // both against the second's own reference bank (mobileface has one) of the same 1000 stand-ins.
-  // The guarantee then holds in two recognisers' spaces. MobileFace costs 0.5 ms per candidate
-  // (arcface 5 ms).
+  // A second identity network every candidate must also pass ("" = none; "mobileface" or
+  // "dlib-resnet"): its similarity to the original must lie below the second margin on the second
+  // network's own scale, raised per face like the first's relative margin, and below the second's
+  // stranger threshold, both against the second's own reference bank of stand-ins painted for the
+  // same 1000 training crops. The guarantee then holds in two recognisers' spaces. MobileFace
+  // costs 0.5 ms per candidate, dlib's ResNet 5.7 ms (arcface 5 ms).
   std::string second_recogniser;
-  // MobileFace's threshold at a 1% false-accept rate on clean impostor pairs of the AT&T faces
-  // (standin eval, docs/eval.json), as `margin` is arcface's.
-  float second_margin = 0.452f;
+  // The second margin; unset: the second recogniser's similarity at a 1% false-accept rate on
+  // clean impostor pairs of the AT&T faces (RecogniserMargin: mobileface 0.452, dlib-resnet
+  // 0.961; standin eval, docs/eval.json), as `margin` is arcface's.
+  std::optional<float> second_margin;
+  [[nodiscard]] float SecondMargin() const;
   // The second recogniser's stranger test (0 = off; as `stranger_percentile`, against its bank).
   float second_stranger_percentile = 40.f;
 };

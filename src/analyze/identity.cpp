@@ -10,6 +10,7 @@
 #include <opencv2/calib3d.hpp>
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
+#include <optional>
 #include <vector>
 
 #include "analyze/onnx.hpp"
@@ -85,7 +86,11 @@ struct RecogniserSpec {
   std::array<cv::Point2f, 5> template_px;
   double scale;
   double mean;
-  bool guard = true;  // the identity guard may judge with it (false: evaluation only)
+  int dims;  // embedding length (and a reference bank's row length)
+  // Its similarity at 1% false accepts on clean AT&T impostor pairs (docs/eval.json,
+  // verification_threshold): the identity guard's default margin on this recogniser's scale.
+  float margin;
+  bool guard = true;  // the identity guard may judge with it first (false: evaluation, or second)
 };
 
 // The ArcFace five-point template in a 112 px crop.
@@ -97,7 +102,7 @@ const std::array<cv::Point2f, 5> kArcfaceTemplate112 = {
 const std::vector<RecogniserSpec>& Recognisers() {
   static const std::vector<RecogniserSpec> kSpecs = {
       // fr_feature.onnx: 512-d, RGB (x - 127.5) / 128, the ArcFace 112 px template.
-      {"arcface", "fr_feature.onnx", 112, kArcfaceTemplate112, 1.0 / 128, 127.5},
+      {"arcface", "fr_feature.onnx", 112, kArcfaceTemplate112, 1.0 / 128, 127.5, 512, 0.315f},
       // dlib's ResNet face descriptor (face-api's port, converted by
       // models/convert_faceapi_recognition.py): 128-d, RGB 0..255 (normalisation folded into the
       // graph), the ArcFace template scaled to 150 px: on att-faces the best rank-1 among the
@@ -108,14 +113,16 @@ const std::vector<RecogniserSpec>& Recognisers() {
        {cv::Point2f{51.288f, 69.236f}, cv::Point2f{98.480f, 68.975f}, cv::Point2f{75.034f, 96.076f},
         cv::Point2f{55.646f, 123.704f}, cv::Point2f{94.728f, 123.488f}},
        1.0,
-       0.0},
+       0.0,
+       128,
+       0.961f},
       // MobileFace (human-models' port, converted by models/convert_mobileface.py): 256-d, RGB
       // 0..255 (normalisation inside the graph), the ArcFace 112 px template. Not the guard's
       // first judge: by default the guard never consults it, so `standin eval` measures
       // stand-ins with a recogniser they were not chosen against; it may be the guard's second
       // (IdentityGuardOptions::second_recogniser). On att-faces (400 photos): AUC 0.974, rank-1
       // 99.2%.
-      {"mobileface", "mobileface.onnx", 112, kArcfaceTemplate112, 1.0, 0.0, false},
+      {"mobileface", "mobileface.onnx", 112, kArcfaceTemplate112, 1.0, 0.0, 256, 0.452f, false},
   };
   return kSpecs;
 }
@@ -154,6 +161,13 @@ std::vector<std::string> IdentityEmbedderNames() {
   return names;
 }
 
+std::optional<float> RecogniserMargin(const std::string& name) {
+  for (const auto& r : Recognisers()) {
+    if (r.name == name) return r.margin;
+  }
+  return std::nullopt;
+}
+
 std::vector<std::string> GuardRecogniserNames() {
   std::vector<std::string> names;
   for (const auto& r : Recognisers()) {
@@ -174,14 +188,15 @@ Expected<std::unique_ptr<IdentityEmbedder>> MakeIdentityEmbedder(const std::stri
 }
 
 Expected<cv::Mat1f> LoadIdentityBank(const ModelStore& models, const std::string& recogniser) {
-  if (recogniser != "arcface" && recogniser != "mobileface") {
-    return Status(
-        ErrorCode::kInvalidArgument,
-        fmt::format("no reference bank for recogniser '{}' (arcface and mobileface)", recogniser));
+  const auto& specs = Recognisers();
+  const auto spec = std::find_if(specs.begin(), specs.end(),
+                                 [&](const RecogniserSpec& r) { return r.name == recogniser; });
+  if (spec == specs.end()) {
+    return Status(ErrorCode::kInvalidArgument, fmt::format("unknown recogniser '{}'", recogniser));
   }
   auto path = models.Path("identity_bank_" + recogniser);
   if (!path.ok()) return path.status();
-  const int kDim = recogniser == "arcface" ? 512 : 256;
+  const int kDim = spec->dims;
   std::ifstream in(*path, std::ios::binary);
   std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const std::size_t row = kDim * sizeof(std::uint16_t);

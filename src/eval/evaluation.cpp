@@ -158,6 +158,8 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
       g.enabled = false;
     } else if (p == "noattr") {
       g.attribute_weight = 0;
+    } else if (p == "attr") {
+      g.attribute_weight = 1;  // the attribute-guided choice (the default until session 21)
     } else if (p == "fixed") {
       g.relative_margin = false;
     } else if (p == "natural") {
@@ -200,12 +202,14 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
       g.second_stranger_percentile = static_cast<float>(*sp);  // e.g. generate-plusmobileface-sp70
     } else if (auto sm2 = NumberAfter(p, "sm", true)) {
       g.second_margin = static_cast<float>(*sm2);  // e.g. generate-plusmobileface-sm0.5
+    } else if (p == "plusdlib") {
+      g.second_recogniser = "dlib-resnet";  // generate-plusdlib ("-" separates variants)
     } else if (p.starts_with("plus") && p.size() > 4) {
       g.second_recogniser = p.substr(4);  // e.g. generate-plusmobileface
     } else {
       return Status(
           ErrorCode::kInvalidArgument,
-          fmt::format("unknown generate variant '{}' in '{}' (unguarded, noattr, "
+          fmt::format("unknown generate variant '{}' in '{}' (unguarded, attr, noattr, "
                       "natural, fixed, kN, mMARGIN, iwWEIGHT, all, nosmooth, nocolour, harmonic, "
                       "nodetail, "
                       "refine, jawMARGIN, detailGAIN, smoothSIGMA, kpsSHRINK, strangerPERCENTILE, "

@@ -488,10 +488,10 @@ class GuardedGenerateMethod final : public FaceMethod {
     // first's stand-ins in the same order (so the first's age band picks the same strangers).
     if (w.second) {
       r.second_recogniser = w.second->name();
-      r.second_margin =
-          o_.relative_margin
-              ? RelativeMargin(second_bank_, st.original2, o_.relative_percentile, o_.second_margin)
-              : o_.second_margin;
+      r.second_margin = o_.relative_margin
+                            ? RelativeMargin(second_bank_, st.original2, o_.relative_percentile,
+                                             o_.SecondMargin())
+                            : o_.SecondMargin();
     }
     st.read = JudgedArea(face, p) & region;
     st.untouched = bgr(st.read).clone();
@@ -543,8 +543,10 @@ class GuardedGenerateMethod final : public FaceMethod {
     for (int k = 0; k < o_.candidates; ++k) {
       if (k != skip) own.emplace_back(k, -1);
     }
-    return JudgeInOrder(nets, job, own, r, best,
-                        [&] { return Chosen(best) && best.cost <= o_.good_enough; });
+    return JudgeInOrder(nets, job, own, r, best, [&] {
+      // 0 draws all: a cost can be below 0 (a negative similarity).
+      return Chosen(best) && o_.good_enough > 0 && best.cost <= o_.good_enough;
+    });
   }
 
   // The image pixels a candidate's judgement of `face` depends on: what its recognisers, attribute
@@ -650,6 +652,10 @@ class GuardedGenerateMethod final : public FaceMethod {
 };
 
 }  // namespace
+
+float IdentityGuardOptions::SecondMargin() const {
+  return second_margin.value_or(RecogniserMargin(second_recogniser).value_or(0.f));
+}
 
 std::unique_ptr<FaceMethod> MakeGenerateMethod(std::unique_ptr<FaceGenerator> generator) {
   return std::make_unique<GenerateMethod>(std::move(generator));

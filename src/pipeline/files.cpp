@@ -488,7 +488,7 @@ std::string ReportsToJson(const std::vector<FileReport>& reports,
             "original face; the original's embedding is never written"}});
       if (!g.second_recogniser.empty()) {
         doc["identity_guard"]["second"] = {{"recogniser", g.second_recogniser},
-                                           {"margin", Rounded(g.second_margin, 0.001)},
+                                           {"margin", Rounded(g.SecondMargin(), 0.001)},
                                            {"stranger_percentile", g.second_stranger_percentile}};
       }
     }

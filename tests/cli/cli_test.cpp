@@ -170,10 +170,13 @@ TEST(Cli, GenerateWritesAPrivacyReceiptPerFace) {
   test::TempDir dir;
   const std::string in = test::SamplePhoto("2008_002506.jpg").string();
   // With the guard (by default: relative margins, the stranger test and donors; then one fixed
-  // margin; then neither the stranger test nor donors; then with a second recogniser), and
-  // without it.
-  for (const std::string mode : {"default", "fixed", "lenient", "second", "off"}) {
+  // margin; then neither the stranger test nor donors; then with a second recogniser, MobileFace
+  // or dlib's ResNet, at its own default margin), and without it.
+  for (const std::string mode : {"default", "fixed", "lenient", "second", "second-dlib", "off"}) {
     const bool guard = mode != "off";
+    const bool second = mode.starts_with("second");
+    const std::string second_name = mode == "second" ? "mobileface" : "dlib-resnet";
+    const double second_margin = mode == "second" ? 0.452 : 0.961;
     std::vector<std::string> args = {
         in,  "-o",     (dir / "g.jpg").string(),  "-m", "generate", "--seed",
         "3", "--json", (dir / "g.json").string(), "-q"};
@@ -182,7 +185,7 @@ TEST(Cli, GenerateWritesAPrivacyReceiptPerFace) {
     if (mode == "lenient") {
       args.insert(args.end(), {"--stranger-percentile", "0", "--donors", "0"});
     }
-    if (mode == "second") args.insert(args.end(), {"--second-recogniser", "mobileface"});
+    if (second) args.insert(args.end(), {"--second-recogniser", second_name});
     fs::remove(dir / "g.jpg");
     const auto r = Standin(args);
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -193,7 +196,11 @@ TEST(Cli, GenerateWritesAPrivacyReceiptPerFace) {
       EXPECT_DOUBLE_EQ(json["identity_guard"]["stranger_percentile"].get<double>(),
                        mode == "lenient" ? 0.0 : 40.0);
       EXPECT_EQ(json["identity_guard"]["donors"].get<int>(), mode == "lenient" ? 0 : 8);
-      EXPECT_EQ(json["identity_guard"].contains("second"), mode == "second");
+      EXPECT_EQ(json["identity_guard"].contains("second"), second);
+      if (second) {
+        EXPECT_EQ(json["identity_guard"]["second"]["recogniser"], second_name);
+        EXPECT_DOUBLE_EQ(json["identity_guard"]["second"]["margin"].get<double>(), second_margin);
+      }
     }
     const auto& faces = json["files"][0]["faces"];
     ASSERT_EQ(faces.size(), 3u);
@@ -211,13 +218,13 @@ TEST(Cli, GenerateWritesAPrivacyReceiptPerFace) {
       EXPECT_LE(g["candidates_drawn"].get<int>(), json["identity_guard"]["candidates"].get<int>() +
                                                       json["identity_guard"]["donors"].get<int>());
       EXPECT_GE(g["candidates_drawn"].get<int>(), 1);
-      EXPECT_EQ(g.contains("second"), mode == "second");
+      EXPECT_EQ(g.contains("second"), second);
       if (g["passed"]) {
         EXPECT_LT(g["similarity"].get<double>(), g["margin"].get<double>());
-        if (mode == "second") {  // below the second's margin and stranger threshold too
+        if (second) {  // below the second's margin and stranger threshold too
           const auto& s = g["second"];
-          EXPECT_EQ(s["recogniser"], "mobileface");
-          EXPECT_GE(s["margin"].get<double>(), 0.452);
+          EXPECT_EQ(s["recogniser"], second_name);
+          EXPECT_GE(s["margin"].get<double>(), second_margin);
           EXPECT_LT(s["similarity"].get<double>(), s["margin"].get<double>());
           EXPECT_LT(s["similarity"].get<double>(), s["stranger_threshold"].get<double>());
         }

@@ -361,7 +361,12 @@ TEST(MethodVariant, ParsesCombinedGenerateVariants) {
   ASSERT_TRUE(two.ok()) << two.status().message();
   EXPECT_EQ(two->generator.guard.second_recogniser, "mobileface");
   EXPECT_FLOAT_EQ(two->generator.guard.second_stranger_percentile, 60.f);
-  EXPECT_FLOAT_EQ(two->generator.guard.second_margin, 0.5f);
+  EXPECT_FLOAT_EQ(two->generator.guard.SecondMargin(), 0.5f);
+  // dlib's ResNet by its short name ("-" separates variants), at its own margin.
+  auto dlib = MethodVariant("generate-plusdlib", {});
+  ASSERT_TRUE(dlib.ok()) << dlib.status().message();
+  EXPECT_EQ(dlib->generator.guard.second_recogniser, "dlib-resnet");
+  EXPECT_FLOAT_EQ(dlib->generator.guard.SecondMargin(), 0.961f);
   EXPECT_FALSE(MethodVariant("generate-plus", {}).ok());
   EXPECT_FALSE(MethodVariant("blur-k2", {}).ok());
   auto px = MethodVariant("pixelate-b5", {});

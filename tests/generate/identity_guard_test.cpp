@@ -254,15 +254,19 @@ TEST(IdentityGuard, TheSearchStopsAtAGoodEnoughCandidateOrDrawsAll) {
 
 // Workers judge a face's candidates side by side, but the choice is the one a single worker
 // makes: the same stand-ins, donors, fallbacks and receipts, pixel for pixel, for 1 to 3 workers.
-// The strict setting sends faces through rejected candidates, donors and early stops.
+// The strict setting sends one face through rejected candidates and another through all its
+// candidates and donors to the fallback; the attribute choice stops at good-enough costs.
 TEST(IdentityGuard, WorkersJudgeSideBySideAndChooseAsOneWorkerWould) {
   const Scene s;
   IdentityGuardOptions strict;
   strict.relative_margin = false;
-  strict.margin = 0.12f;
+  strict.margin = 0.05f;
   strict.stranger_percentile = 30;
   strict.candidates = 5;
-  for (const auto& [g, name] : {std::pair{IdentityGuardOptions{}, "default"}, {strict, "strict"}}) {
+  // The attribute choice stops at a good-enough cost rather than at the first that passes.
+  IdentityGuardOptions chooser;
+  chooser.attribute_weight = 1.f;
+  for (const auto& [g, name] : {std::pair{chooser, "attribute choice"}, {strict, "strict"}}) {
     IdentityGuardOptions alone = g;
     alone.workers = 1;
     auto one = Guarded(alone, 7);
@@ -371,13 +375,12 @@ TEST(IdentityGuard, RejectsSettingsThatCannotWork) {
   o.generator.guard.donors = 0;
   o.generator.guard.second_recogniser = "arcface";  // the first again
   EXPECT_EQ(Anonymizer::Create(o).status().code(), ErrorCode::kInvalidArgument);
-  o.generator.guard.second_recogniser = "dlib-resnet";  // no reference bank
+  o.generator.guard.second_recogniser = "nobody";  // no such recogniser
   EXPECT_EQ(Anonymizer::Create(o).status().code(), ErrorCode::kInvalidArgument);
 }
 
-// The reference banks: 1000 unit-length arcface (and MobileFace) embeddings of generated
-// stand-ins.
-TEST(IdentityBank, HoldsUnitEmbeddingsForArcfaceAndMobileface) {
+// The reference banks: 1000 unit-length embeddings of generated stand-ins, per recogniser.
+TEST(IdentityBank, HoldsUnitEmbeddingsForEachRecogniser) {
   auto store = ModelStore::Open();
   ASSERT_TRUE(store.ok());
   auto bank = LoadIdentityBank(*store, "arcface");
@@ -385,12 +388,16 @@ TEST(IdentityBank, HoldsUnitEmbeddingsForArcfaceAndMobileface) {
   EXPECT_EQ(bank->rows, 1000);
   EXPECT_EQ(bank->cols, 512);
   for (int r = 0; r < bank->rows; ++r) EXPECT_NEAR(cv::norm(bank->row(r)), 1.0, 2e-3) << r;
-  EXPECT_FALSE(LoadIdentityBank(*store, "dlib-resnet").ok());
-  auto second = LoadIdentityBank(*store, "mobileface");
-  ASSERT_TRUE(second.ok()) << second.status().message();
-  EXPECT_EQ(second->rows, bank->rows);  // the same stand-ins, in the same order
-  EXPECT_EQ(second->cols, 256);
-  for (int r = 0; r < second->rows; ++r) EXPECT_NEAR(cv::norm(second->row(r)), 1.0, 2e-3) << r;
+  EXPECT_FALSE(LoadIdentityBank(*store, "nobody").ok());
+  for (const auto& [name, dims] : {std::pair{"mobileface", 256}, {"dlib-resnet", 128}}) {
+    auto second = LoadIdentityBank(*store, name);
+    ASSERT_TRUE(second.ok()) << second.status().message();
+    EXPECT_EQ(second->rows, bank->rows) << name;  // the same training crops, in the same order
+    EXPECT_EQ(second->cols, dims) << name;
+    for (int r = 0; r < second->rows; ++r) {
+      EXPECT_NEAR(cv::norm(second->row(r)), 1.0, 2e-3) << name << " " << r;
+    }
+  }
   // Its labelled ages, one per entry: UTKFace's range, infants among them.
   auto ages = LoadIdentityBankAges(*store);
   ASSERT_TRUE(ages.ok()) << ages.status().message();
@@ -524,17 +531,23 @@ TEST(IdentityGuard, TheStrangerTestKeepsOnlyStandInsToWhichTheOriginalIsAStrange
 
 // A second recogniser: a stand-in must pass it too, on its own scale; its receipt is measured
 // again from the output; and where nothing can pass it, every face fails closed.
-TEST(IdentityGuard, ASecondRecogniserMustAlsoPass) {
+// Each recogniser the guard can judge second with (each has its own reference bank).
+class SecondRecogniser : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(SecondRecogniser, MustAlsoPass) {
+  const std::string name = GetParam();
   const Scene s;
   auto store = ModelStore::Open();
   ASSERT_TRUE(store.ok());
-  auto mobileface = MakeIdentityEmbedder("mobileface", *store);
-  ASSERT_TRUE(mobileface.ok());
+  auto second = MakeIdentityEmbedder(name, *store);
+  ASSERT_TRUE(second.ok());
   IdentityGuardOptions one;
   one.donors = 0;
   const auto plain_faces = GuardedFaces(s, one);
   IdentityGuardOptions two = one;
-  two.second_recogniser = "mobileface";
+  two.second_recogniser = name;
+  ASSERT_FALSE(two.second_margin.has_value());
+  EXPECT_FLOAT_EQ(two.SecondMargin(), *RecogniserMargin(name));  // its own 1% false accepts
   two.second_stranger_percentile = 50.f;
   cv::Mat out;
   const auto faces = GuardedFaces(s, two, &out);
@@ -545,8 +558,8 @@ TEST(IdentityGuard, ASecondRecogniserMustAlsoPass) {
     ASSERT_TRUE(f.receipt.has_value() && plain_faces[i].receipt.has_value());
     const IdentityReceipt& r = *f.receipt;
     EXPECT_TRUE(plain_faces[i].receipt->second_recogniser.empty());
-    EXPECT_EQ(r.second_recogniser, "mobileface");
-    EXPECT_GE(r.second_margin, two.second_margin);  // raised per face by its own bank
+    EXPECT_EQ(r.second_recogniser, name);
+    EXPECT_GE(r.second_margin, two.SecondMargin());  // raised per face by its own bank
     // Same seed, same candidates in the same order: the second only adds rejections.
     EXPECT_GE(r.rejected, plain_faces[i].receipt->rejected);
     if (!r.passed) {
@@ -554,8 +567,8 @@ TEST(IdentityGuard, ASecondRecogniserMustAlsoPass) {
       continue;
     }
     ++passed;
-    auto e0 = (*mobileface)->Embed(s.image, f.kps5);
-    auto e1 = (*mobileface)->Embed(out, f.kps5);
+    auto e0 = (*second)->Embed(s.image, f.kps5);
+    auto e1 = (*second)->Embed(out, f.kps5);
     ASSERT_TRUE(e0.ok() && e1.ok());
     EXPECT_NEAR(e0->dot(*e1), r.second_similarity, 2e-3);
     EXPECT_LT(r.second_similarity, r.second_margin);
@@ -574,6 +587,12 @@ TEST(IdentityGuard, ASecondRecogniserMustAlsoPass) {
     EXPECT_EQ(f.method, "solid");
   }
 }
+
+std::string SecondRecogniserName(const ::testing::TestParamInfo<std::string>& p) {
+  return p.param == "mobileface" ? "MobileFace" : "DlibResnet";
+}
+INSTANTIATE_TEST_SUITE_P(IdentityGuard, SecondRecogniser,
+                         ::testing::Values("mobileface", "dlib-resnet"), SecondRecogniserName);
 
 // The donor pool: stand-ins the generator painted for training crops, with their poses and labels.
 TEST(DonorPool, HoldsTemplateFacesWithPosesAndLabelsForItsGenerator) {
