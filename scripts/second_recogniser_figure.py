@@ -3,12 +3,15 @@
 
 Rows: three photos of people the default guard leaves recognisable (s1, s29, s31) and three
 others; columns: the original, the default
-guard (arcface), `--second-recogniser mobileface` (its margin and stranger test), and the strict
-setting (`--second-recogniser mobileface --donors 128`). The photos are enlarged 3x and every
-face is painted whatever its size, as `standin eval` does.
+guard (arcface), `--second-recogniser mobileface` (its margin and stranger test), the strict
+setting (`--second-recogniser mobileface --donors 128`), and dlib's ResNet judging second
+(`--second-recogniser dlib-resnet --second-stranger-percentile 75 --donors 32`, session 21). The
+photos are enlarged 3x and every face is painted whatever its size, as `standin eval` does.
+(docs/images/second-recogniser-att.jpg is session 18's run, before the dlib column and with the
+attribute choice then on by default.)
 
   /usr/bin/python3 scripts/second_recogniser_figure.py [STANDIN] [OUT]
-      (default: build/release/tools/standin, docs/images/second-recogniser-att.jpg)
+      (default: build/release/tools/standin, docs/images/second-recogniser-att-s21.jpg)
 """
 import os
 import subprocess
@@ -24,12 +27,14 @@ PHOTOS = ["s1/6", "s29/2", "s31/5", "s10/1", "s20/3", "s35/2"]
 SETTINGS = [("original", None),
             ("default", []),
             ("+ mobileface", ["--second-recogniser", "mobileface"]),
-            ("strict (128 donors)", ["--second-recogniser", "mobileface", "--donors", "128"])]
+            ("strict (128 donors)", ["--second-recogniser", "mobileface", "--donors", "128"]),
+            ("+ dlib (sp75, d32)", ["--second-recogniser", "dlib-resnet",
+                                   "--second-stranger-percentile", "75", "--donors", "32"])]
 
 
 def main():
     standin = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build/release/tools/standin")
-    out = sys.argv[2] if len(sys.argv) > 2 else os.path.join(ROOT, "docs/images/second-recogniser-att.jpg")
+    out = sys.argv[2] if len(sys.argv) > 2 else os.path.join(ROOT, "docs/images/second-recogniser-att-s21.jpg")
     with tempfile.TemporaryDirectory() as tmp:
         src = os.path.join(tmp, "in")
         os.makedirs(src)
