@@ -20,10 +20,10 @@ struct EvalOptions {
   // Methods compared (each with the anonymizer settings below). "generate" runs with the identity
   // guard as configured in `anonymizer`; variants change it: "generate-unguarded" (no guard),
   // "generate-attr" (attribute weight 1), "generate-noattr" (0, the default), "generate-kN" (N
-  // candidates), "generate-all" (no early
-  // stop: always all N), "generate-nosmooth" (no low-pass of the generated crop),
-  // "generate-nocolour" (no colour matching), "generate-harmonic" (the harmonic edge match),
-  // combinable in that syntax, e.g. "generate-k1-noattr".
+  // candidates), "generate-all" (no early stop: always all N), "generate-nosmooth" (no low-pass
+  // of the generated crop), "generate-nocolour" (no colour matching), "generate-harmonic" (the
+  // harmonic edge match), "generate-plusdlib" (dlib's ResNet judging second), combinable in that
+  // syntax, e.g. "generate-k1-attr".
   std::vector<std::string> methods = {"generate", "generate-unguarded", "blur", "pixelate",
                                       "solid"};
   // The project's data (README there): utkface-crop (held-out faces, memorisation references)

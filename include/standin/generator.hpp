@@ -117,10 +117,10 @@ struct IdentityGuardOptions {
   // attributes: |age difference| / 20 years (capped at 1) and the difference in the probability
   // of being read as female, averaged, as fr_age and fr_gender read them. 0 by default since
   // session 21: read by an age and gender network the guard does not use (FaceRes, standin eval),
-  // the choice kept gender for 65.8% of held-out faces against 64.8% without it, and age 14.2
-  // against 13.6 years off: it picks those two networks' noise, for 1.5x the guard's time
-  // (docs/identity-guard.md, sessions 19 and 21). With 0 the first candidate that passes is
-  // painted (its cost, the identity term, is always under `good_enough`).
+  // the choice kept gender for 66.0% of held-out faces against 64.6% without it, and age 14.1
+  // against 13.6 years off: it picks those two networks' noise, for 1.7x the guard's time per
+  // held-out face (docs/identity-guard.md, sessions 19 and 21). With 0 the first candidate that
+  // passes is painted (its cost, the identity term, is always under `good_enough`).
   float attribute_weight = 0.f;
   // expression: 1 - the candidate's probability of the original's expression (the expression
   // network costs ~90 ms per call, so it only runs when this weight is above 0);

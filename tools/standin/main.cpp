@@ -236,7 +236,7 @@ void AddIdentityGuardOptions(CLI::App& app, Args& a) {
   app.add_option("--attribute-weight", g.attribute_weight,
                  "Generate: weight of keeping age and gender (as fr_age and fr_gender read "
                  "them) when choosing among stand-ins; 0: the first that passes (an independent "
-                 "judge saw no gain at 1, for 1.5x the guard's time; docs/identity-guard.md)")
+                 "judge saw no gain at 1, for 1.7x the guard's time; docs/identity-guard.md)")
       ->check(CLI::Range(0.f, 100.f))
       ->capture_default_str()
       ->group(group);
