@@ -127,6 +127,14 @@ const std::vector<RecogniserSpec>& Recognisers() {
   return kSpecs;
 }
 
+// The recogniser called `name`, or null.
+const RecogniserSpec* FindRecogniser(const std::string& name) {
+  const auto& specs = Recognisers();
+  const auto it = std::find_if(specs.begin(), specs.end(),
+                               [&](const RecogniserSpec& r) { return r.name == name; });
+  return it == specs.end() ? nullptr : &*it;
+}
+
 class AlignedEmbedder : public IdentityEmbedder {
  public:
   AlignedEmbedder(RecogniserSpec spec, cv::dnn::Net net)
@@ -162,10 +170,8 @@ std::vector<std::string> IdentityEmbedderNames() {
 }
 
 std::optional<float> RecogniserMargin(const std::string& name) {
-  for (const auto& r : Recognisers()) {
-    if (r.name == name) return r.margin;
-  }
-  return std::nullopt;
+  const RecogniserSpec* spec = FindRecogniser(name);
+  return spec ? std::optional<float>(spec->margin) : std::nullopt;
 }
 
 std::vector<std::string> GuardRecogniserNames() {
@@ -178,20 +184,17 @@ std::vector<std::string> GuardRecogniserNames() {
 
 Expected<std::unique_ptr<IdentityEmbedder>> MakeIdentityEmbedder(const std::string& name,
                                                                  const ModelStore& models) {
-  for (const auto& r : Recognisers()) {
-    if (r.name != name) continue;
-    auto net = LoadOnnxNet(models, r.file);
-    if (!net.ok()) return net.status();
-    return std::unique_ptr<IdentityEmbedder>(new AlignedEmbedder(r, std::move(net).value()));
-  }
-  return Status(ErrorCode::kInvalidArgument, fmt::format("unknown recogniser '{}'", name));
+  const RecogniserSpec* spec = FindRecogniser(name);
+  if (!spec)
+    return Status(ErrorCode::kInvalidArgument, fmt::format("unknown recogniser '{}'", name));
+  auto net = LoadOnnxNet(models, spec->file);
+  if (!net.ok()) return net.status();
+  return std::unique_ptr<IdentityEmbedder>(new AlignedEmbedder(*spec, std::move(net).value()));
 }
 
 Expected<cv::Mat1f> LoadIdentityBank(const ModelStore& models, const std::string& recogniser) {
-  const auto& specs = Recognisers();
-  const auto spec = std::find_if(specs.begin(), specs.end(),
-                                 [&](const RecogniserSpec& r) { return r.name == recogniser; });
-  if (spec == specs.end()) {
+  const RecogniserSpec* spec = FindRecogniser(recogniser);
+  if (!spec) {
     return Status(ErrorCode::kInvalidArgument, fmt::format("unknown recogniser '{}'", recogniser));
   }
   auto path = models.Path("identity_bank_" + recogniser);

@@ -202,10 +202,13 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
       g.second_stranger_percentile = static_cast<float>(*sp);  // e.g. generate-plusmobileface-sp70
     } else if (auto sm2 = NumberAfter(p, "sm", true)) {
       g.second_margin = static_cast<float>(*sm2);  // e.g. generate-plusmobileface-sm0.5
-    } else if (p == "plusdlib") {
-      g.second_recogniser = "dlib-resnet";  // generate-plusdlib ("-" separates variants)
     } else if (p.starts_with("plus") && p.size() > 4) {
-      g.second_recogniser = p.substr(4);  // e.g. generate-plusmobileface
+      // e.g. generate-plusmobileface; a name with a "-" (which separates variants) by its first
+      // part: generate-plusdlib.
+      g.second_recogniser = p.substr(4);
+      for (const std::string& n : IdentityEmbedderNames()) {
+        if (n.starts_with(g.second_recogniser + "-")) g.second_recogniser = n;
+      }
     } else {
       return Status(
           ErrorCode::kInvalidArgument,

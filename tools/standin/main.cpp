@@ -102,7 +102,6 @@ struct Args {
   std::optional<std::uint64_t> seed;
   bool no_identity_guard = false;
   bool fixed_margin = false;
-  std::optional<float> second_margin;  // --second-margin (unset: the recogniser's own)
   std::string guard_fallback = "solid";
   std::string unpainted = "blur";
   bool no_colour_match = false;
@@ -222,7 +221,7 @@ void AddIdentityGuardOptions(CLI::App& app, Args& a) {
                  "margin and stranger test (default: none)")
       ->check(CLI::IsMember({"mobileface", "dlib-resnet"}))
       ->group(group);
-  app.add_option("--second-margin", a.second_margin,
+  app.add_option("--second-margin", g.second_margin,
                  "Generate: the second recogniser's margin, on its own scale, raised per face "
                  "unless --fixed-margin; default = its similarity at 1% false accepts (mobileface "
                  "0.452, dlib-resnet 0.961)")
@@ -308,7 +307,6 @@ int Run(Args& a, standin::FileMode mode) {
   a.opts.method.boxes = a.boxes;
   a.opts.generator.guard.enabled = !a.no_identity_guard;
   if (a.fixed_margin) a.opts.generator.guard.relative_margin = false;
-  a.opts.generator.guard.second_margin = a.second_margin;
   a.opts.generator.match_colour = !a.no_colour_match;
   a.opts.generator.guard.fallback = *standin::ParseMethod(a.guard_fallback);
   a.opts.generator.unpainted = *standin::ParseMethod(a.unpainted);
@@ -598,8 +596,8 @@ int main(int argc, char** argv) {
   }
   // The margin is on the recogniser's own scale: dlib's ResNet puts strangers far higher than
   // arcface does (1% false accepts on the AT&T faces: 0.961 vs 0.315, docs/eval.json).
-  if (a.opts.generator.guard.recogniser == "dlib-resnet" && app.count("--identity-margin") == 0) {
-    a.opts.generator.guard.margin = *standin::RecogniserMargin("dlib-resnet");
+  if (app.count("--identity-margin") == 0) {
+    a.opts.generator.guard.margin = *standin::RecogniserMargin(a.opts.generator.guard.recogniser);
   }
   // The first recogniser's stranger test and relative margin are arcface's (measured with it;
   // another recogniser judges with its own bank as the second): asked for with another first
