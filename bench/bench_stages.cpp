@@ -230,12 +230,13 @@ void BM_GenerateFacesMarginsOnly(benchmark::State& state) {
 // donors (--second-recogniser dlib-resnet --second-stranger-percentile 75 --donors 32).
 void BM_GenerateFacesSecondRecogniser(benchmark::State& state) {
   auto opts = GenerateOptions(true, standin::IdentityGuardOptions{}.candidates);
-  opts.generator.guard.second_recogniser = state.range(0) == 3 ? "dlib-resnet" : "mobileface";
-  if (state.range(0) == 0) opts.generator.guard.second_stranger_percentile = 0.f;
-  if (state.range(0) == 2) opts.generator.guard.donors = 128;
+  standin::IdentityGuardOptions& g = opts.generator.guard;
+  g.second = {{.recogniser = state.range(0) == 3 ? "dlib-resnet" : "mobileface"}};
+  if (state.range(0) == 0) g.second[0].stranger_percentile = 0.f;
+  if (state.range(0) == 2) g.donors = 128;
   if (state.range(0) == 3) {
-    opts.generator.guard.second_stranger_percentile = 75.f;
-    opts.generator.guard.donors = 32;
+    g.second[0].stranger_percentile = 75.f;
+    g.donors = 32;
   }
   GenerateFaces(state, opts);
 }

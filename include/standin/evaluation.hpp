@@ -22,8 +22,9 @@ struct EvalOptions {
   // "generate-attr" (attribute weight 1), "generate-noattr" (0, the default), "generate-kN" (N
   // candidates), "generate-all" (no early stop: always all N), "generate-nosmooth" (no low-pass
   // of the generated crop), "generate-nocolour" (no colour matching), "generate-harmonic" (the
-  // harmonic edge match), "generate-plusdlib" (dlib's ResNet judging second), combinable in that
-  // syntax, e.g. "generate-k1-attr".
+  // harmonic edge match), "generate-plusdlib" (dlib's ResNet judging second; "-spP" after it its
+  // stranger test, "-smM" its margin; "generate-plusdlib-plusmobileface": both, in that order),
+  // combinable in that syntax, e.g. "generate-k1-attr".
   std::vector<std::string> methods = {"generate", "generate-unguarded", "blur", "pixelate",
                                       "solid"};
   // The project's data (README there): utkface-crop (held-out faces, memorisation references)

@@ -38,10 +38,13 @@ struct IdentityReceipt {
   // the "looks natural" criterion); -1 when not judged.
   float faceness = -1;
   int frames_since_check = 0;  // videos: the verdict is that of a check this many frames ago
-  // The second recogniser (IdentityGuardOptions::second_recogniser), empty when none judged: the
-  // face's margin on its scale, and the chosen stand-in's similarity and stranger threshold there.
-  std::string second_recogniser;
-  float second_margin = 0, second_similarity = 0, second_stranger_threshold = -1;
+  // Each further recogniser that judged (IdentityGuardOptions::second), in its order: the face's
+  // margin on its scale, and the chosen stand-in's similarity and stranger threshold there.
+  struct Second {
+    std::string recogniser;
+    float margin = 0, similarity = 0, stranger_threshold = -1;
+  };
+  std::vector<Second> second;
 };
 
 struct Face {

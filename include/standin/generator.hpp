@@ -70,6 +70,19 @@ struct DonorPool {
 
 Expected<DonorPool> LoadDonorPool(const ModelStore& models, const GeneratorSpec& spec);
 
+// An identity network that judges every candidate after the guard's first
+// (IdentityGuardOptions::second), with its own margin and stranger test.
+struct SecondJudge {
+  std::string recogniser;  // "mobileface" or "dlib-resnet"
+  // The margin; unset: the recogniser's similarity at a 1% false-accept rate on clean impostor
+  // pairs of the AT&T faces (RecogniserMargin: mobileface 0.452, dlib-resnet 0.961; standin eval,
+  // docs/eval.json), as IdentityGuardOptions::margin is arcface's.
+  std::optional<float> margin;
+  // Its stranger test (0 = off; as IdentityGuardOptions::stranger_percentile, against its bank).
+  float stranger_percentile = 40.f;
+  [[nodiscard]] float Margin() const;
+};
+
 // The identity guard: each face gets the best of several generated candidates whose identity is
 // provably far from the original's (FALCO's obfuscation margin, checked per face).
 struct IdentityGuardOptions {
@@ -155,20 +168,13 @@ struct IdentityGuardOptions {
   // 0 = one per OpenCV thread (all cores), at most 4. On 2 cores, two workers take the 10 faces
   // of the 1080p benchmark photo in 0.85x the time of one (docs/identity-guard.md, session 20).
   int workers = 0;
-  // A second identity network every candidate must also pass ("" = none; "mobileface" or
-  // "dlib-resnet"): its similarity to the original must lie below the second margin on the second
-  // network's own scale, raised per face like the first's relative margin, and below the second's
-  // stranger threshold, both against the second's own reference bank of stand-ins painted for the
-  // same 1000 training crops. The guarantee then holds in two recognisers' spaces. MobileFace
-  // costs 0.5 ms per candidate, dlib's ResNet 5.7 ms (arcface 5 ms).
-  std::string second_recogniser;
-  // The second margin; unset: the second recogniser's similarity at a 1% false-accept rate on
-  // clean impostor pairs of the AT&T faces (RecogniserMargin: mobileface 0.452, dlib-resnet
-  // 0.961; standin eval, docs/eval.json), as `margin` is arcface's.
-  std::optional<float> second_margin;
-  [[nodiscard]] float SecondMargin() const;
-  // The second recogniser's stranger test (0 = off; as `stranger_percentile`, against its bank).
-  float second_stranger_percentile = 40.f;
+  // More identity networks every candidate must also pass, judged in this order, each only when
+  // the first and every one before it passed (empty = none). Each judges on its own scale: the
+  // candidate's similarity to the original must lie below its margin, raised per face like the
+  // first's relative margin, and below its stranger threshold, both against its own reference bank
+  // of stand-ins painted for the same 1000 training crops. The guarantee then holds in each
+  // recogniser's space. MobileFace costs 0.5 ms per candidate, dlib's ResNet 5.7 ms (arcface 5 ms).
+  std::vector<SecondJudge> second;
 };
 
 struct GeneratorOptions {
@@ -361,7 +367,8 @@ class FacenessJudge;
 struct GuardNetworks {
   std::unique_ptr<FaceGenerator> generator;
   std::shared_ptr<IdentityEmbedder> embedder;
-  std::shared_ptr<IdentityEmbedder> second;  // IdentityGuardOptions::second_recogniser, or null
+  // IdentityGuardOptions::second's networks, in the same order.
+  std::vector<std::shared_ptr<IdentityEmbedder>> second;
   std::shared_ptr<AttributeEstimator> attributes;
   std::shared_ptr<FacenessJudge> faceness;
 };
@@ -377,12 +384,12 @@ std::unique_ptr<FaceMethod> MakeGenerateMethod(std::unique_ptr<FaceGenerator> ge
 // untouched image and painted in paint order. The choice and the receipts do not depend on the
 // number of workers; the Anonymizer makes `guard.workers` of them.
 // What the guard judges against besides its networks, each optional: the reference bank of the
-// first recogniser, its entries' labelled ages, the second recogniser's bank (the same rows), and
+// first recogniser, its entries' labelled ages, the second recognisers' banks (the same rows), and
 // the donor pool.
 struct GuardReferences {
   cv::Mat1f bank;
   std::vector<float> bank_ages;
-  cv::Mat1f second_bank;
+  std::vector<cv::Mat1f> second_banks;  // IdentityGuardOptions::second's banks, in its order
   std::shared_ptr<const DonorPool> donors;
 };
 std::unique_ptr<FaceMethod> MakeGenerateMethod(std::vector<GuardNetworks> workers,

@@ -198,16 +198,17 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
       g.margin = static_cast<float>(*m);  // e.g. generate-m0.2
     } else if (auto fb = FallbackIn(p)) {
       g.fallback = *fb;  // e.g. generate-fallbackblur
-    } else if (auto sp = NumberAfter(p, "sp", true)) {
-      g.second_stranger_percentile = static_cast<float>(*sp);  // e.g. generate-plusmobileface-sp70
-    } else if (auto sm2 = NumberAfter(p, "sm", true)) {
-      g.second_margin = static_cast<float>(*sm2);  // e.g. generate-plusmobileface-sm0.5
+    } else if (auto sp = NumberAfter(p, "sp", true); sp && !g.second.empty()) {
+      // e.g. generate-plusmobileface-sp70: the stranger test of the recogniser named just before
+      g.second.back().stranger_percentile = static_cast<float>(*sp);
+    } else if (auto sm2 = NumberAfter(p, "sm", true); sm2 && !g.second.empty()) {
+      g.second.back().margin = static_cast<float>(*sm2);  // e.g. generate-plusmobileface-sm0.5
     } else if (p.starts_with("plus") && p.size() > 4) {
-      // e.g. generate-plusmobileface; a name with a "-" (which separates variants) by its first
-      // part: generate-plusdlib.
-      g.second_recogniser = p.substr(4);
+      // e.g. generate-plusmobileface, generate-plusdlib-sp75-plusmobileface (judged in that
+      // order); a name with a "-" (which separates variants) by its first part: plusdlib.
+      SecondJudge& judge = g.second.emplace_back(SecondJudge{.recogniser = p.substr(4)});
       for (const std::string& n : IdentityEmbedderNames()) {
-        if (n.starts_with(g.second_recogniser + "-")) g.second_recogniser = n;
+        if (n.starts_with(judge.recogniser + "-")) judge.recogniser = n;
       }
     } else {
       return Status(
@@ -216,7 +217,7 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
                       "natural, fixed, kN, mMARGIN, iwWEIGHT, all, nosmooth, nocolour, harmonic, "
                       "nodetail, "
                       "refine, jawMARGIN, detailGAIN, smoothSIGMA, kpsSHRINK, strangerPERCENTILE, "
-                      "donorsN, zSCALE, fallbackMETHOD, plusRECOGNISER)",
+                      "donorsN, zSCALE, fallbackMETHOD, plusRECOGNISER, then spP and smM)",
                       p, name));
     }
   }

@@ -151,7 +151,7 @@ class GuardedGenerateMethod final : public FaceMethod {
       : w_(std::move(workers)),
         o_(o),
         bank_(std::move(refs.bank)),
-        second_bank_(std::move(refs.second_bank)),
+        second_banks_(std::move(refs.second_banks)),
         donors_(std::move(refs.donors)),
         bank_ages_(std::move(refs.bank_ages)) {
     if (donors_) {
@@ -281,7 +281,7 @@ class GuardedGenerateMethod final : public FaceMethod {
   // What a candidate is judged against by one recogniser: the original's embedding, the face's
   // margin, and the bank's strangers of the face's age band (the stranger test), or empty.
   struct Reference {
-    const cv::Mat1f& original;
+    cv::Mat1f original;
     float margin = 0;
     cv::Mat1f strangers;
     float percentile = 0;  // of the stranger test
@@ -296,9 +296,11 @@ class GuardedGenerateMethod final : public FaceMethod {
   struct Candidate {
     int index = -1;       // the face's own candidate k, or -1
     int donor = -1;       // or this donor of the pool
-    bool passed = false;  // by both recognisers
+    bool passed = false;  // by every recogniser
     Judgement first;      // by the first recogniser
-    Judgement second;     // by the second, when it judged
+    // by the further recognisers, in order, as far as they judged (each judges only a candidate
+    // that all before it passed)
+    std::vector<Judgement> second;
     float faceness = -1;
     double cost = 0;
     FaceAttributes attributes;
@@ -313,7 +315,7 @@ class GuardedGenerateMethod final : public FaceMethod {
     cv::Rect region;  // where candidates are painted and judged
     Face local;       // the face in region coordinates
     Reference first;
-    Reference second;  // used when the worker has a second recogniser
+    std::vector<Reference> second;  // one per further recogniser
     const FaceAttributes& before;
     cv::Mat own_face;  // OwnFace, for donors (the face's candidate 0 once judged)
   };
@@ -321,7 +323,8 @@ class GuardedGenerateMethod final : public FaceMethod {
   // A face the guard judges, between the two passes of Apply.
   struct FaceState {
     Status status;
-    cv::Mat1f original, original2;  // the original's embeddings by the first and second recogniser
+    cv::Mat1f original;                // the original's embedding by the first recogniser
+    std::vector<cv::Mat1f> originals;  // and by each further recogniser
     FaceAttributes before;
     std::optional<FaceGenerator::Prepared> prepared;
     std::optional<FaceJob> job;  // empty: no stand-in (Prepare), so another method
@@ -351,8 +354,9 @@ class GuardedGenerateMethod final : public FaceMethod {
 
   // Paints the face's own candidate k (donor < 0) or donor `donor` into a copy of the region and
   // judges it on worker `w`'s networks: its similarity to the original, the margin and stranger
-  // test by the first recogniser and, if it passes, by the second; for one that passes both, its
-  // choice cost. `given`, when not empty, is the candidate's face, already generated.
+  // test by the first recogniser and, as long as it passes, by each further one in turn; for one
+  // that passes all, its choice cost. `given`, when not empty, is the candidate's face, already
+  // generated.
   Expected<Candidate> Judge(GuardNetworks& w, const FaceJob& job, int k, int donor,
                             const cv::Mat& given = cv::Mat()) const {
     Candidate c;
@@ -377,10 +381,11 @@ class GuardedGenerateMethod final : public FaceMethod {
     if (!first.ok()) return first.status();
     c.first = *first;
     c.passed = first->passed;
-    if (c.passed && w.second) {  // only a candidate the first passes is judged by the second
-      auto second = JudgeBy(*w.second, pixels, job, job.second);
+    // Only a candidate that every recogniser before it passed is judged by the next.
+    for (size_t i = 0; c.passed && i < w.second.size(); ++i) {
+      auto second = JudgeBy(*w.second[i], pixels, job, job.second[i]);
       if (!second.ok()) return second.status();
-      c.second = *second;
+      c.second.push_back(*second);
       c.passed = second->passed;
     }
     if (!c.passed) return c;
@@ -443,10 +448,10 @@ class GuardedGenerateMethod final : public FaceMethod {
     auto e = w.embedder->Embed(bgr, face.kps5);
     if (!e.ok()) return e.status();
     st.original = std::move(e).value();
-    if (w.second) {
-      auto e2 = w.second->Embed(bgr, face.kps5);
+    for (const auto& net : w.second) {
+      auto e2 = net->Embed(bgr, face.kps5);
       if (!e2.ok()) return e2.status();
-      st.original2 = std::move(e2).value();
+      st.originals.push_back(std::move(e2).value());
     }
     if (w.attributes) {
       auto a = w.attributes->Estimate(bgr, face, o_.expression_weight > 0);
@@ -484,14 +489,21 @@ class GuardedGenerateMethod final : public FaceMethod {
     // The face's age read from the bank (fr_age's estimate without the bank's ages), and the
     // strangers of its age band.
     st.bank_age = BankAge(bank_, bank_ages_, st.original, st.before.age);
-    // The second recogniser's margin and strangers come from its own bank, whose rows are the
+    // Each further recogniser's margin and strangers come from its own bank, whose rows are the
     // first's stand-ins in the same order (so the first's age band picks the same strangers).
-    if (w.second) {
-      r.second_recogniser = w.second->name();
-      r.second_margin = o_.relative_margin
-                            ? RelativeMargin(second_bank_, st.original2, o_.relative_percentile,
-                                             o_.SecondMargin())
-                            : o_.SecondMargin();
+    std::vector<Reference> seconds;
+    for (size_t i = 0; i < w.second.size(); ++i) {
+      const SecondJudge& judge = o_.second[i];
+      const cv::Mat1f bank = i < second_banks_.size() ? second_banks_[i] : cv::Mat1f();
+      const float margin =
+          o_.relative_margin
+              ? RelativeMargin(bank, st.originals[i], o_.relative_percentile, judge.Margin())
+              : judge.Margin();
+      r.second.push_back({w.second[i]->name(), margin});
+      seconds.push_back(
+          {st.originals[i], margin,
+           judge.stranger_percentile > 0 ? BankAgeBand(bank, bank_ages_, st.bank_age) : cv::Mat1f(),
+           judge.stranger_percentile});
     }
     st.read = JudgedArea(face, p) & region;
     st.untouched = bgr(st.read).clone();
@@ -504,11 +516,7 @@ class GuardedGenerateMethod final : public FaceMethod {
                 {st.original, r.margin,
                  o_.UsesStrangerTest() ? BankAgeBand(bank_, bank_ages_, st.bank_age) : cv::Mat1f(),
                  o_.stranger_percentile},
-                {st.original2, r.second_margin,
-                 w.second && o_.second_stranger_percentile > 0
-                     ? BankAgeBand(second_bank_, bank_ages_, st.bank_age)
-                     : cv::Mat1f(),
-                 o_.second_stranger_percentile},
+                std::move(seconds),
                 st.before,
                 cv::Mat()});
     if (p.roi.empty()) return Status::Ok();  // nothing of this face is inside the image
@@ -555,7 +563,7 @@ class GuardedGenerateMethod final : public FaceMethod {
   cv::Rect JudgedArea(const Face& face, const FaceGenerator::Prepared& p) const {
     const GuardNetworks& w = w_[0];
     cv::Rect area = w.embedder->Reads(face.kps5);
-    if (w.second) area |= w.second->Reads(face.kps5);
+    for (const auto& net : w.second) area |= net->Reads(face.kps5);
     if (w.attributes) area |= AttributeEstimator::Reads(face, o_.expression_weight > 0);
     if (w.faceness && o_.natural_weight > 0) area |= FacenessJudge::Reads(face);
     const GeneratorOptions& g = generator().options();
@@ -621,8 +629,10 @@ class GuardedGenerateMethod final : public FaceMethod {
       if (best.donor >= 0) used_donors_.insert(best.donor);
       r.similarity = best.first.similarity;
       r.stranger_threshold = best.first.stranger_threshold;
-      r.second_similarity = best.second.similarity;
-      r.second_stranger_threshold = best.second.stranger_threshold;
+      for (size_t i = 0; i < r.second.size(); ++i) {  // the winner passed every recogniser
+        r.second[i].similarity = best.second[i].similarity;
+        r.second[i].stranger_threshold = best.second[i].stranger_threshold;
+      }
       r.faceness = best.faceness;
       r.age_after = best.attributes.age;
       r.female_after = best.attributes.p_female;
@@ -641,8 +651,8 @@ class GuardedGenerateMethod final : public FaceMethod {
   IdentityGuardOptions o_;
   static bool Chosen(const Candidate& c) { return c.index >= 0 || c.donor >= 0; }
 
-  cv::Mat1f bank_;         // reference bank for relative margins and the stranger test (or empty)
-  cv::Mat1f second_bank_;  // the second recogniser's bank (or empty)
+  cv::Mat1f bank_;  // reference bank for relative margins and the stranger test (or empty)
+  std::vector<cv::Mat1f> second_banks_;      // each further recogniser's bank, in order
   std::shared_ptr<const DonorPool> donors_;  // or null
   std::vector<float> bank_ages_;             // the bank's labelled ages (or empty)
   std::vector<cv::Scalar> donor_lab_;        // DonorEdgeColours (with donors)
@@ -653,8 +663,8 @@ class GuardedGenerateMethod final : public FaceMethod {
 
 }  // namespace
 
-float IdentityGuardOptions::SecondMargin() const {
-  return second_margin.value_or(RecogniserMargin(second_recogniser).value_or(0.f));
+float SecondJudge::Margin() const {
+  return margin.value_or(RecogniserMargin(recogniser).value_or(0.f));
 }
 
 std::unique_ptr<FaceMethod> MakeGenerateMethod(std::unique_ptr<FaceGenerator> generator) {

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <opencv2/imgproc.hpp>
+#include <set>
+#include <string>
 
 #include "standin/analysis.hpp"
 
@@ -74,9 +76,17 @@ Expected<Anonymizer> Anonymizer::Create(const AnonymizerOptions& options) {
       if (guard.workers < 0 || guard.workers > 64) {
         return Status(ErrorCode::kInvalidArgument, "identity guard: workers must be in [0, 64]");
       }
-      if (guard.second_recogniser == guard.recogniser) {
-        return Status(ErrorCode::kInvalidArgument,
-                      "identity guard: the second recogniser must differ from the first");
+      std::set<std::string> judges{guard.recogniser};
+      for (const SecondJudge& judge : guard.second) {
+        if (!judges.insert(judge.recogniser).second) {
+          return Status(ErrorCode::kInvalidArgument,
+                        "identity guard: each recogniser may judge once (" + judge.recogniser +
+                            " is named twice)");
+        }
+        if (!(judge.stranger_percentile >= 0.f && judge.stranger_percentile <= 100.f)) {
+          return Status(ErrorCode::kInvalidArgument,
+                        "identity guard: a second stranger percentile must be in [0, 100]");
+        }
       }
       // One set of judging networks per worker: the guard judges a face's candidates side by
       // side.
@@ -93,10 +103,10 @@ Expected<Anonymizer> Anonymizer::Create(const AnonymizerOptions& options) {
         auto embedder = MakeIdentityEmbedder(guard.recogniser, *models);
         if (!embedder.ok()) return embedder.status();
         workers[w].embedder = std::move(embedder).value();
-        if (!guard.second_recogniser.empty()) {
-          auto second = MakeIdentityEmbedder(guard.second_recogniser, *models);
+        for (const SecondJudge& judge : guard.second) {
+          auto second = MakeIdentityEmbedder(judge.recogniser, *models);
           if (!second.ok()) return second.status();
-          workers[w].second = std::move(second).value();
+          workers[w].second.push_back(std::move(second).value());
         }
         auto attributes = AttributeEstimator::Create(*models);
         if (!attributes.ok()) return attributes.status();
@@ -118,10 +128,10 @@ Expected<Anonymizer> Anonymizer::Create(const AnonymizerOptions& options) {
         if (!ages.ok()) return ages.status();
         refs.bank_ages = std::move(ages).value();
       }
-      if (!guard.second_recogniser.empty()) {
-        auto loaded = LoadIdentityBank(*models, guard.second_recogniser);
+      for (const SecondJudge& judge : guard.second) {
+        auto loaded = LoadIdentityBank(*models, judge.recogniser);
         if (!loaded.ok()) return loaded.status();
-        refs.second_bank = std::move(loaded).value();
+        refs.second_banks.push_back(std::move(loaded).value());
       }
       if (guard.donors > 0) {
         auto pool = LoadDonorPool(*models, workers[0].generator->spec());

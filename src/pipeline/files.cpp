@@ -396,15 +396,19 @@ nlohmann::json FaceJson(const Face& f) {
     }
     g["candidates_drawn"] = r.drawn;
     g["candidates_rejected"] = r.rejected;
-    if (!r.second_recogniser.empty()) {
-      nlohmann::json s;
-      s["recogniser"] = r.second_recogniser;
-      s["margin"] = Rounded(r.second_margin, 0.001);
-      if (r.passed) s["similarity"] = Rounded(r.second_similarity, 0.001);
-      if (r.passed && r.second_stranger_threshold > -1) {
-        s["stranger_threshold"] = Rounded(r.second_stranger_threshold, 0.001);
+    if (!r.second.empty()) {  // each further recogniser, in the order it judged
+      nlohmann::json seconds = nlohmann::json::array();
+      for (const IdentityReceipt::Second& v : r.second) {
+        nlohmann::json s;
+        s["recogniser"] = v.recogniser;
+        s["margin"] = Rounded(v.margin, 0.001);
+        if (r.passed) s["similarity"] = Rounded(v.similarity, 0.001);
+        if (r.passed && v.stranger_threshold > -1) {
+          s["stranger_threshold"] = Rounded(v.stranger_threshold, 0.001);
+        }
+        seconds.push_back(std::move(s));
       }
-      g["second"] = std::move(s);
+      g["second"] = std::move(seconds);
     }
     if (r.frames_since_check > 0) g["checked_frames_ago"] = r.frames_since_check;
     g["attributes_before"] = AttributesJson(r.age_before, r.female_before, r.expression_before);
@@ -486,10 +490,11 @@ std::string ReportsToJson(const std::vector<FileReport>& reports,
            {"note",
             "similarity = cosine similarity of the stand-in to the "
             "original face; the original's embedding is never written"}});
-      if (!g.second_recogniser.empty()) {
-        doc["identity_guard"]["second"] = {{"recogniser", g.second_recogniser},
-                                           {"margin", Rounded(g.SecondMargin(), 0.001)},
-                                           {"stranger_percentile", g.second_stranger_percentile}};
+      for (const SecondJudge& judge : g.second) {
+        doc["identity_guard"]["second"].push_back(
+            {{"recogniser", judge.recogniser},
+             {"margin", Rounded(judge.Margin(), 0.001)},
+             {"stranger_percentile", judge.stranger_percentile}});
       }
     }
   }

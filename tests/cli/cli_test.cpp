@@ -170,13 +170,16 @@ TEST(Cli, GenerateWritesAPrivacyReceiptPerFace) {
   test::TempDir dir;
   const std::string in = test::SamplePhoto("2008_002506.jpg").string();
   // With the guard (by default: relative margins, the stranger test and donors; then one fixed
-  // margin; then neither the stranger test nor donors; then with a second recogniser, MobileFace
-  // or dlib's ResNet, at its own default margin), and without it.
-  for (const std::string mode : {"default", "fixed", "lenient", "second", "second-dlib", "off"}) {
+  // margin; then neither the stranger test nor donors; then with further recognisers, MobileFace,
+  // dlib's ResNet or both in that order, each at its own default margin), and without it.
+  for (const std::string mode :
+       {"default", "fixed", "lenient", "second", "second-dlib", "second-both", "off"}) {
     const bool guard = mode != "off";
     const bool second = mode.starts_with("second");
-    const std::string second_name = mode == "second" ? "mobileface" : "dlib-resnet";
-    const double second_margin = mode == "second" ? 0.452 : 0.961;
+    // The further recognisers and their default margins, in order.
+    std::vector<std::pair<std::string, double>> seconds;
+    if (mode == "second" || mode == "second-both") seconds.emplace_back("mobileface", 0.452);
+    if (mode == "second-dlib" || mode == "second-both") seconds.emplace_back("dlib-resnet", 0.961);
     std::vector<std::string> args = {
         in,  "-o",     (dir / "g.jpg").string(),  "-m", "generate", "--seed",
         "3", "--json", (dir / "g.json").string(), "-q"};
@@ -185,7 +188,10 @@ TEST(Cli, GenerateWritesAPrivacyReceiptPerFace) {
     if (mode == "lenient") {
       args.insert(args.end(), {"--stranger-percentile", "0", "--donors", "0"});
     }
-    if (second) args.insert(args.end(), {"--second-recogniser", second_name});
+    for (const auto& [name, margin] : seconds) {
+      args.insert(args.end(), {"--second-recogniser", name});
+    }
+    if (mode == "second-both") args.insert(args.end(), {"--second-stranger-percentile", "40,75"});
     fs::remove(dir / "g.jpg");
     const auto r = Standin(args);
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -198,8 +204,14 @@ TEST(Cli, GenerateWritesAPrivacyReceiptPerFace) {
       EXPECT_EQ(json["identity_guard"]["donors"].get<int>(), mode == "lenient" ? 0 : 8);
       EXPECT_EQ(json["identity_guard"].contains("second"), second);
       if (second) {
-        EXPECT_EQ(json["identity_guard"]["second"]["recogniser"], second_name);
-        EXPECT_DOUBLE_EQ(json["identity_guard"]["second"]["margin"].get<double>(), second_margin);
+        const auto& header = json["identity_guard"]["second"];
+        ASSERT_EQ(header.size(), seconds.size());
+        for (size_t j = 0; j < seconds.size(); ++j) {
+          EXPECT_EQ(header[j]["recogniser"], seconds[j].first);
+          EXPECT_DOUBLE_EQ(header[j]["margin"].get<double>(), seconds[j].second);
+          EXPECT_DOUBLE_EQ(header[j]["stranger_percentile"].get<double>(),
+                           mode == "second-both" && j == 1 ? 75.0 : 40.0);
+        }
       }
     }
     const auto& faces = json["files"][0]["faces"];
@@ -221,12 +233,15 @@ TEST(Cli, GenerateWritesAPrivacyReceiptPerFace) {
       EXPECT_EQ(g.contains("second"), second);
       if (g["passed"]) {
         EXPECT_LT(g["similarity"].get<double>(), g["margin"].get<double>());
-        if (second) {  // below the second's margin and stranger threshold too
-          const auto& s = g["second"];
-          EXPECT_EQ(s["recogniser"], second_name);
-          EXPECT_GE(s["margin"].get<double>(), second_margin);
-          EXPECT_LT(s["similarity"].get<double>(), s["margin"].get<double>());
-          EXPECT_LT(s["similarity"].get<double>(), s["stranger_threshold"].get<double>());
+        if (second) {  // below each further recogniser's margin and stranger threshold too
+          ASSERT_EQ(g["second"].size(), seconds.size());
+          for (size_t j = 0; j < seconds.size(); ++j) {
+            const auto& s = g["second"][j];
+            EXPECT_EQ(s["recogniser"], seconds[j].first);
+            EXPECT_GE(s["margin"].get<double>(), seconds[j].second);
+            EXPECT_LT(s["similarity"].get<double>(), s["margin"].get<double>());
+            EXPECT_LT(s["similarity"].get<double>(), s["stranger_threshold"].get<double>());
+          }
         }
         // The stranger test: the stand-in's own bank percentile it had to stay below.
         EXPECT_EQ(g.contains("stranger_threshold"), mode != "lenient");
@@ -503,6 +518,30 @@ TEST(Cli, MissingModelNamesTheFileAndTheFix) {
   EXPECT_NE(r.err.find("blazeface_back_256.onnx"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("standin-fetch-models"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(dir / "o.jpg"));
+}
+
+// --second-recogniser takes one name (or a comma-separated list) per occurrence, so an input after
+// it stays an input; each further recogniser takes its own margin, on its own scale.
+TEST(Cli, FurtherRecognisersTakeOneMarginEach) {
+  test::TempDir dir;
+  const std::string in = test::SamplePhoto("2008_002506.jpg").string();
+  const std::string out = (dir / "b.jpg").string();
+  const auto ok = Standin({"-m", "blur", "--second-recogniser", "mobileface", in, "-o", out, "-q"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_TRUE(fs::exists(out));
+  fs::remove(out);
+  for (const std::vector<std::string>& bad : std::vector<std::vector<std::string>>{
+           {"--second-recogniser", "mobileface,dlib-resnet", "--second-margin", "0.4"},
+           {"--second-recogniser", "mobileface", "--second-stranger-percentile", "40,75"},
+           {"--second-margin", "0.4"},
+           {"--second-recogniser", "mobileface", "--second-recogniser", "mobileface"}}) {
+    std::vector<std::string> args = {in, "-o", out, "-q"};
+    args.insert(args.end(), bad.begin(), bad.end());
+    const auto r = Standin(args);
+    EXPECT_EQ(r.exit_code, 2) << bad[1];
+    ExpectOneErrorLine(r);
+    EXPECT_FALSE(fs::exists(out));
+  }
 }
 
 TEST(Cli, UsageErrors) {

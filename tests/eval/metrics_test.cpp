@@ -359,14 +359,27 @@ TEST(MethodVariant, ParsesCombinedGenerateVariants) {
   EXPECT_FALSE(MethodVariant("generate-fallback", {}).ok());
   auto two = MethodVariant("generate-plusmobileface-sp60-sm0.5", {});
   ASSERT_TRUE(two.ok()) << two.status().message();
-  EXPECT_EQ(two->generator.guard.second_recogniser, "mobileface");
-  EXPECT_FLOAT_EQ(two->generator.guard.second_stranger_percentile, 60.f);
-  EXPECT_FLOAT_EQ(two->generator.guard.SecondMargin(), 0.5f);
+  ASSERT_EQ(two->generator.guard.second.size(), 1u);
+  EXPECT_EQ(two->generator.guard.second[0].recogniser, "mobileface");
+  EXPECT_FLOAT_EQ(two->generator.guard.second[0].stranger_percentile, 60.f);
+  EXPECT_FLOAT_EQ(two->generator.guard.second[0].Margin(), 0.5f);
   // dlib's ResNet by its short name ("-" separates variants), at its own margin.
   auto dlib = MethodVariant("generate-plusdlib", {});
   ASSERT_TRUE(dlib.ok()) << dlib.status().message();
-  EXPECT_EQ(dlib->generator.guard.second_recogniser, "dlib-resnet");
-  EXPECT_FLOAT_EQ(dlib->generator.guard.SecondMargin(), 0.961f);
+  ASSERT_EQ(dlib->generator.guard.second.size(), 1u);
+  EXPECT_EQ(dlib->generator.guard.second[0].recogniser, "dlib-resnet");
+  EXPECT_FLOAT_EQ(dlib->generator.guard.second[0].Margin(), 0.961f);
+  // Both, in the order named; spP and smM belong to the recogniser named just before them.
+  auto both = MethodVariant("generate-plusmobileface-sm0.4-plusdlib-sp75", {});
+  ASSERT_TRUE(both.ok()) << both.status().message();
+  ASSERT_EQ(both->generator.guard.second.size(), 2u);
+  EXPECT_EQ(both->generator.guard.second[0].recogniser, "mobileface");
+  EXPECT_FLOAT_EQ(both->generator.guard.second[0].Margin(), 0.4f);
+  EXPECT_FLOAT_EQ(both->generator.guard.second[0].stranger_percentile, 40.f);
+  EXPECT_EQ(both->generator.guard.second[1].recogniser, "dlib-resnet");
+  EXPECT_FLOAT_EQ(both->generator.guard.second[1].Margin(), 0.961f);
+  EXPECT_FLOAT_EQ(both->generator.guard.second[1].stranger_percentile, 75.f);
+  EXPECT_FALSE(MethodVariant("generate-sp60", {}).ok());  // no recogniser to give it to
   EXPECT_FALSE(MethodVariant("generate-plus", {}).ok());
   EXPECT_FALSE(MethodVariant("blur-k2", {}).ok());
   auto px = MethodVariant("pixelate-b5", {});

@@ -373,9 +373,13 @@ TEST(IdentityGuard, RejectsSettingsThatCannotWork) {
   o.generator.guard.donors = -1;
   EXPECT_EQ(Anonymizer::Create(o).status().code(), ErrorCode::kInvalidArgument);
   o.generator.guard.donors = 0;
-  o.generator.guard.second_recogniser = "arcface";  // the first again
+  o.generator.guard.second = {{.recogniser = "arcface"}};  // the first again
   EXPECT_EQ(Anonymizer::Create(o).status().code(), ErrorCode::kInvalidArgument);
-  o.generator.guard.second_recogniser = "nobody";  // no such recogniser
+  o.generator.guard.second = {{.recogniser = "mobileface"}, {.recogniser = "mobileface"}};
+  EXPECT_EQ(Anonymizer::Create(o).status().code(), ErrorCode::kInvalidArgument);  // twice
+  o.generator.guard.second = {{.recogniser = "mobileface", .stranger_percentile = -1.f}};
+  EXPECT_EQ(Anonymizer::Create(o).status().code(), ErrorCode::kInvalidArgument);
+  o.generator.guard.second = {{.recogniser = "nobody"}};  // no such recogniser
   EXPECT_EQ(Anonymizer::Create(o).status().code(), ErrorCode::kInvalidArgument);
 }
 
@@ -529,57 +533,66 @@ TEST(IdentityGuard, TheStrangerTestKeepsOnlyStandInsToWhichTheOriginalIsAStrange
   EXPECT_GT(passed, 0);  // the scene's faces are not all fallbacks, so the check above ran
 }
 
-// A second recogniser: a stand-in must pass it too, on its own scale; its receipt is measured
-// again from the output; and where nothing can pass it, every face fails closed.
-// Each recogniser the guard can judge second with (each has its own reference bank).
-class SecondRecogniser : public ::testing::TestWithParam<std::string> {};
+// Further recognisers: a stand-in must pass each too, on its own scale; each one's receipt is
+// measured again from the output; and where nothing can pass the last, every face fails closed.
+// Each recogniser the guard can judge second with (each has its own reference bank), and both.
+class SecondRecogniser : public ::testing::TestWithParam<std::vector<std::string>> {};
 
 TEST_P(SecondRecogniser, MustAlsoPass) {
-  const std::string name = GetParam();
+  const std::vector<std::string>& names = GetParam();
   const Scene s;
   auto store = ModelStore::Open();
   ASSERT_TRUE(store.ok());
-  auto second = MakeIdentityEmbedder(name, *store);
-  ASSERT_TRUE(second.ok());
+  std::vector<std::unique_ptr<IdentityEmbedder>> nets;
   IdentityGuardOptions one;
   one.donors = 0;
+  IdentityGuardOptions more = one;
+  for (const std::string& name : names) {
+    auto net = MakeIdentityEmbedder(name, *store);
+    ASSERT_TRUE(net.ok());
+    nets.push_back(std::move(net).value());
+    const SecondJudge& judge = more.second.emplace_back(SecondJudge{.recogniser = name});
+    ASSERT_FALSE(judge.margin.has_value());
+    EXPECT_FLOAT_EQ(judge.Margin(), *RecogniserMargin(name));  // its own 1% false accepts
+    more.second.back().stranger_percentile = 50.f;
+  }
   const auto plain_faces = GuardedFaces(s, one);
-  IdentityGuardOptions two = one;
-  two.second_recogniser = name;
-  ASSERT_FALSE(two.second_margin.has_value());
-  EXPECT_FLOAT_EQ(two.SecondMargin(), *RecogniserMargin(name));  // its own 1% false accepts
-  two.second_stranger_percentile = 50.f;
   cv::Mat out;
-  const auto faces = GuardedFaces(s, two, &out);
+  const auto faces = GuardedFaces(s, more, &out);
   ASSERT_FALSE(out.empty());
   int passed = 0;
   for (std::size_t i = 0; i < faces.size(); ++i) {
     const Face& f = faces[i];
     ASSERT_TRUE(f.receipt.has_value() && plain_faces[i].receipt.has_value());
     const IdentityReceipt& r = *f.receipt;
-    EXPECT_TRUE(plain_faces[i].receipt->second_recogniser.empty());
-    EXPECT_EQ(r.second_recogniser, name);
-    EXPECT_GE(r.second_margin, two.SecondMargin());  // raised per face by its own bank
-    // Same seed, same candidates in the same order: the second only adds rejections.
+    EXPECT_TRUE(plain_faces[i].receipt->second.empty());
+    ASSERT_EQ(r.second.size(), names.size());
+    // Same seed, same candidates in the same order: the further recognisers only add rejections.
     EXPECT_GE(r.rejected, plain_faces[i].receipt->rejected);
     if (!r.passed) {
       EXPECT_EQ(f.method, "solid");
       continue;
     }
     ++passed;
-    auto e0 = (*second)->Embed(s.image, f.kps5);
-    auto e1 = (*second)->Embed(out, f.kps5);
-    ASSERT_TRUE(e0.ok() && e1.ok());
-    EXPECT_NEAR(e0->dot(*e1), r.second_similarity, 2e-3);
-    EXPECT_LT(r.second_similarity, r.second_margin);
-    EXPECT_GT(r.second_stranger_threshold, -1.f);
-    EXPECT_LT(r.second_similarity, r.second_stranger_threshold);
+    for (std::size_t j = 0; j < names.size(); ++j) {
+      const IdentityReceipt::Second& v = r.second[j];
+      EXPECT_EQ(v.recogniser, names[j]);
+      EXPECT_GE(v.margin, more.second[j].Margin());  // raised per face by its own bank
+      auto e0 = nets[j]->Embed(s.image, f.kps5);
+      auto e1 = nets[j]->Embed(out, f.kps5);
+      ASSERT_TRUE(e0.ok() && e1.ok());
+      EXPECT_NEAR(e0->dot(*e1), v.similarity, 2e-3) << names[j];
+      EXPECT_LT(v.similarity, v.margin);
+      EXPECT_GT(v.stranger_threshold, -1.f);
+      EXPECT_LT(v.similarity, v.stranger_threshold);
+    }
   }
   EXPECT_GT(passed, 0);
-  // A second margin no stand-in can stay below (fixed margins): every face fails closed.
-  IdentityGuardOptions none = two;
+  // A margin no stand-in can stay below on the last recogniser (fixed margins): every face fails
+  // closed.
+  IdentityGuardOptions none = more;
   none.relative_margin = false;
-  none.second_margin = -1.f;
+  none.second.back().margin = -1.f;
   for (const Face& f : GuardedFaces(s, none)) {
     ASSERT_TRUE(f.receipt.has_value());
     EXPECT_FALSE(f.receipt->passed);
@@ -588,11 +601,16 @@ TEST_P(SecondRecogniser, MustAlsoPass) {
   }
 }
 
-std::string SecondRecogniserName(const ::testing::TestParamInfo<std::string>& p) {
-  return p.param == "mobileface" ? "MobileFace" : "DlibResnet";
+std::string SecondRecogniserName(const ::testing::TestParamInfo<std::vector<std::string>>& p) {
+  std::string name;
+  for (const std::string& r : p.param) name += r == "mobileface" ? "MobileFace" : "DlibResnet";
+  return name;
 }
 INSTANTIATE_TEST_SUITE_P(IdentityGuard, SecondRecogniser,
-                         ::testing::Values("mobileface", "dlib-resnet"), SecondRecogniserName);
+                         ::testing::Values(std::vector<std::string>{"mobileface"},
+                                           std::vector<std::string>{"dlib-resnet"},
+                                           std::vector<std::string>{"mobileface", "dlib-resnet"}),
+                         SecondRecogniserName);
 
 // The donor pool: stand-ins the generator painted for training crops, with their poses and labels.
 TEST(DonorPool, HoldsTemplateFacesWithPosesAndLabelsForItsGenerator) {

@@ -105,6 +105,11 @@ struct Args {
   std::string guard_fallback = "solid";
   std::string unpainted = "blur";
   bool no_colour_match = false;
+  // The further recognisers of the identity guard, their margins and stranger percentiles (each
+  // list either empty, one value for all, or one per recogniser).
+  std::vector<std::string> second_recognisers;
+  std::vector<float> second_margins;
+  std::vector<float> second_percentiles;
   standin::AnonymizerOptions opts;
 };
 
@@ -216,21 +221,30 @@ void AddIdentityGuardOptions(CLI::App& app, Args& a) {
       ->check(CLI::IsMember(standin::GuardRecogniserNames()))
       ->capture_default_str()
       ->group(group);
-  app.add_option("--second-recogniser", g.second_recogniser,
-                 "Generate: a second identity network every stand-in must also pass, with its own "
-                 "margin and stranger test (default: none)")
+  // Each occurrence takes one value (or a comma-separated list), so inputs after it stay inputs.
+  app.add_option("--second-recogniser", a.second_recognisers,
+                 "Generate: a further identity network every stand-in must also pass, with its own "
+                 "margin and stranger test; repeat it (or separate by commas) for both, judged in "
+                 "that order (default: none)")
       ->check(CLI::IsMember({"mobileface", "dlib-resnet"}))
+      ->delimiter(',')
+      ->allow_extra_args(false)
       ->group(group);
-  app.add_option("--second-margin", g.second_margin,
-                 "Generate: the second recogniser's margin, on its own scale, raised per face "
-                 "unless --fixed-margin; default = its similarity at 1% false accepts (mobileface "
-                 "0.452, dlib-resnet 0.961)")
+  app.add_option("--second-margin", a.second_margins,
+                 "Generate: each further recogniser's margin, on its own scale, raised per face "
+                 "unless --fixed-margin (one per --second-recogniser); default = its "
+                 "similarity at 1% false accepts (mobileface 0.452, dlib-resnet 0.961)")
       ->check(CLI::Range(-1.f, 1.f))
+      ->delimiter(',')
+      ->allow_extra_args(false)
       ->group(group);
-  app.add_option("--second-stranger-percentile", g.second_stranger_percentile,
-                 "Generate: the second recogniser's stranger test (0 = off)")
+  app.add_option(
+         "--second-stranger-percentile", a.second_percentiles,
+         "Generate: each further recogniser's stranger test, 0 = off (one value for all, or "
+         "one per --second-recogniser; default 40)")
       ->check(CLI::Range(0.f, 100.f))
-      ->capture_default_str()
+      ->delimiter(',')
+      ->allow_extra_args(false)
       ->group(group);
   app.add_option("--attribute-weight", g.attribute_weight,
                  "Generate: weight of keeping age and gender (as fr_age and fr_gender read "
@@ -294,6 +308,39 @@ void AddIdentityGuardOptions(CLI::App& app, Args& a) {
       ->check(CLI::IsMember({"blur", "pixelate", "solid"}))
       ->capture_default_str()
       ->group(group);
+}
+
+// The identity guard's further recognisers from --second-recogniser, --second-margin and
+// --second-stranger-percentile: one margin per recogniser (each is on its own recogniser's scale),
+// in the same order; a percentile given once holds for every recogniser.
+standin::Expected<std::vector<standin::SecondJudge>> SecondJudges(const Args& a) {
+  const size_t n = a.second_recognisers.size();
+  const auto per_judge = [n](const std::vector<float>& v, const char* flag,
+                             bool one_for_all) -> standin::Status {
+    if (v.empty() || v.size() == n || (one_for_all && v.size() == 1)) return standin::Status::Ok();
+    return {standin::ErrorCode::kInvalidArgument,
+            fmt::format("{} takes {}one value per --second-recogniser ({}), not {}", flag,
+                        one_for_all ? "one value for all or " : "", n, v.size())};
+  };
+  if (n == 0 && (!a.second_margins.empty() || !a.second_percentiles.empty())) {
+    return standin::Status(standin::ErrorCode::kInvalidArgument,
+                           "--second-margin and --second-stranger-percentile need "
+                           "--second-recogniser");
+  }
+  if (auto s = per_judge(a.second_margins, "--second-margin", false); !s.ok()) return s;
+  if (auto s = per_judge(a.second_percentiles, "--second-stranger-percentile", true); !s.ok()) {
+    return s;
+  }
+  std::vector<standin::SecondJudge> judges;
+  for (size_t i = 0; i < n; ++i) {
+    standin::SecondJudge j{.recogniser = a.second_recognisers[i]};
+    if (!a.second_margins.empty()) j.margin = a.second_margins[i];
+    if (!a.second_percentiles.empty()) {
+      j.stranger_percentile = a.second_percentiles[std::min(i, a.second_percentiles.size() - 1)];
+    }
+    judges.push_back(std::move(j));
+  }
+  return judges;
 }
 
 int Run(Args& a, standin::FileMode mode) {
@@ -555,8 +602,9 @@ int main(int argc, char** argv) {
           "generate-kpsX (keypoints pulled a "
           "fraction X toward the average face), generate-zX (latent vectors scaled by X), "
           "generate-donorsN, generate-strangerP, generate-fallbackMETHOD, "
-          "generate-plusmobileface or generate-plusdlib (a second recogniser; -spP its "
-          "stranger test, -smX its margin), combinable: generate-k2-attr")
+          "generate-plusmobileface or generate-plusdlib (a further recogniser; -spP after it "
+          "its stranger test, -smX its margin; both: generate-plusdlib-plusmobileface), "
+          "combinable: generate-k2-attr")
       ->capture_default_str();
   eval->add_option("-o,--out", ev.out, "Output folder")->capture_default_str();
   eval->add_option("--data", ev.data,
@@ -598,6 +646,11 @@ int main(int argc, char** argv) {
   // arcface does (1% false accepts on the AT&T faces: 0.961 vs 0.315, docs/eval.json).
   if (app.count("--identity-margin") == 0) {
     a.opts.generator.guard.margin = *standin::RecogniserMargin(a.opts.generator.guard.recogniser);
+  }
+  if (auto second = SecondJudges(a); second.ok()) {
+    a.opts.generator.guard.second = std::move(second).value();
+  } else {
+    return Fail(second.status());
   }
   // The first recogniser's stranger test and relative margin are arcface's (measured with it;
   // another recogniser judges with its own bank as the second): asked for with another first
