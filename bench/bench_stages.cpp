@@ -227,7 +227,9 @@ void BM_GenerateFacesMarginsOnly(benchmark::State& state) {
 // The default guard with a second recogniser: Arg 0 MobileFace's margin only
 // (--second-recogniser mobileface --second-stranger-percentile 0), 1 its margin and stranger test,
 // 2 the strict setting (and 128 donors); 3 dlib's ResNet, margin and stranger test at 75, with 32
-// donors (--second-recogniser dlib-resnet --second-stranger-percentile 75 --donors 32).
+// donors (--second-recogniser dlib-resnet --second-stranger-percentile 75 --donors 32); 4 both,
+// MobileFace then dlib's ResNet (stranger tests at 40 and 75), with 128 donors
+// (--second-recogniser mobileface,dlib-resnet --second-stranger-percentile 40,75 --donors 128).
 void BM_GenerateFacesSecondRecogniser(benchmark::State& state) {
   auto opts = GenerateOptions(true, standin::IdentityGuardOptions{}.candidates);
   standin::IdentityGuardOptions& g = opts.generator.guard;
@@ -237,6 +239,10 @@ void BM_GenerateFacesSecondRecogniser(benchmark::State& state) {
   if (state.range(0) == 3) {
     g.second[0].stranger_percentile = 75.f;
     g.donors = 32;
+  }
+  if (state.range(0) == 4) {
+    g.second.push_back({.recogniser = "dlib-resnet", .stranger_percentile = 75.f});
+    g.donors = 128;
   }
   GenerateFaces(state, opts);
 }
@@ -296,7 +302,7 @@ BENCHMARK(BM_GenerateFaces)
     ->UseRealTime();
 BENCHMARK(BM_GenerateFacesHarmonic)->Arg(0)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_GenerateFacesSecondRecogniser)
-    ->DenseRange(0, 3)
+    ->DenseRange(0, 4)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK(BM_GenerateFacesMarginsOnly)->Unit(benchmark::kMillisecond)->UseRealTime();

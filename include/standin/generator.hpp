@@ -158,6 +158,11 @@ struct IdentityGuardOptions {
   // When no candidate (nor donor) passes, the face gets this method instead (never the
   // too-similar face).
   MethodKind fallback = MethodKind::kSolid;
+  // The size of the region the fallback covers, relative to the face box (MethodOptions::
+  // mask_scale; 1.3 reaches hairline and chin). A face fails closed because every stand-in in
+  // its surroundings was too close to it, so those surroundings (hair, outline) are what give
+  // it away: a larger region covers them.
+  float fallback_scale = 1.3f;
   // Videos: a track keeps its stand-in (the same latent) and is judged again every N frames; in
   // between, the verdict of the last check stands (its receipt says how many frames ago).
   // 1 = judge every frame.
@@ -176,6 +181,14 @@ struct IdentityGuardOptions {
   // recogniser's space. MobileFace costs 0.5 ms per candidate, dlib's ResNet 5.7 ms (arcface 5 ms).
   std::vector<SecondJudge> second;
 };
+
+// The strict identity guard (`standin --strict-guard`, eval variant "generate-strict"): `base` with
+// MobileFace and then dlib's ResNet judging every stand-in after arcface (stranger tests at 40
+// and 75), 128 donors, and a fallback that covers twice the face box. Where re-identification must
+// be at chance more than every face must be painted: on AT&T (three seeds) rank-1 by all three
+// recognisers at or under chance, for about a quarter of AT&T faces failing closed and several
+// times the default guard's time (docs/identity-guard.md, session 22).
+IdentityGuardOptions StrictIdentityGuard(IdentityGuardOptions base = {});
 
 struct GeneratorOptions {
   // Faces whose eyes are closer than this (pixels) are pixelated instead: too small to paint.

@@ -156,6 +156,8 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
     }
     if (p == "unguarded") {
       g.enabled = false;
+    } else if (p == "strict") {
+      g = StrictIdentityGuard(g);  // later variants change it: generate-strict-donors64
     } else if (p == "noattr") {
       g.attribute_weight = 0;
     } else if (p == "attr") {
@@ -196,6 +198,8 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
       g.identity_weight = static_cast<float>(*w);  // e.g. generate-iw0
     } else if (auto m = NumberAfter(p, "m", true)) {
       g.margin = static_cast<float>(*m);  // e.g. generate-m0.2
+    } else if (auto fs = NumberAfter(p, "fbs", true)) {
+      g.fallback_scale = static_cast<float>(*fs);  // e.g. generate-fbs2
     } else if (auto fb = FallbackIn(p)) {
       g.fallback = *fb;  // e.g. generate-fallbackblur
     } else if (auto sp = NumberAfter(p, "sp", true); sp && !g.second.empty()) {
@@ -213,12 +217,13 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
     } else {
       return Status(
           ErrorCode::kInvalidArgument,
-          fmt::format("unknown generate variant '{}' in '{}' (unguarded, attr, noattr, "
-                      "natural, fixed, kN, mMARGIN, iwWEIGHT, all, nosmooth, nocolour, harmonic, "
-                      "nodetail, "
-                      "refine, jawMARGIN, detailGAIN, smoothSIGMA, kpsSHRINK, strangerPERCENTILE, "
-                      "donorsN, zSCALE, fallbackMETHOD, plusRECOGNISER, then spP and smM)",
-                      p, name));
+          fmt::format(
+              "unknown generate variant '{}' in '{}' (unguarded, strict, attr, noattr, "
+              "natural, fixed, kN, mMARGIN, iwWEIGHT, all, nosmooth, nocolour, harmonic, "
+              "nodetail, "
+              "refine, jawMARGIN, detailGAIN, smoothSIGMA, kpsSHRINK, strangerPERCENTILE, "
+              "donorsN, zSCALE, fallbackMETHOD, fbsSCALE, plusRECOGNISER, then spP and smM)",
+              p, name));
     }
   }
   return opts;

@@ -272,7 +272,11 @@ class GuardedGenerateMethod final : public FaceMethod {
   // Fail closed: the fallback method, never a too-similar candidate.
   Status Fallback(cv::Mat& bgr, Face& face) const {
     std::vector<Face> one{face};
-    if (Status s = MakeMethod({.kind = o_.fallback})->Apply(bgr, one); !s.ok()) return s;
+    if (Status s =
+            MakeMethod({.kind = o_.fallback, .mask_scale = o_.fallback_scale})->Apply(bgr, one);
+        !s.ok()) {
+      return s;
+    }
     face.method = MethodName(o_.fallback);
     face.reason = "no stand-in passed the identity guard";
     return Status::Ok();
@@ -665,6 +669,14 @@ class GuardedGenerateMethod final : public FaceMethod {
 
 float SecondJudge::Margin() const {
   return margin.value_or(RecogniserMargin(recogniser).value_or(0.f));
+}
+
+IdentityGuardOptions StrictIdentityGuard(IdentityGuardOptions base) {
+  base.second = {{.recogniser = "mobileface", .stranger_percentile = 40.f},
+                 {.recogniser = "dlib-resnet", .stranger_percentile = 75.f}};
+  base.donors = 128;
+  base.fallback_scale = 2.f;
+  return base;
 }
 
 std::unique_ptr<FaceMethod> MakeGenerateMethod(std::unique_ptr<FaceGenerator> generator) {

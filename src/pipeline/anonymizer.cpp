@@ -69,6 +69,10 @@ Expected<Anonymizer> Anonymizer::Create(const AnonymizerOptions& options) {
       if (guard.recheck_every < 1) {
         return Status(ErrorCode::kInvalidArgument, "identity guard: recheck_every must be >= 1");
       }
+      if (!(guard.fallback_scale >= 0.5f && guard.fallback_scale <= 4.f)) {
+        return Status(ErrorCode::kInvalidArgument,
+                      "identity guard: fallback_scale must be in [0.5, 4]");
+      }
       if (guard.fallback == MethodKind::kGenerate) {
         return Status(ErrorCode::kInvalidArgument,
                       "identity guard: the fallback must be blur, pixelate or solid");

@@ -544,6 +544,38 @@ TEST(Cli, FurtherRecognisersTakeOneMarginEach) {
   }
 }
 
+// --strict-guard: MobileFace then dlib's ResNet judge after arcface, 128 donors, a fallback twice
+// the face box; what is given explicitly still applies.
+TEST(Cli, StrictGuardSetsItsRecognisersDonorsAndFallback) {
+  test::TempDir dir;
+  const std::string in = test::SamplePhoto("2008_002506.jpg").string();
+  for (const bool overridden : {false, true}) {
+    std::vector<std::string> args = {
+        in,       "-o", (dir / "s.jpg").string(), "--json", (dir / "s.json").string(), "-q",
+        "--seed", "3",  "--strict-guard"};
+    if (overridden) {
+      args.insert(args.end(), {"--donors", "16", "--second-stranger-percentile", "60",
+                               "--guard-fallback-scale", "1.5"});
+    }
+    fs::remove(dir / "s.jpg");
+    const auto r = Standin(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto json = nlohmann::json::parse(test::ReadBytes(dir / "s.json"));
+    const auto& g = json["identity_guard"];
+    EXPECT_EQ(g["donors"].get<int>(), overridden ? 16 : 128);
+    EXPECT_DOUBLE_EQ(g["fallback_scale"].get<double>(), overridden ? 1.5 : 2.0);
+    ASSERT_EQ(g["second"].size(), 2u);
+    EXPECT_EQ(g["second"][0]["recogniser"], "mobileface");
+    EXPECT_EQ(g["second"][1]["recogniser"], "dlib-resnet");
+    EXPECT_DOUBLE_EQ(g["second"][0]["stranger_percentile"].get<double>(), overridden ? 60 : 40);
+    EXPECT_DOUBLE_EQ(g["second"][1]["stranger_percentile"].get<double>(), overridden ? 60 : 75);
+    for (const auto& f : json["files"][0]["faces"]) {
+      ASSERT_TRUE(f.contains("identity_guard"));
+      EXPECT_EQ(f["identity_guard"]["second"].size(), 2u);
+    }
+  }
+}
+
 TEST(Cli, UsageErrors) {
   EXPECT_EQ(Standin({}).exit_code, 2);
   EXPECT_EQ(Standin({"x.jpg", "--method", "nope"}).exit_code, 2);

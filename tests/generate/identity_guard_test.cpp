@@ -199,6 +199,28 @@ TEST(IdentityGuard, NoPassingCandidateFailsClosedToTheFallback) {
     const cv::Point c(cvRound(f.box.x + f.box.width / 2), cvRound(f.box.y + f.box.height / 2));
     EXPECT_EQ(out->at<cv::Vec3b>(c), cv::Vec3b(0, 0, 0));
   }
+  // A larger fallback region (fallback_scale) covers what the default one leaves: the pixels it
+  // changes include all the default's, and more.
+  g.donors = 0;
+  cv::Mat normal, large;
+  GuardedFaces(s, g, &normal);
+  g.fallback_scale = 2.f;
+  GuardedFaces(s, g, &large);
+  ASSERT_FALSE(normal.empty() || large.empty());
+  cv::Mat changed_normal, changed_large;
+  cv::compare(normal, s.image, changed_normal, cv::CMP_NE);
+  cv::compare(large, s.image, changed_large, cv::CMP_NE);
+  const int n = cv::countNonZero(changed_normal.reshape(1));
+  EXPECT_GT(cv::countNonZero(changed_large.reshape(1)), n + n / 4);
+  EXPECT_EQ(cv::countNonZero(changed_normal.reshape(1) & ~changed_large.reshape(1)), 0);
+  // and what it covers is the solid fill, not a larger soft edge: half as many black pixels again
+  // at least.
+  const auto black = [](const cv::Mat& m) {
+    cv::Mat b;
+    cv::inRange(m, cv::Scalar(0, 0, 0), cv::Scalar(0, 0, 0), b);
+    return cv::countNonZero(b);
+  };
+  EXPECT_GT(black(large), 3 * black(normal) / 2) << black(normal);
 }
 
 TEST(IdentityGuard, ATighterMarginRejectsMoreAndNeverKeepsACandidateAboveIt) {

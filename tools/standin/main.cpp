@@ -101,6 +101,7 @@ struct Args {
   int detect_every = standin::VideoTrackOptions{}.detect_every;
   std::optional<std::uint64_t> seed;
   bool no_identity_guard = false;
+  bool strict_guard = false;
   bool fixed_margin = false;
   std::string guard_fallback = "solid";
   std::string unpainted = "blur";
@@ -203,6 +204,12 @@ void AddIdentityGuardOptions(CLI::App& app, Args& a) {
   app.add_flag("--no-identity-guard", a.no_identity_guard,
                "Generate: paint one stand-in per face without checking its identity distance "
                "(faster; no privacy receipt)")
+      ->group(group);
+  app.add_flag("--strict-guard", a.strict_guard,
+               "Generate: MobileFace and dlib's ResNet judge every stand-in after arcface, with "
+               "128 donors, and a face that fails closed is covered twice the face box (rank-1 "
+               "at chance for all three recognisers on AT&T; more faces fail closed; slower). "
+               "Options given explicitly still apply")
       ->group(group);
   app.add_option("--candidates", g.candidates,
                  "Generate: stand-ins drawn per face; the best one below the identity margin is "
@@ -308,13 +315,29 @@ void AddIdentityGuardOptions(CLI::App& app, Args& a) {
       ->check(CLI::IsMember({"blur", "pixelate", "solid"}))
       ->capture_default_str()
       ->group(group);
+  app.add_option("--guard-fallback-scale", g.fallback_scale,
+                 "Generate: size of the region the guard's fallback covers, relative to the face "
+                 "box (what gives away a face that fails closed is its surroundings)")
+      ->check(CLI::Range(0.5f, 4.f))
+      ->capture_default_str()
+      ->group(group);
 }
 
 // The identity guard's further recognisers from --second-recogniser, --second-margin and
 // --second-stranger-percentile: one margin per recogniser (each is on its own recogniser's scale),
-// in the same order; a percentile given once holds for every recogniser.
-standin::Expected<std::vector<standin::SecondJudge>> SecondJudges(const Args& a) {
-  const size_t n = a.second_recognisers.size();
+// in the same order; a percentile given once holds for every recogniser. Without
+// --second-recogniser the recognisers are the preset's (--strict-guard's, or none), and what is
+// not given stays as the preset has it.
+standin::Expected<std::vector<standin::SecondJudge>> SecondJudges(
+    const Args& a, const std::vector<standin::SecondJudge>& preset) {
+  std::vector<standin::SecondJudge> judges;
+  for (const std::string& name : a.second_recognisers) {
+    const auto same = std::find_if(preset.begin(), preset.end(),
+                                   [&](const auto& j) { return j.recogniser == name; });
+    judges.push_back(same != preset.end() ? *same : standin::SecondJudge{.recogniser = name});
+  }
+  if (a.second_recognisers.empty()) judges = preset;
+  const size_t n = judges.size();
   const auto per_judge = [n](const std::vector<float>& v, const char* flag,
                              bool one_for_all) -> standin::Status {
     if (v.empty() || v.size() == n || (one_for_all && v.size() == 1)) return standin::Status::Ok();
@@ -325,20 +348,18 @@ standin::Expected<std::vector<standin::SecondJudge>> SecondJudges(const Args& a)
   if (n == 0 && (!a.second_margins.empty() || !a.second_percentiles.empty())) {
     return standin::Status(standin::ErrorCode::kInvalidArgument,
                            "--second-margin and --second-stranger-percentile need "
-                           "--second-recogniser");
+                           "--second-recogniser (or --strict-guard)");
   }
   if (auto s = per_judge(a.second_margins, "--second-margin", false); !s.ok()) return s;
   if (auto s = per_judge(a.second_percentiles, "--second-stranger-percentile", true); !s.ok()) {
     return s;
   }
-  std::vector<standin::SecondJudge> judges;
   for (size_t i = 0; i < n; ++i) {
-    standin::SecondJudge j{.recogniser = a.second_recognisers[i]};
+    standin::SecondJudge& j = judges[i];
     if (!a.second_margins.empty()) j.margin = a.second_margins[i];
     if (!a.second_percentiles.empty()) {
       j.stranger_percentile = a.second_percentiles[std::min(i, a.second_percentiles.size() - 1)];
     }
-    judges.push_back(std::move(j));
   }
   return judges;
 }
@@ -647,8 +668,15 @@ int main(int argc, char** argv) {
   if (app.count("--identity-margin") == 0) {
     a.opts.generator.guard.margin = *standin::RecogniserMargin(a.opts.generator.guard.recogniser);
   }
-  if (auto second = SecondJudges(a); second.ok()) {
-    a.opts.generator.guard.second = std::move(second).value();
+  standin::IdentityGuardOptions& g = a.opts.generator.guard;
+  if (a.strict_guard) {  // the preset, then what was given explicitly
+    const standin::IdentityGuardOptions strict = standin::StrictIdentityGuard(g);
+    g.second = strict.second;
+    if (app.count("--donors") == 0) g.donors = strict.donors;
+    if (app.count("--guard-fallback-scale") == 0) g.fallback_scale = strict.fallback_scale;
+  }
+  if (auto second = SecondJudges(a, g.second); second.ok()) {
+    g.second = std::move(second).value();
   } else {
     return Fail(second.status());
   }
