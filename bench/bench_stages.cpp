@@ -227,9 +227,9 @@ void BM_GenerateFacesMarginsOnly(benchmark::State& state) {
 // The default guard with a second recogniser: Arg 0 MobileFace's margin only
 // (--second-recogniser mobileface --second-stranger-percentile 0), 1 its margin and stranger test,
 // 2 the strict setting (and 128 donors); 3 dlib's ResNet, margin and stranger test at 75, with 32
-// donors (--second-recogniser dlib-resnet --second-stranger-percentile 75 --donors 32); 4 both,
-// MobileFace then dlib's ResNet (stranger tests at 40 and 75), with 128 donors
-// (--second-recogniser mobileface,dlib-resnet --second-stranger-percentile 40,75 --donors 128).
+// donors (--second-recogniser dlib-resnet --second-stranger-percentile 75 --donors 32); 4 the
+// strict guard (--strict-guard: MobileFace then dlib's ResNet, stranger tests at 40 and 75, 128
+// donors).
 void BM_GenerateFacesSecondRecogniser(benchmark::State& state) {
   auto opts = GenerateOptions(true, standin::IdentityGuardOptions{}.candidates);
   standin::IdentityGuardOptions& g = opts.generator.guard;
@@ -240,10 +240,7 @@ void BM_GenerateFacesSecondRecogniser(benchmark::State& state) {
     g.second[0].stranger_percentile = 75.f;
     g.donors = 32;
   }
-  if (state.range(0) == 4) {
-    g.second.push_back({.recogniser = "dlib-resnet", .stranger_percentile = 75.f});
-    g.donors = 128;
-  }
+  if (state.range(0) == 4) g = standin::StrictIdentityGuard(g);
   GenerateFaces(state, opts);
 }
 // The default guard on one worker (one set of networks, each threaded inside): faces judged one
@@ -274,6 +271,13 @@ void BM_EndToEndGenerateGuarded(benchmark::State& state) {
       GenerateOptions(true, standin::IdentityGuardOptions{}.candidates)));
   EndToEnd(state, anonymizer);
 }
+// The strict guard (--strict-guard), end to end.
+void BM_EndToEndGenerateStrict(benchmark::State& state) {
+  auto opts = GenerateOptions(true, standin::IdentityGuardOptions{}.candidates);
+  opts.generator.guard = standin::StrictIdentityGuard(opts.generator.guard);
+  static auto anonymizer = Warm(*standin::Anonymizer::Create(opts));
+  EndToEnd(state, anonymizer);
+}
 
 BENCHMARK(BM_Decode)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Detect)->Unit(benchmark::kMillisecond)->UseRealTime();
@@ -289,6 +293,7 @@ BENCHMARK(BM_EndToEndGenerate)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_IdentityEmbed)->DenseRange(0, 2)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_AgeGender)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_EndToEndGenerateGuarded)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_EndToEndGenerateStrict)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_EndToEndGenerateGuardedAttributeChoice)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_GenerateFacesAttributeChoice)->Unit(benchmark::kMillisecond)->UseRealTime();
 // 0 = no guard; 1..8 = the guard with that many candidates per face.

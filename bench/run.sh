@@ -46,6 +46,9 @@ print(f"photo end to end with the guard (default K): {runs['BM_EndToEndGenerateG
 attr = runs["BM_EndToEndGenerateGuardedAttributeChoice"]
 print(f"  with the attribute choice (--attribute-weight 1; by default the first candidate that "
       f"passes is painted): {attr:.0f} ms = {attr / runs['BM_EndToEndGenerate']:.2f}x")
+strict = runs["BM_EndToEndGenerateStrict"]
+print(f"  the strict guard (--strict-guard): {strict:.0f} ms = "
+      f"{strict / runs['BM_EndToEndGenerate']:.2f}x")
 print(f"per candidate: arcface embedding {runs['BM_IdentityEmbed']:.1f} ms, age + gender "
       f"{runs['BM_AgeGender']:.1f} ms, generator {runs['BM_GenerateOneFace']:.1f} ms")
 PY

@@ -160,8 +160,9 @@ struct IdentityGuardOptions {
   MethodKind fallback = MethodKind::kSolid;
   // The size of the region the fallback covers, relative to the face box (MethodOptions::
   // mask_scale; 1.3 reaches hairline and chin). A face fails closed because every stand-in in
-  // its surroundings was too close to it, so those surroundings (hair, outline) are what give
-  // it away: a larger region covers them.
+  // its surroundings was too close to it, so those surroundings (hair, outline) may give it away:
+  // a larger region covers them. 2 (on AT&T's tight frames the whole photo) changed rank-1 by at
+  // most one probe in 400 under the strict guard (docs/identity-guard.md, session 22).
   float fallback_scale = 1.3f;
   // Videos: a track keeps its stand-in (the same latent) and is judged again every N frames; in
   // between, the verdict of the last check stands (its receipt says how many frames ago).
@@ -184,10 +185,10 @@ struct IdentityGuardOptions {
 
 // The strict identity guard (`standin --strict-guard`, eval variant "generate-strict"): `base` with
 // MobileFace and then dlib's ResNet judging every stand-in after arcface (stranger tests at 40
-// and 75), 128 donors, and a fallback that covers twice the face box. Where re-identification must
-// be at chance more than every face must be painted: on AT&T (three seeds) rank-1 by all three
-// recognisers at or under chance, for about a quarter of AT&T faces failing closed and several
-// times the default guard's time (docs/identity-guard.md, session 22).
+// and 75) and 128 donors. Where re-identification must be at chance more than every face must be
+// painted: on AT&T (three seeds) the painted stand-ins' rank-1 by arcface and dlib's ResNet is at
+// chance, for about a quarter of AT&T faces failing closed and several times the default guard's
+// time (docs/identity-guard.md, session 22).
 IdentityGuardOptions StrictIdentityGuard(IdentityGuardOptions base = {});
 
 struct GeneratorOptions {

@@ -675,7 +675,6 @@ IdentityGuardOptions StrictIdentityGuard(IdentityGuardOptions base) {
   base.second = {{.recogniser = "mobileface", .stranger_percentile = 40.f},
                  {.recogniser = "dlib-resnet", .stranger_percentile = 75.f}};
   base.donors = 128;
-  base.fallback_scale = 2.f;
   return base;
 }
 

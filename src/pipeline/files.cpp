@@ -487,7 +487,7 @@ std::string ReportsToJson(const std::vector<FileReport>& reports,
            {"identity_weight", g.identity_weight},
            {"natural_weight", g.natural_weight},
            {"fallback", MethodName(g.fallback)},
-           {"fallback_scale", g.fallback_scale},
+           {"fallback_scale", Rounded(g.fallback_scale, 0.01)},
            {"note",
             "similarity = cosine similarity of the stand-in to the "
             "original face; the original's embedding is never written"}});

@@ -544,8 +544,8 @@ TEST(Cli, FurtherRecognisersTakeOneMarginEach) {
   }
 }
 
-// --strict-guard: MobileFace then dlib's ResNet judge after arcface, 128 donors, a fallback twice
-// the face box; what is given explicitly still applies.
+// --strict-guard: MobileFace then dlib's ResNet judge after arcface, with 128 donors; what is
+// given explicitly still applies.
 TEST(Cli, StrictGuardSetsItsRecognisersDonorsAndFallback) {
   test::TempDir dir;
   const std::string in = test::SamplePhoto("2008_002506.jpg").string();
@@ -563,7 +563,7 @@ TEST(Cli, StrictGuardSetsItsRecognisersDonorsAndFallback) {
     const auto json = nlohmann::json::parse(test::ReadBytes(dir / "s.json"));
     const auto& g = json["identity_guard"];
     EXPECT_EQ(g["donors"].get<int>(), overridden ? 16 : 128);
-    EXPECT_DOUBLE_EQ(g["fallback_scale"].get<double>(), overridden ? 1.5 : 2.0);
+    EXPECT_DOUBLE_EQ(g["fallback_scale"].get<double>(), overridden ? 1.5 : 1.3);
     ASSERT_EQ(g["second"].size(), 2u);
     EXPECT_EQ(g["second"][0]["recogniser"], "mobileface");
     EXPECT_EQ(g["second"][1]["recogniser"], "dlib-resnet");

@@ -207,9 +207,8 @@ void AddIdentityGuardOptions(CLI::App& app, Args& a) {
       ->group(group);
   app.add_flag("--strict-guard", a.strict_guard,
                "Generate: MobileFace and dlib's ResNet judge every stand-in after arcface, with "
-               "128 donors, and a face that fails closed is covered twice the face box (rank-1 "
-               "at chance for all three recognisers on AT&T; more faces fail closed; slower). "
-               "Options given explicitly still apply")
+               "128 donors (the stand-ins' rank-1 at chance for arcface and dlib on AT&T; more "
+               "faces fail closed; slower). Options given explicitly still apply")
       ->group(group);
   app.add_option("--candidates", g.candidates,
                  "Generate: stand-ins drawn per face; the best one below the identity margin is "
@@ -673,7 +672,6 @@ int main(int argc, char** argv) {
     const standin::IdentityGuardOptions strict = standin::StrictIdentityGuard(g);
     g.second = strict.second;
     if (app.count("--donors") == 0) g.donors = strict.donors;
-    if (app.count("--guard-fallback-scale") == 0) g.fallback_scale = strict.fallback_scale;
   }
   if (auto second = SecondJudges(a, g.second); second.ok()) {
     g.second = std::move(second).value();
