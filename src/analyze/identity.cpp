@@ -90,6 +90,9 @@ struct RecogniserSpec {
   // Its similarity at 1% false accepts on clean AT&T impostor pairs (docs/eval.json,
   // verification_threshold): the identity guard's default margin on this recogniser's scale.
   float margin;
+  // Milliseconds per embedding on one thread (bench_stages BM_IdentityEmbed, 2 cores, session 18):
+  // the identity guard asks the cheapest of its recognisers first.
+  float ms;
   bool guard = true;  // the identity guard may judge with it first (false: evaluation, or second)
 };
 
@@ -102,7 +105,8 @@ const std::array<cv::Point2f, 5> kArcfaceTemplate112 = {
 const std::vector<RecogniserSpec>& Recognisers() {
   static const std::vector<RecogniserSpec> kSpecs = {
       // fr_feature.onnx: 512-d, RGB (x - 127.5) / 128, the ArcFace 112 px template.
-      {"arcface", "fr_feature.onnx", 112, kArcfaceTemplate112, 1.0 / 128, 127.5, 512, 0.315f},
+      {"arcface", "fr_feature.onnx", 112, kArcfaceTemplate112, 1.0 / 128, 127.5, 512, 0.315f,
+       5.06f},
       // dlib's ResNet face descriptor (face-api's port, converted by
       // models/convert_faceapi_recognition.py): 128-d, RGB 0..255 (normalisation folded into the
       // graph), the ArcFace template scaled to 150 px: on att-faces the best rank-1 among the
@@ -115,14 +119,15 @@ const std::vector<RecogniserSpec>& Recognisers() {
        1.0,
        0.0,
        128,
-       0.961f},
+       0.961f,
+       5.67f},
       // MobileFace (human-models' port, converted by models/convert_mobileface.py): 256-d, RGB
       // 0..255 (normalisation inside the graph), the ArcFace 112 px template. Not the guard's
       // first judge: by default the guard never consults it, so `standin eval` measures
       // stand-ins with a recogniser they were not chosen against; it may be the guard's second
-      // (IdentityGuardOptions::second_recogniser). On att-faces (400 photos): AUC 0.974, rank-1
-      // 99.2%.
-      {"mobileface", "mobileface.onnx", 112, kArcfaceTemplate112, 1.0, 0.0, 256, 0.452f, false},
+      // (IdentityGuardOptions::second). On att-faces (400 photos): AUC 0.974, rank-1 99.2%.
+      {"mobileface", "mobileface.onnx", 112, kArcfaceTemplate112, 1.0, 0.0, 256, 0.452f, 0.50f,
+       false},
   };
   return kSpecs;
 }
@@ -172,6 +177,11 @@ std::vector<std::string> IdentityEmbedderNames() {
 std::optional<float> RecogniserMargin(const std::string& name) {
   const RecogniserSpec* spec = FindRecogniser(name);
   return spec ? std::optional<float>(spec->margin) : std::nullopt;
+}
+
+std::optional<float> RecogniserMilliseconds(const std::string& name) {
+  const RecogniserSpec* spec = FindRecogniser(name);
+  return spec ? std::optional<float>(spec->ms) : std::nullopt;
 }
 
 std::vector<std::string> GuardRecogniserNames() {

@@ -158,6 +158,17 @@ class GuardedGenerateMethod final : public FaceMethod {
       donor_lab_ = DonorEdgeColours(*donors_, w_[0].generator->CropMask());
       donor_weight_ = w_[0].generator->DonorWeight();
     }
+    // The recognisers in the order a candidate is put to them, cheapest first (-1: the first
+    // recogniser, i: o_.second[i]): a candidate must pass all, so the first that rejects it
+    // spares the dearer ones, and the verdict is the same in any order.
+    const auto ms = [&](int j) {
+      const std::string& name =
+          j < 0 ? o_.recogniser : o_.second[static_cast<size_t>(j)].recogniser;
+      return RecogniserMilliseconds(name).value_or(0.f);
+    };
+    for (int j = -1; j < static_cast<int>(o_.second.size()); ++j) judge_order_.push_back(j);
+    std::stable_sort(judge_order_.begin(), judge_order_.end(),
+                     [&](int a, int b) { return ms(a) < ms(b); });
   }
 
   Status Apply(cv::Mat& bgr, std::vector<Face>& faces) override {
@@ -301,9 +312,10 @@ class GuardedGenerateMethod final : public FaceMethod {
     int index = -1;       // the face's own candidate k, or -1
     int donor = -1;       // or this donor of the pool
     bool passed = false;  // by every recogniser
-    Judgement first;      // by the first recogniser
-    // by the further recognisers, in order, as far as they judged (each judges only a candidate
-    // that all before it passed)
+    // By the first recogniser and by each further one (IdentityGuardOptions::second), as far as
+    // they judged: a recogniser judges only a candidate that all asked before it passed (cheapest
+    // first, judge_order_).
+    Judgement first;
     std::vector<Judgement> second;
     float faceness = -1;
     double cost = 0;
@@ -358,8 +370,8 @@ class GuardedGenerateMethod final : public FaceMethod {
 
   // Paints the face's own candidate k (donor < 0) or donor `donor` into a copy of the region and
   // judges it on worker `w`'s networks: its similarity to the original, the margin and stranger
-  // test by the first recogniser and, as long as it passes, by each further one in turn; for one
-  // that passes all, its choice cost. `given`, when not empty, is the candidate's face, already
+  // test by each recogniser in turn, cheapest first, as long as it passes; for one that passes
+  // all, its choice cost. `given`, when not empty, is the candidate's face, already
   // generated.
   Expected<Candidate> Judge(GuardNetworks& w, const FaceJob& job, int k, int donor,
                             const cv::Mat& given = cv::Mat()) const {
@@ -381,16 +393,17 @@ class GuardedGenerateMethod final : public FaceMethod {
         !s.ok()) {
       return s;
     }
-    auto first = JudgeBy(*w.embedder, pixels, job, job.first);
-    if (!first.ok()) return first.status();
-    c.first = *first;
-    c.passed = first->passed;
+    c.second.resize(w.second.size());
+    c.passed = true;
     // Only a candidate that every recogniser before it passed is judged by the next.
-    for (size_t i = 0; c.passed && i < w.second.size(); ++i) {
-      auto second = JudgeBy(*w.second[i], pixels, job, job.second[i]);
-      if (!second.ok()) return second.status();
-      c.second.push_back(*second);
-      c.passed = second->passed;
+    for (size_t n = 0; c.passed && n < judge_order_.size(); ++n) {
+      const int j = judge_order_[n];
+      const auto i = static_cast<size_t>(std::max(j, 0));
+      auto v = j < 0 ? JudgeBy(*w.embedder, pixels, job, job.first)
+                     : JudgeBy(*w.second[i], pixels, job, job.second[i]);
+      if (!v.ok()) return v.status();
+      (j < 0 ? c.first : c.second[i]) = *v;
+      c.passed = v->passed;
     }
     if (!c.passed) return c;
     c.cost = o_.identity_weight * c.first.similarity;
@@ -657,6 +670,7 @@ class GuardedGenerateMethod final : public FaceMethod {
 
   cv::Mat1f bank_;  // reference bank for relative margins and the stranger test (or empty)
   std::vector<cv::Mat1f> second_banks_;      // each further recogniser's bank, in order
+  std::vector<int> judge_order_;             // the recognisers, cheapest first (-1: the first)
   std::shared_ptr<const DonorPool> donors_;  // or null
   std::vector<float> bank_ages_;             // the bank's labelled ages (or empty)
   std::vector<cv::Scalar> donor_lab_;        // DonorEdgeColours (with donors)
