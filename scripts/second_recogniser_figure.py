@@ -4,14 +4,15 @@
 Rows: three photos of people the default guard leaves recognisable (s1, s29, s31) and three
 others; columns: the original, the default
 guard (arcface), `--second-recogniser mobileface` (its margin and stranger test), the strict
-setting (`--second-recogniser mobileface --donors 128`), and dlib's ResNet judging second
-(`--second-recogniser dlib-resnet --second-stranger-percentile 75 --donors 32`, session 21). The
-photos are enlarged 3x and every face is painted whatever its size, as `standin eval` does.
-(docs/images/second-recogniser-att.jpg is session 18's run, before the dlib column and with the
-attribute choice then on by default.)
+setting (`--second-recogniser mobileface --donors 128`), dlib's ResNet judging second
+(`--second-recogniser dlib-resnet --second-stranger-percentile 75 --donors 32`, session 21), and
+all three recognisers (`--strict-guard`, session 22). The photos are enlarged 3x and every face is
+painted whatever its size, as `standin eval` does. (docs/images/second-recogniser-att.jpg is
+session 18's run, before the dlib column and with the attribute choice then on by default;
+second-recogniser-att-s21.jpg session 21's, before the strict guard's column.)
 
   /usr/bin/python3 scripts/second_recogniser_figure.py [STANDIN] [OUT]
-      (default: build/release/tools/standin, docs/images/second-recogniser-att-s21.jpg)
+      (default: build/release/tools/standin, docs/images/second-recogniser-att-s22.jpg)
 """
 import os
 import subprocess
@@ -29,12 +30,13 @@ SETTINGS = [("original", None),
             ("+ mobileface", ["--second-recogniser", "mobileface"]),
             ("strict (128 donors)", ["--second-recogniser", "mobileface", "--donors", "128"]),
             ("+ dlib (sp75, d32)", ["--second-recogniser", "dlib-resnet",
-                                   "--second-stranger-percentile", "75", "--donors", "32"])]
+                                   "--second-stranger-percentile", "75", "--donors", "32"]),
+            ("--strict-guard", ["--strict-guard"])]
 
 
 def main():
     standin = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build/release/tools/standin")
-    out = sys.argv[2] if len(sys.argv) > 2 else os.path.join(ROOT, "docs/images/second-recogniser-att-s21.jpg")
+    out = sys.argv[2] if len(sys.argv) > 2 else os.path.join(ROOT, "docs/images/second-recogniser-att-s22.jpg")
     with tempfile.TemporaryDirectory() as tmp:
         src = os.path.join(tmp, "in")
         os.makedirs(src)
