@@ -174,11 +174,12 @@ struct IdentityGuardOptions {
   // 0 = one per OpenCV thread (all cores), at most 4. On 2 cores, two workers take the 10 faces
   // of the 1080p benchmark photo in 0.85x the time of one (docs/identity-guard.md, session 20).
   int workers = 0;
-  // More identity networks every candidate must also pass, judged in this order, each only when
-  // the first and every one before it passed (empty = none). Each judges on its own scale: the
-  // candidate's similarity to the original must lie below its margin, raised per face like the
-  // first's relative margin, and below its stranger threshold, both against its own reference bank
-  // of stand-ins painted for the same 1000 training crops. The guarantee then holds in each
+  // More identity networks every candidate must also pass (empty = none). A candidate is put to
+  // all the guard's recognisers cheapest first (RecogniserMilliseconds), each judging only what
+  // every one before it passed; the verdict does not depend on the order. Each judges on its own
+  // scale: the candidate's similarity to the original must lie below its margin, raised per face
+  // like the first's relative margin, and below its stranger threshold, both against its own
+  // reference bank of stand-ins painted for the same 1000 training crops. The guarantee then holds in each
   // recogniser's space. MobileFace costs 0.5 ms per candidate, dlib's ResNet 5.7 ms (arcface 5 ms).
   std::vector<SecondJudge> second;
 };

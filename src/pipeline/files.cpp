@@ -396,7 +396,7 @@ nlohmann::json FaceJson(const Face& f) {
     }
     g["candidates_drawn"] = r.drawn;
     g["candidates_rejected"] = r.rejected;
-    if (!r.second.empty()) {  // each further recogniser, in the order it judged
+    if (!r.second.empty()) {  // each further recogniser, in the order named
       nlohmann::json seconds = nlohmann::json::array();
       for (const IdentityReceipt::Second& v : r.second) {
         nlohmann::json s;

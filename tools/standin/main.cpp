@@ -230,8 +230,8 @@ void AddIdentityGuardOptions(CLI::App& app, Args& a) {
   // Each occurrence takes one value (or a comma-separated list), so inputs after it stay inputs.
   app.add_option("--second-recogniser", a.second_recognisers,
                  "Generate: a further identity network every stand-in must also pass, with its own "
-                 "margin and stranger test; repeat it (or separate by commas) for both, judged in "
-                 "that order (default: none)")
+                 "margin and stranger test; repeat it (or separate by commas) for both; the "
+                 "cheapest recogniser judges first (default: none)")
       ->check(CLI::IsMember({"mobileface", "dlib-resnet"}))
       ->delimiter(',')
       ->allow_extra_args(false)
