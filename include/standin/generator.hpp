@@ -179,8 +179,9 @@ struct IdentityGuardOptions {
   // every one before it passed; the verdict does not depend on the order. Each judges on its own
   // scale: the candidate's similarity to the original must lie below its margin, raised per face
   // like the first's relative margin, and below its stranger threshold, both against its own
-  // reference bank of stand-ins painted for the same 1000 training crops. The guarantee then holds in each
-  // recogniser's space. MobileFace costs 0.5 ms per candidate, dlib's ResNet 5.7 ms (arcface 5 ms).
+  // reference bank of stand-ins painted for the same 1000 training crops. The guarantee then holds
+  // in each recogniser's space. MobileFace costs 0.5 ms per candidate, dlib's ResNet 5.7 ms
+  // (arcface 5 ms).
   std::vector<SecondJudge> second;
 };
 
