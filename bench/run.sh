@@ -49,7 +49,9 @@ print(f"  with the attribute choice (--attribute-weight 1; by default the first 
 strict = runs["BM_EndToEndGenerateStrict"]
 print(f"  the strict guard (--strict-guard): {strict:.0f} ms = "
       f"{strict / runs['BM_EndToEndGenerate']:.2f}x")
-print(f"per candidate: arcface embedding {runs['BM_IdentityEmbed']:.1f} ms, age + gender "
+embed = {b["label"]: b["real_time"] for b in bench if b["name"].startswith("BM_IdentityEmbed/")}
+print("per candidate: embedding " + ", ".join(f"{k} {v:.1f} ms" for k, v in embed.items()) +
+      f", age + gender "
       f"{runs['BM_AgeGender']:.1f} ms, generator {runs['BM_GenerateOneFace']:.1f} ms")
 PY
 
