@@ -23,7 +23,7 @@ struct EvalOptions {
   // candidates), "generate-all" (no early stop: always all N), "generate-nosmooth" (no low-pass
   // of the generated crop), "generate-nocolour" (no colour matching), "generate-harmonic" (the
   // harmonic edge match), "generate-plusdlib" (dlib's ResNet judging second; "-spP" after it its
-  // stranger test, "-smM" its margin; "generate-plusdlib-plusmobileface": both, in that order),
+  // stranger test, "-smM" its margin; "generate-plusdlib-plusmobileface": both),
   // combinable in that syntax, e.g. "generate-k1-attr".
   std::vector<std::string> methods = {"generate", "generate-unguarded", "blur", "pixelate",
                                       "solid"};

@@ -208,8 +208,9 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
     } else if (auto sm2 = NumberAfter(p, "sm", true); sm2 && !g.second.empty()) {
       g.second.back().margin = static_cast<float>(*sm2);  // e.g. generate-plusmobileface-sm0.5
     } else if (p.starts_with("plus") && p.size() > 4) {
-      // e.g. generate-plusmobileface, generate-plusdlib-sp75-plusmobileface (judged in that
-      // order); a name with a "-" (which separates variants) by its first part: plusdlib.
+      // e.g. generate-plusmobileface, generate-plusdlib-sp75-plusmobileface (both; the receipt
+      // lists them in that order); a name with a "-" (which separates variants) by its first
+      // part: plusdlib.
       SecondJudge& judge = g.second.emplace_back(SecondJudge{.recogniser = p.substr(4)});
       for (const std::string& n : IdentityEmbedderNames()) {
         if (n.starts_with(judge.recogniser + "-")) judge.recogniser = n;

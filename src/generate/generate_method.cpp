@@ -371,8 +371,7 @@ class GuardedGenerateMethod final : public FaceMethod {
   // Paints the face's own candidate k (donor < 0) or donor `donor` into a copy of the region and
   // judges it on worker `w`'s networks: its similarity to the original, the margin and stranger
   // test by each recogniser in turn, cheapest first, as long as it passes; for one that passes
-  // all, its choice cost. `given`, when not empty, is the candidate's face, already
-  // generated.
+  // all, its choice cost. `given`, when not empty, is the candidate's face, already generated.
   Expected<Candidate> Judge(GuardNetworks& w, const FaceJob& job, int k, int donor,
                             const cv::Mat& given = cv::Mat()) const {
     Candidate c;

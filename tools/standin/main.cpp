@@ -106,8 +106,8 @@ struct Args {
   std::string guard_fallback = "solid";
   std::string unpainted = "blur";
   bool no_colour_match = false;
-  // The further recognisers of the identity guard, their margins and stranger percentiles (each
-  // list either empty, one value for all, or one per recogniser).
+  // The further recognisers of the identity guard, their margins (none or one per recogniser) and
+  // stranger percentiles (none, one for all, or one per recogniser).
   std::vector<std::string> second_recognisers;
   std::vector<float> second_margins;
   std::vector<float> second_percentiles;
@@ -329,13 +329,13 @@ void AddIdentityGuardOptions(CLI::App& app, Args& a) {
 // not given stays as the preset has it.
 standin::Expected<std::vector<standin::SecondJudge>> SecondJudges(
     const Args& a, const std::vector<standin::SecondJudge>& preset) {
-  std::vector<standin::SecondJudge> judges;
+  std::vector<standin::SecondJudge> judges =
+      a.second_recognisers.empty() ? preset : std::vector<standin::SecondJudge>{};
   for (const std::string& name : a.second_recognisers) {
     const auto same = std::find_if(preset.begin(), preset.end(),
                                    [&](const auto& j) { return j.recogniser == name; });
     judges.push_back(same != preset.end() ? *same : standin::SecondJudge{.recogniser = name});
   }
-  if (a.second_recognisers.empty()) judges = preset;
   const size_t n = judges.size();
   const auto per_judge = [n](const std::vector<float>& v, const char* flag,
                              bool one_for_all) -> standin::Status {
