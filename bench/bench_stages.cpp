@@ -228,8 +228,9 @@ void BM_GenerateFacesMarginsOnly(benchmark::State& state) {
 // (--second-recogniser mobileface --second-stranger-percentile 0), 1 its margin and stranger test,
 // 2 the strict setting (and 128 donors); 3 dlib's ResNet, margin and stranger test at 75, with 32
 // donors (--second-recogniser dlib-resnet --second-stranger-percentile 75 --donors 32); 4 the
-// strict guard (--strict-guard: MobileFace then dlib's ResNet, stranger tests at 40 and 75, 128
-// donors).
+// strict guard (--strict-guard: MobileFace then dlib's ResNet, stranger tests at 40 and 75, its
+// donors tried far from the original first); 5 session 22's strict guard (128 donors, in the
+// order of pose, colour and attributes alone).
 void BM_GenerateFacesSecondRecogniser(benchmark::State& state) {
   auto opts = GenerateOptions(true, standin::IdentityGuardOptions{}.candidates);
   standin::IdentityGuardOptions& g = opts.generator.guard;
@@ -240,7 +241,11 @@ void BM_GenerateFacesSecondRecogniser(benchmark::State& state) {
     g.second[0].stranger_percentile = 75.f;
     g.donors = 32;
   }
-  if (state.range(0) == 4) g = standin::StrictIdentityGuard(g);
+  if (state.range(0) >= 4) g = standin::StrictIdentityGuard(g);
+  if (state.range(0) == 5) {  // session 22's strict guard: 128 donors in the order of pose, colour
+    g.donors = 128;           // and attributes alone
+    g.donor_identity_weight = 0.f;
+  }
   GenerateFaces(state, opts);
 }
 // The default guard on one worker (one set of networks, each threaded inside): faces judged one
@@ -278,6 +283,16 @@ void BM_EndToEndGenerateStrict(benchmark::State& state) {
   static auto anonymizer = Warm(*standin::Anonymizer::Create(opts));
   EndToEnd(state, anonymizer);
 }
+// Session 22's strict guard, end to end: 128 donors tried in the order of pose, colour and
+// attributes alone (--strict-guard --donors 128 --donor-identity-weight 0).
+void BM_EndToEndGenerateStrictPoseOrder(benchmark::State& state) {
+  auto opts = GenerateOptions(true, standin::IdentityGuardOptions{}.candidates);
+  opts.generator.guard = standin::StrictIdentityGuard(opts.generator.guard);
+  opts.generator.guard.donors = 128;
+  opts.generator.guard.donor_identity_weight = 0.f;
+  static auto anonymizer = Warm(*standin::Anonymizer::Create(opts));
+  EndToEnd(state, anonymizer);
+}
 
 BENCHMARK(BM_Decode)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Detect)->Unit(benchmark::kMillisecond)->UseRealTime();
@@ -294,6 +309,7 @@ BENCHMARK(BM_IdentityEmbed)->DenseRange(0, 2)->Unit(benchmark::kMillisecond)->Us
 BENCHMARK(BM_AgeGender)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_EndToEndGenerateGuarded)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_EndToEndGenerateStrict)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_EndToEndGenerateStrictPoseOrder)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_EndToEndGenerateGuardedAttributeChoice)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_GenerateFacesAttributeChoice)->Unit(benchmark::kMillisecond)->UseRealTime();
 // 0 = no guard; 1..8 = the guard with that many candidates per face.
@@ -307,7 +323,7 @@ BENCHMARK(BM_GenerateFaces)
     ->UseRealTime();
 BENCHMARK(BM_GenerateFacesHarmonic)->Arg(0)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_GenerateFacesSecondRecogniser)
-    ->DenseRange(0, 4)
+    ->DenseRange(0, 5)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK(BM_GenerateFacesMarginsOnly)->Unit(benchmark::kMillisecond)->UseRealTime();

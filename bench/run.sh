@@ -49,6 +49,10 @@ print(f"  with the attribute choice (--attribute-weight 1; by default the first 
 strict = runs["BM_EndToEndGenerateStrict"]
 print(f"  the strict guard (--strict-guard): {strict:.0f} ms = "
       f"{strict / runs['BM_EndToEndGenerate']:.2f}x")
+pose = runs["BM_EndToEndGenerateStrictPoseOrder"]
+print(f"  session 22's strict guard (128 donors by pose, colour and attributes alone): "
+      f"{pose:.0f} ms = {pose / runs['BM_EndToEndGenerate']:.2f}x; the donors' identity order "
+      f"takes {strict / pose:.2f}x its time")
 embed = {b["label"]: b["real_time"] for b in bench if b["name"].startswith("BM_IdentityEmbed/")}
 print("per candidate: embedding " + ", ".join(f"{k} {v:.1f} ms" for k, v in embed.items()) +
       f", age + gender "

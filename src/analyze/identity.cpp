@@ -202,12 +202,15 @@ Expected<std::unique_ptr<IdentityEmbedder>> MakeIdentityEmbedder(const std::stri
   return std::unique_ptr<IdentityEmbedder>(new AlignedEmbedder(*spec, std::move(net).value()));
 }
 
-Expected<cv::Mat1f> LoadIdentityBank(const ModelStore& models, const std::string& recogniser) {
+namespace {
+// Rows of `recogniser`'s float16 embeddings in the model file `name`.
+Expected<cv::Mat1f> LoadEmbeddingRows(const ModelStore& models, const std::string& name,
+                                      const std::string& recogniser) {
   const RecogniserSpec* spec = FindRecogniser(recogniser);
   if (!spec) {
     return Status(ErrorCode::kInvalidArgument, fmt::format("unknown recogniser '{}'", recogniser));
   }
-  auto path = models.Path("identity_bank_" + recogniser);
+  auto path = models.Path(name);
   if (!path.ok()) return path.status();
   const int kDim = spec->dims;
   std::ifstream in(*path, std::ios::binary);
@@ -215,13 +218,22 @@ Expected<cv::Mat1f> LoadIdentityBank(const ModelStore& models, const std::string
   const std::size_t row = kDim * sizeof(std::uint16_t);
   if (bytes.empty() || bytes.size() % row != 0) {
     return Status(ErrorCode::kModelMissing,
-                  fmt::format("{}: not a bank of {}-d float16 rows", path->string(), kDim));
+                  fmt::format("{}: not {}-d float16 rows", path->string(), kDim));
   }
   const int n = static_cast<int>(bytes.size() / row);
   cv::Mat half(n, kDim, CV_16F, bytes.data());
-  cv::Mat1f bank;
-  half.convertTo(bank, CV_32F);
-  return bank;
+  cv::Mat1f rows;
+  half.convertTo(rows, CV_32F);
+  return rows;
+}
+}  // namespace
+
+Expected<cv::Mat1f> LoadIdentityBank(const ModelStore& models, const std::string& recogniser) {
+  return LoadEmbeddingRows(models, "identity_bank_" + recogniser, recogniser);
+}
+
+Expected<cv::Mat1f> LoadDonorEmbeddings(const ModelStore& models, const std::string& recogniser) {
+  return LoadEmbeddingRows(models, "donor_embeddings_" + recogniser, recogniser);
 }
 
 Expected<std::vector<float>> LoadIdentityBankAges(const ModelStore& models) {

@@ -190,6 +190,8 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
       g.stranger_percentile = static_cast<float>(*q);  // e.g. generate-stranger50
     } else if (auto dn = NumberAfter(p, "donors", false)) {
       g.donors = static_cast<int>(*dn);  // e.g. generate-donors4
+    } else if (auto dw = NumberAfter(p, "diw", true)) {
+      g.donor_identity_weight = static_cast<float>(*dw);  // e.g. generate-strict-diw0
     } else if (auto z = NumberAfter(p, "z", true)) {
       opts.generator.latent_scale = static_cast<float>(*z);  // e.g. generate-z1.5
     } else if (auto k = NumberAfter(p, "k", false)) {
@@ -218,13 +220,13 @@ Expected<AnonymizerOptions> MethodVariant(const std::string& name, AnonymizerOpt
     } else {
       return Status(
           ErrorCode::kInvalidArgument,
-          fmt::format(
-              "unknown generate variant '{}' in '{}' (unguarded, strict, attr, noattr, "
-              "natural, fixed, kN, mMARGIN, iwWEIGHT, all, nosmooth, nocolour, harmonic, "
-              "nodetail, "
-              "refine, jawMARGIN, detailGAIN, smoothSIGMA, kpsSHRINK, strangerPERCENTILE, "
-              "donorsN, zSCALE, fallbackMETHOD, fbsSCALE, plusRECOGNISER, then spP and smM)",
-              p, name));
+          fmt::format("unknown generate variant '{}' in '{}' (unguarded, strict, attr, noattr, "
+                      "natural, fixed, kN, mMARGIN, iwWEIGHT, all, nosmooth, nocolour, harmonic, "
+                      "nodetail, "
+                      "refine, jawMARGIN, detailGAIN, smoothSIGMA, kpsSHRINK, strangerPERCENTILE, "
+                      "donorsN, diwWEIGHT, zSCALE, fallbackMETHOD, fbsSCALE, plusRECOGNISER, then "
+                      "spP and smM)",
+                      p, name));
     }
   }
   return opts;

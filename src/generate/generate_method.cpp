@@ -9,6 +9,7 @@
 #include <span>
 
 #include "blend/blend.hpp"
+#include "generate/donors.hpp"
 #include "standin/analysis.hpp"
 #include "standin/generator.hpp"
 #include "standin/methods.hpp"
@@ -28,74 +29,6 @@ std::vector<size_t> PaintOrder(const std::vector<Face>& faces) {
 
 std::uint64_t LatentKey(const Face& f, size_t index) {
   return f.track_id >= 0 ? static_cast<std::uint64_t>(f.track_id) : index;
-}
-
-// Donor `d` moved onto the face's keypoints (crop pixels): the least-squares affine map of its
-// keypoints to the face's, so that its eyes, mouth and chin land where the face's pose puts them.
-cv::Mat FitDonor(const DonorPool& pool, int d, const std::vector<cv::Point2f>& kp) {
-  const cv::Mat& face = pool.faces[static_cast<size_t>(d)];
-  const auto& from = pool.keypoints[static_cast<size_t>(d)];
-  const auto n = static_cast<int>(std::min(from.size(), kp.size()));
-  cv::Mat1d A(2 * n, 6, 0.0), b(2 * n, 1);
-  for (int i = 0; i < n; ++i) {
-    const cv::Point2f q = from[static_cast<size_t>(i)] * static_cast<float>(face.cols);
-    A(2 * i, 0) = A(2 * i + 1, 3) = q.x;
-    A(2 * i, 1) = A(2 * i + 1, 4) = q.y;
-    A(2 * i, 2) = A(2 * i + 1, 5) = 1;
-    b(2 * i) = kp[static_cast<size_t>(i)].x;
-    b(2 * i + 1) = kp[static_cast<size_t>(i)].y;
-  }
-  cv::Mat1d m;
-  if (n < 3 || !cv::solve(A, b, m, cv::DECOMP_SVD)) return face.clone();
-  cv::Mat out;
-  cv::warpAffine(face, out, m.reshape(1, 2), face.size(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
-  return out;
-}
-
-// The mean CIE Lab colour of each donor's skin at the mask's soft edge, where the colour match
-// compares a stand-in with the photo.
-std::vector<cv::Scalar> DonorEdgeColours(const DonorPool& pool, const cv::Mat1f& mask) {
-  std::vector<cv::Scalar> lab;
-  for (const cv::Mat& face : pool.faces) {
-    const blend::EdgeColour e = blend::EdgeColourOf(face, mask, /*skin_only=*/true);
-    lab.push_back(e.total > 1e-6 ? e.lab_sum / e.total : cv::Scalar::all(-1));
-  }
-  return lab;
-}
-
-// The order in which donors are tried for a face, cheapest first: the pose distance (mean
-// keypoint distance, in crop sides, per 0.02); the colour distance of the donor's skin from the
-// photo's at the mask's edge (CIE Lab, per 25 units, the colour match's largest shift; lightness
-// only in a grey photo); and the distance of its labelled age and gender from the original's
-// age (read from the reference bank, BankAge) and gender estimate, as in the guard's choice cost,
-// when the original's attributes are known.
-std::vector<int> DonorOrder(const DonorPool& pool, const std::vector<cv::Scalar>& donor_lab,
-                            const FaceGenerator::Prepared& p, int R, const FaceAttributes* before,
-                            float age) {
-  const std::vector<cv::Point2f>& kp = p.keypoints;
-  const bool colour = p.edge_total > 1e-6;
-  const cv::Scalar lab = colour ? p.edge_lab_sum / p.edge_total : cv::Scalar();
-  std::vector<std::pair<double, int>> ranked;
-  for (size_t d = 0; d < pool.faces.size(); ++d) {
-    double pose = 0;
-    const auto& from = pool.keypoints[d];
-    const size_t n = std::min(from.size(), kp.size());
-    for (size_t i = 0; i < n; ++i) pose += cv::norm(from[i] * static_cast<float>(R) - kp[i]);
-    double cost = pose / static_cast<double>(std::max<size_t>(n, 1) * R) / 0.02;
-    if (colour && donor_lab[d][0] >= 0) {
-      const cv::Scalar diff = donor_lab[d] - lab;
-      cost += (p.grey ? std::abs(diff[0]) : cv::norm(cv::Vec3d(diff[0], diff[1], diff[2]))) / 25.0;
-    }
-    if (before) {
-      cost += 0.5 * (std::min(1.0, std::abs(pool.age[d] - age) / 20.0) +
-                     std::abs(pool.female[d] - before->p_female));
-    }
-    ranked.emplace_back(cost, static_cast<int>(d));
-  }
-  std::sort(ranked.begin(), ranked.end());
-  std::vector<int> order;
-  for (const auto& r : ranked) order.push_back(r.second);
-  return order;
 }
 
 class GenerateMethod final : public FaceMethod {
@@ -153,6 +86,7 @@ class GuardedGenerateMethod final : public FaceMethod {
         bank_(std::move(refs.bank)),
         second_banks_(std::move(refs.second_banks)),
         donors_(std::move(refs.donors)),
+        donor_embeddings_(std::move(refs.donor_embeddings)),
         bank_ages_(std::move(refs.bank_ages)) {
     if (donors_) {
       donor_lab_ = DonorEdgeColours(*donors_, w_[0].generator->CropMask());
@@ -619,8 +553,13 @@ class GuardedGenerateMethod final : public FaceMethod {
     }
     if (!Chosen(best) && donors_ && o_.donors > 0) {
       std::vector<std::pair<int, int>> donors;
-      for (int d : DonorOrder(*donors_, donor_lab_, p, generator().spec().resolution,
-                              w_[0].attributes ? &st.before : nullptr, st.bank_age)) {
+      // The original's embeddings order the donors here and are then dropped with `st`.
+      std::vector<const cv::Mat1f*> originals{&st.original};
+      for (const cv::Mat1f& e : st.originals) originals.push_back(&e);
+      for (int d :
+           DonorOrder(*donors_, donor_lab_, p, generator().spec().resolution,
+                      w_[0].attributes ? &st.before : nullptr, st.bank_age,
+                      DonorIdentity(donor_embeddings_, originals), o_.donor_identity_weight)) {
         if (static_cast<int>(donors.size()) == o_.donors) break;
         if (used_donors_.count(d) == 0) donors.emplace_back(-1, d);
       }
@@ -671,6 +610,7 @@ class GuardedGenerateMethod final : public FaceMethod {
   std::vector<cv::Mat1f> second_banks_;      // each further recogniser's bank, in order
   std::vector<int> judge_order_;             // the recognisers, cheapest first (-1: the first)
   std::shared_ptr<const DonorPool> donors_;  // or null
+  std::vector<cv::Mat1f> donor_embeddings_;  // GuardReferences::donor_embeddings, or empty
   std::vector<float> bank_ages_;             // the bank's labelled ages (or empty)
   std::vector<cv::Scalar> donor_lab_;        // DonorEdgeColours (with donors)
   cv::Mat1f donor_weight_;                   // FaceGenerator::DonorWeight (with donors)
@@ -687,7 +627,7 @@ float SecondJudge::Margin() const {
 IdentityGuardOptions StrictIdentityGuard(IdentityGuardOptions base) {
   base.second = {{.recogniser = "mobileface", .stranger_percentile = 40.f},
                  {.recogniser = "dlib-resnet", .stranger_percentile = 75.f}};
-  base.donors = 128;
+  base.donors = 48;
   return base;
 }
 

@@ -66,6 +66,10 @@ Expected<Anonymizer> Anonymizer::Create(const AnonymizerOptions& options) {
       if (guard.donors < 0 || guard.donors > 1000) {
         return Status(ErrorCode::kInvalidArgument, "identity guard: donors must be in [0, 1000]");
       }
+      if (!(guard.donor_identity_weight >= 0.f && guard.donor_identity_weight <= 100.f)) {
+        return Status(ErrorCode::kInvalidArgument,
+                      "identity guard: donor_identity_weight must be in [0, 100]");
+      }
       if (guard.recheck_every < 1) {
         return Status(ErrorCode::kInvalidArgument, "identity guard: recheck_every must be >= 1");
       }
@@ -141,6 +145,21 @@ Expected<Anonymizer> Anonymizer::Create(const AnonymizerOptions& options) {
         auto pool = LoadDonorPool(*models, workers[0].generator->spec());
         if (!pool.ok()) return pool.status();
         refs.donors = std::make_shared<const DonorPool>(std::move(pool).value());
+        if (guard.donor_identity_weight > 0) {
+          std::vector<std::string> names{guard.recogniser};
+          for (const SecondJudge& judge : guard.second) names.push_back(judge.recogniser);
+          for (const std::string& name : names) {
+            auto rows = LoadDonorEmbeddings(*models, name);
+            if (!rows.ok()) return rows.status();
+            if (rows->rows != static_cast<int>(refs.donors->faces.size())) {
+              return Status(ErrorCode::kModelMissing,
+                            fmt::format("the {} donor embeddings hold {} rows for {} donors: "
+                                        "rebuild them with training/donor_embeddings.py",
+                                        name, rows->rows, refs.donors->faces.size()));
+            }
+            refs.donor_embeddings.push_back(std::move(rows).value());
+          }
+        }
       }
       a.method_ = MakeGenerateMethod(std::move(workers), guard, std::move(refs));
     }

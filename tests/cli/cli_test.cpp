@@ -202,6 +202,7 @@ TEST(Cli, GenerateWritesAPrivacyReceiptPerFace) {
       EXPECT_DOUBLE_EQ(json["identity_guard"]["stranger_percentile"].get<double>(),
                        mode == "lenient" ? 0.0 : 40.0);
       EXPECT_EQ(json["identity_guard"]["donors"].get<int>(), mode == "lenient" ? 0 : 8);
+      EXPECT_DOUBLE_EQ(json["identity_guard"]["donor_identity_weight"].get<double>(), 1.0);
       EXPECT_EQ(json["identity_guard"].contains("second"), second);
       if (second) {
         const auto& header = json["identity_guard"]["second"];
@@ -544,7 +545,7 @@ TEST(Cli, FurtherRecognisersTakeOneMarginEach) {
   }
 }
 
-// --strict-guard: MobileFace then dlib's ResNet judge after arcface, with 128 donors; what is
+// --strict-guard: MobileFace then dlib's ResNet judge after arcface, with 48 donors; what is
 // given explicitly still applies.
 TEST(Cli, StrictGuardSetsItsRecognisersDonorsAndFallback) {
   test::TempDir dir;
@@ -555,15 +556,16 @@ TEST(Cli, StrictGuardSetsItsRecognisersDonorsAndFallback) {
         "--seed", "3",  "--strict-guard"};
     if (overridden) {
       args.insert(args.end(), {"--donors", "16", "--second-stranger-percentile", "60",
-                               "--guard-fallback-scale", "1.5"});
+                               "--guard-fallback-scale", "1.5", "--donor-identity-weight", "0"});
     }
     fs::remove(dir / "s.jpg");
     const auto r = Standin(args);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const auto json = nlohmann::json::parse(test::ReadBytes(dir / "s.json"));
     const auto& g = json["identity_guard"];
-    EXPECT_EQ(g["donors"].get<int>(), overridden ? 16 : 128);
+    EXPECT_EQ(g["donors"].get<int>(), overridden ? 16 : 48);
     EXPECT_DOUBLE_EQ(g["fallback_scale"].get<double>(), overridden ? 1.5 : 1.3);
+    EXPECT_DOUBLE_EQ(g["donor_identity_weight"].get<double>(), overridden ? 0.0 : 1.0);
     ASSERT_EQ(g["second"].size(), 2u);
     EXPECT_EQ(g["second"][0]["recogniser"], "mobileface");
     EXPECT_EQ(g["second"][1]["recogniser"], "dlib-resnet");

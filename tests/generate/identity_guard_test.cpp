@@ -395,6 +395,9 @@ TEST(IdentityGuard, RejectsSettingsThatCannotWork) {
   o.generator.guard.donors = -1;
   EXPECT_EQ(Anonymizer::Create(o).status().code(), ErrorCode::kInvalidArgument);
   o.generator.guard.donors = 0;
+  o.generator.guard.donor_identity_weight = -1.f;
+  EXPECT_EQ(Anonymizer::Create(o).status().code(), ErrorCode::kInvalidArgument);
+  o.generator.guard.donor_identity_weight = 1.f;
   o.generator.guard.second = {{.recogniser = "arcface"}};  // the first again
   EXPECT_EQ(Anonymizer::Create(o).status().code(), ErrorCode::kInvalidArgument);
   o.generator.guard.second = {{.recogniser = "mobileface"}, {.recogniser = "mobileface"}};

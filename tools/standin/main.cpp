@@ -207,7 +207,7 @@ void AddIdentityGuardOptions(CLI::App& app, Args& a) {
       ->group(group);
   app.add_flag("--strict-guard", a.strict_guard,
                "Generate: MobileFace and dlib's ResNet judge every stand-in after arcface, with "
-               "128 donors (the stand-ins' rank-1 at chance for arcface and dlib on AT&T; more "
+               "48 donors (the stand-ins' rank-1 at chance for arcface and dlib on AT&T; more "
                "faces fail closed; slower). Options given explicitly still apply")
       ->group(group);
   app.add_option("--candidates", g.candidates,
@@ -288,6 +288,13 @@ void AddIdentityGuardOptions(CLI::App& app, Args& a) {
          "many stand-ins generated for other faces (nearest in pose, colour, age and gender "
          "first) before the fallback (0 = off)")
       ->check(CLI::Range(0, 1000))
+      ->capture_default_str()
+      ->group(group);
+  app.add_option("--donor-identity-weight", g.donor_identity_weight,
+                 "Generate: how much the order donors are tried in also follows how far each "
+                 "donor's own face is from the original, by the guard's recognisers (0: pose, "
+                 "colour, age and gender alone)")
+      ->check(CLI::Range(0.f, 100.f))
       ->capture_default_str()
       ->group(group);
   app.add_option("--natural-weight", g.natural_weight,
@@ -621,7 +628,8 @@ int main(int argc, char** argv) {
           "generate-detailX (feature contrast gain X), generate-smoothX (crop low-pass sigma X), "
           "generate-kpsX (keypoints pulled a "
           "fraction X toward the average face), generate-zX (latent vectors scaled by X), "
-          "generate-donorsN, generate-strangerP, generate-fallbackMETHOD, "
+          "generate-donorsN, generate-diwW (donor identity weight W), generate-strangerP, "
+          "generate-fallbackMETHOD, "
           "generate-plusmobileface or generate-plusdlib (a further recogniser; -spP after it "
           "its stranger test, -smX its margin; both: generate-plusdlib-plusmobileface), "
           "combinable: generate-k2-attr")

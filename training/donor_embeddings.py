@@ -1,0 +1,73 @@
+#!/usr/bin/python3
+"""Each donor's identity embedding, by each recogniser: the order in which the guard tries donors.
+
+A face that none of its own candidates can stand in for is offered donors (the generator's own
+stand-ins, painted for training crops: training/donor_pool.py). The guard judges each donor in
+place, painted into the face's surroundings, until one passes. Which donors pass depends on how
+far each one's inner face is from the original, so the guard tries first the donors whose own
+embedding is farthest from the original's, as well as nearest in pose, colour and attributes
+(src/generate/generate_method.cpp, DonorOrder). This writes those embeddings: each donor of the
+atlas aligned by its five keypoints exactly as standin aligns a face for the recogniser
+(src/analyze/identity.cpp), embedded, L2-normalised. Rebuild whenever the donor pool changes,
+then pin the files (models/manifest.json).
+
+  /usr/bin/python3 training/donor_embeddings.py [--recogniser arcface|mobileface|dlib-resnet|all]
+      [--pool models/generator/standin-gen64-donors.json] [--out-dir models/generator]
+
+Writes standin-gen64-donors-RECOGNISER.f16: one row per donor, in the pool's order, of D
+little-endian float16 values (512 arcface, 256 mobileface, 128 dlib-resnet), and prints each
+file's sha256. No real face is embedded: the donors are generated.
+"""
+import argparse
+import hashlib
+import json
+import os
+
+import cv2
+import numpy as np
+
+from identity_bank import RECOGNISERS, TEMPLATE
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--recogniser", choices=sorted(RECOGNISERS) + ["all"], default="all")
+    ap.add_argument("--pool", default=os.path.join(ROOT, "models/generator/standin-gen64-donors.json"))
+    ap.add_argument("--out-dir", default=os.path.join(ROOT, "models/generator"))
+    a = ap.parse_args()
+    info = json.load(open(a.pool))
+    atlas = cv2.imread(os.path.splitext(a.pool)[0] + ".png", cv2.IMREAD_COLOR)
+    if atlas is None:
+        raise SystemExit(f"no atlas beside {a.pool}")
+    R, per_row = info["resolution"], info["per_row"]
+    donors = info["donors"]
+    model_dir = os.environ.get("STANDIN_MODEL_DIR", "/usr/local/share/standin/models")
+    names = sorted(RECOGNISERS) if a.recogniser == "all" else [a.recogniser]
+    for name in names:
+        model_file, scale, mean, size = RECOGNISERS[name]
+        template = TEMPLATE * (size / 112.0)
+        net = cv2.dnn.readNetFromONNX(os.path.join(model_dir, model_file))
+        rows = []
+        for i, d in enumerate(donors):
+            face = atlas[i // per_row * R:(i // per_row + 1) * R, i % per_row * R:(i % per_row + 1) * R]
+            # The pool's first five keypoints are the eyes, the nose tip and the mouth corners.
+            kps = np.array(d["keypoints"][:5], np.float32) * R
+            m, _ = cv2.estimateAffinePartial2D(kps, template)
+            crop = cv2.warpAffine(face, m, (size, size), flags=cv2.INTER_LINEAR,
+                                  borderMode=cv2.BORDER_REPLICATE)
+            net.setInput(cv2.dnn.blobFromImage(crop, scale, (size, size), (mean,) * 3, True))
+            e = net.forward().reshape(-1)
+            rows.append(e / np.linalg.norm(e))
+        data = np.array(rows, dtype="<f2").tobytes()
+        out = os.path.join(a.out_dir, f"standin-gen64-donors-{name}.f16")
+        with open(out, "wb") as f:
+            f.write(data)
+        print(f"wrote {out}: {len(rows)} x {len(rows[0])} float16, "
+              f"sha256 {hashlib.sha256(data).hexdigest()}")
+
+
+if __name__ == "__main__":
+    main()
