@@ -628,6 +628,7 @@ IdentityGuardOptions StrictIdentityGuard(IdentityGuardOptions base) {
   base.second = {{.recogniser = "mobileface", .stranger_percentile = 40.f},
                  {.recogniser = "dlib-resnet", .stranger_percentile = 75.f}};
   base.donors = 48;
+  base.donor_identity_weight = 1.f;
   return base;
 }
 

@@ -202,7 +202,7 @@ TEST(Cli, GenerateWritesAPrivacyReceiptPerFace) {
       EXPECT_DOUBLE_EQ(json["identity_guard"]["stranger_percentile"].get<double>(),
                        mode == "lenient" ? 0.0 : 40.0);
       EXPECT_EQ(json["identity_guard"]["donors"].get<int>(), mode == "lenient" ? 0 : 8);
-      EXPECT_DOUBLE_EQ(json["identity_guard"]["donor_identity_weight"].get<double>(), 1.0);
+      EXPECT_DOUBLE_EQ(json["identity_guard"]["donor_identity_weight"].get<double>(), 0.0);
       EXPECT_EQ(json["identity_guard"].contains("second"), second);
       if (second) {
         const auto& header = json["identity_guard"]["second"];

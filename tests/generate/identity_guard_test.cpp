@@ -678,12 +678,16 @@ TEST(DonorPool, HoldsTemplateFacesWithPosesAndLabelsForItsGenerator) {
 
 // A face none of whose own candidates passes takes a donor that passes the same guard, measured
 // again on the final image, instead of the fallback; without donors it fails closed as before.
-TEST(IdentityGuard, DonorsStandInWhereOwnCandidatesFailAndPassTheSameGuard) {
+// With the donors in the order of pose, colour and attributes (weight 0) and with those far from
+// the original first (1).
+class DonorsStandIn : public ::testing::TestWithParam<float> {};
+TEST_P(DonorsStandIn, WhereOwnCandidatesFailAndPassTheSameGuard) {
   const Scene s;
   auto store = ModelStore::Open();
   auto arcface = MakeIdentityEmbedder("arcface", *store);
   ASSERT_TRUE(store.ok() && arcface.ok());
   IdentityGuardOptions g;
+  g.donor_identity_weight = GetParam();
   g.candidates = 1;
   g.relative_margin = false;
   g.stranger_percentile = 0;  // the margin alone decides, so the test can set it
@@ -762,6 +766,10 @@ TEST(IdentityGuard, DonorsStandInWhereOwnCandidatesFailAndPassTheSameGuard) {
     }
   }
 }
+INSTANTIATE_TEST_SUITE_P(IdentityGuard, DonorsStandIn, ::testing::Values(0.f, 1.f),
+                         [](const ::testing::TestParamInfo<float>& p) {
+                           return p.param > 0 ? "IdentityOrder" : "PoseOrder";
+                         });
 
 }  // namespace
 }  // namespace standin

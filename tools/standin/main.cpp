@@ -293,7 +293,8 @@ void AddIdentityGuardOptions(CLI::App& app, Args& a) {
   app.add_option("--donor-identity-weight", g.donor_identity_weight,
                  "Generate: how much the order donors are tried in also follows how far each "
                  "donor's own face is from the original, by the guard's recognisers (0: pose, "
-                 "colour, age and gender alone)")
+                 "colour, age and gender alone; --strict-guard sets 1: as many faces painted "
+                 "with fewer donors tried)")
       ->check(CLI::Range(0.f, 100.f))
       ->capture_default_str()
       ->group(group);
@@ -680,6 +681,9 @@ int main(int argc, char** argv) {
     const standin::IdentityGuardOptions strict = standin::StrictIdentityGuard(g);
     g.second = strict.second;
     if (app.count("--donors") == 0) g.donors = strict.donors;
+    if (app.count("--donor-identity-weight") == 0) {
+      g.donor_identity_weight = strict.donor_identity_weight;
+    }
   }
   if (auto second = SecondJudges(a, g.second); second.ok()) {
     g.second = std::move(second).value();
