@@ -379,6 +379,17 @@ TEST(MethodVariant, ParsesCombinedGenerateVariants) {
   EXPECT_EQ(both->generator.guard.second[1].recogniser, "dlib-resnet");
   EXPECT_FLOAT_EQ(both->generator.guard.second[1].Margin(), 0.961f);
   EXPECT_FLOAT_EQ(both->generator.guard.second[1].stranger_percentile, 75.f);
+  // The strict preset (48 donors, far from the original first), then what follows it.
+  auto strict = MethodVariant("generate-strict", {});
+  ASSERT_TRUE(strict.ok());
+  EXPECT_EQ(strict->generator.guard.donors, 48);
+  EXPECT_FLOAT_EQ(strict->generator.guard.donor_identity_weight, 1.f);
+  auto old_strict = MethodVariant("generate-strict-donors128-diw0", {});
+  ASSERT_TRUE(old_strict.ok()) << old_strict.status().message();
+  EXPECT_EQ(old_strict->generator.guard.donors, 128);
+  EXPECT_FLOAT_EQ(old_strict->generator.guard.donor_identity_weight, 0.f);
+  EXPECT_EQ(old_strict->generator.guard.second.size(), 2u);
+  EXPECT_FALSE(MethodVariant("generate-diw", {}).ok());
   EXPECT_FALSE(MethodVariant("generate-sp60", {}).ok());  // no recogniser to give it to
   EXPECT_FALSE(MethodVariant("generate-plus", {}).ok());
   EXPECT_FALSE(MethodVariant("blur-k2", {}).ok());
