@@ -207,8 +207,9 @@ void AddIdentityGuardOptions(CLI::App& app, Args& a) {
       ->group(group);
   app.add_flag("--strict-guard", a.strict_guard,
                "Generate: MobileFace and dlib's ResNet judge every stand-in after arcface, with "
-               "48 donors (the stand-ins' rank-1 at chance for arcface and dlib on AT&T; more "
-               "faces fail closed; slower). Options given explicitly still apply")
+               "48 donors tried far from the original first (the stand-ins' rank-1 at chance for "
+               "all three recognisers on AT&T; more faces fail closed; about twice the default "
+               "guard's time). Options given explicitly still apply")
       ->group(group);
   app.add_option("--candidates", g.candidates,
                  "Generate: stand-ins drawn per face; the best one below the identity margin is "
