@@ -19,14 +19,13 @@ little-endian float16 values (512 arcface, 256 mobileface, 128 dlib-resnet), and
 file's sha256. No real face is embedded: the donors are generated.
 """
 import argparse
-import hashlib
 import json
 import os
 
 import cv2
 import numpy as np
 
-from identity_bank import RECOGNISERS, TEMPLATE
+from identity_bank import RECOGNISERS, embed_aligned, load_recogniser, write_rows
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -44,29 +43,16 @@ def main():
         raise SystemExit(f"no atlas beside {a.pool}")
     R, per_row = info["resolution"], info["per_row"]
     donors = info["donors"]
-    model_dir = os.environ.get("STANDIN_MODEL_DIR", "/usr/local/share/standin/models")
     names = sorted(RECOGNISERS) if a.recogniser == "all" else [a.recogniser]
     for name in names:
-        model_file, scale, mean, size = RECOGNISERS[name]
-        template = TEMPLATE * (size / 112.0)
-        net = cv2.dnn.readNetFromONNX(os.path.join(model_dir, model_file))
+        net = load_recogniser(name)
         rows = []
         for i, d in enumerate(donors):
             face = atlas[i // per_row * R:(i // per_row + 1) * R, i % per_row * R:(i % per_row + 1) * R]
             # The pool's first five keypoints are the eyes, the nose tip and the mouth corners.
             kps = np.array(d["keypoints"][:5], np.float32) * R
-            m, _ = cv2.estimateAffinePartial2D(kps, template)
-            crop = cv2.warpAffine(face, m, (size, size), flags=cv2.INTER_LINEAR,
-                                  borderMode=cv2.BORDER_REPLICATE)
-            net.setInput(cv2.dnn.blobFromImage(crop, scale, (size, size), (mean,) * 3, True))
-            e = net.forward().reshape(-1)
-            rows.append(e / np.linalg.norm(e))
-        data = np.array(rows, dtype="<f2").tobytes()
-        out = os.path.join(a.out_dir, f"standin-gen64-donors-{name}.f16")
-        with open(out, "wb") as f:
-            f.write(data)
-        print(f"wrote {out}: {len(rows)} x {len(rows[0])} float16, "
-              f"sha256 {hashlib.sha256(data).hexdigest()}")
+            rows.append(embed_aligned(net, name, face, kps))
+        write_rows(os.path.join(a.out_dir, f"standin-gen64-donors-{name}.f16"), rows)
 
 
 if __name__ == "__main__":

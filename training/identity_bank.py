@@ -47,6 +47,34 @@ RECOGNISERS = {"arcface": ("fr_feature.onnx", 1 / 128, 127.5, 112),
                "dlib-resnet": ("dlib_resnet_faceapi.onnx", 1.0, 0.0, 150)}
 
 
+def load_recogniser(name):
+    """The recogniser `name`'s network, from the installed models (or $STANDIN_MODEL_DIR)."""
+    model_dir = os.environ.get("STANDIN_MODEL_DIR", "/usr/local/share/standin/models")
+    return cv2.dnn.readNetFromONNX(os.path.join(model_dir, RECOGNISERS[name][0]))
+
+
+def embed_aligned(net, name, img, kps):
+    """`img` aligned by its five keypoints `kps` (eyes, nose tip, mouth corners) onto recogniser
+    `name`'s template, as standin aligns a face (src/analyze/identity.cpp), embedded by `net` and
+    L2-normalised."""
+    _, scale, mean, size = RECOGNISERS[name]
+    m, _ = cv2.estimateAffinePartial2D(np.asarray(kps, np.float32), TEMPLATE * (size / 112.0))
+    crop = cv2.warpAffine(img, m, (size, size), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)
+    net.setInput(cv2.dnn.blobFromImage(crop, scale, (size, size), (mean,) * 3, True))
+    e = net.forward().reshape(-1)
+    return e / np.linalg.norm(e)
+
+
+def write_rows(path, rows):
+    """Writes `rows` as little-endian float16 and prints the file's sha256."""
+    data = np.array(rows, dtype="<f2").tobytes()
+    with open(path, "wb") as f:
+        f.write(data)
+    print(f"wrote {path}: {len(rows)} x {len(rows[0])} float16, "
+          f"sha256 {hashlib.sha256(data).hexdigest()}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--standin", default=os.path.join(ROOT, "build/release/tools/standin"))
@@ -59,10 +87,7 @@ def main():
     ap.add_argument("--ages-only", action="store_true")
     a = ap.parse_args()
     a.out = a.out or os.path.join(ROOT, f"models/generator/standin-gen64-bank-{a.recogniser}.f16")
-    model_file, scale, mean, size = RECOGNISERS[a.recogniser]
-    template = TEMPLATE * (size / 112.0)
-    model_dir = os.environ.get("STANDIN_MODEL_DIR", "/usr/local/share/standin/models")
-    net = cv2.dnn.readNetFromONNX(os.path.join(model_dir, model_file))
+    net = load_recogniser(a.recogniser)
     held_out = set(open(os.path.join(HERE, "split", "val.txt")).read().split())
     rows = [r for r in csv.DictReader(open(a.landmarks))
             if r.get("x36") and r["file"] not in held_out]
@@ -96,16 +121,8 @@ def main():
             img = cv2.imread(os.path.join(out, r["file"]))
             if img is None:
                 sys.exit(f"no stand-in written for {r['file']}")
-            m, _ = cv2.estimateAffinePartial2D(kps, template)
-            crop = cv2.warpAffine(img, m, (size, size), flags=cv2.INTER_LINEAR,
-                                  borderMode=cv2.BORDER_REPLICATE)
-            net.setInput(cv2.dnn.blobFromImage(crop, scale, (size, size), (mean,) * 3, True))
-            e = net.forward().reshape(-1)
-            bank.append(e / np.linalg.norm(e))
-    data = np.array(bank, dtype="<f2").tobytes()
-    with open(a.out, "wb") as f:
-        f.write(data)
-    print(f"wrote {a.out}: {len(bank)} x {len(bank[0])} float16, sha256 {hashlib.sha256(data).hexdigest()}")
+            bank.append(embed_aligned(net, a.recogniser, img, kps))
+    write_rows(a.out, bank)
 
 
 if __name__ == "__main__":

@@ -79,34 +79,34 @@ std::vector<int> DonorOrder(const DonorPool& pool, const std::vector<cv::Scalar>
   const std::vector<cv::Point2f>& kp = p.keypoints;
   const bool colour = p.edge_total > 1e-6;
   const cv::Scalar lab = colour ? p.edge_lab_sum / p.edge_total : cv::Scalar();
-  std::vector<std::pair<double, int>> ranked;
+  std::vector<double> cost(pool.faces.size(), 0.0);
   for (size_t d = 0; d < pool.faces.size(); ++d) {
     double pose = 0;
     const auto& from = pool.keypoints[d];
     const size_t n = std::min(from.size(), kp.size());
     for (size_t i = 0; i < n; ++i) pose += cv::norm(from[i] * static_cast<float>(R) - kp[i]);
-    double cost = pose / static_cast<double>(std::max<size_t>(n, 1) * R) / 0.02;
+    cost[d] = pose / static_cast<double>(std::max<size_t>(n, 1) * R) / 0.02;
     if (colour && donor_lab[d][0] >= 0) {
       const cv::Scalar diff = donor_lab[d] - lab;
-      cost += (p.grey ? std::abs(diff[0]) : cv::norm(cv::Vec3d(diff[0], diff[1], diff[2]))) / 25.0;
+      cost[d] +=
+          (p.grey ? std::abs(diff[0]) : cv::norm(cv::Vec3d(diff[0], diff[1], diff[2]))) / 25.0;
     }
     if (before) {
-      cost += 0.5 * (std::min(1.0, std::abs(pool.age[d] - age) / 20.0) +
-                     std::abs(pool.female[d] - before->p_female));
+      cost[d] += 0.5 * (std::min(1.0, std::abs(pool.age[d] - age) / 20.0) +
+                        std::abs(pool.female[d] - before->p_female));
     }
-    ranked.emplace_back(cost, static_cast<int>(d));
   }
+  // The key donors are sorted by: the cost, or the two ranks combined.
+  std::vector<double> key = cost;
   if (identity_weight > 0 && identity.size() == pool.faces.size()) {
-    std::vector<double> cost(ranked.size());
-    for (const auto& [c, d] : ranked) cost[static_cast<size_t>(d)] = c;
     const std::vector<double> by_cost = Ranks(cost), by_identity = Ranks(identity);
-    for (auto& [key, d] : ranked) {
-      key = by_cost[static_cast<size_t>(d)] + identity_weight * by_identity[static_cast<size_t>(d)];
-    }
+    for (size_t d = 0; d < key.size(); ++d) key[d] = by_cost[d] + identity_weight * by_identity[d];
   }
-  std::sort(ranked.begin(), ranked.end());
-  std::vector<int> order;
-  for (const auto& r : ranked) order.push_back(r.second);
+  std::vector<int> order(key.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+    return key[static_cast<size_t>(a)] < key[static_cast<size_t>(b)];
+  });
   return order;
 }
 

@@ -84,8 +84,11 @@ Expected<Anonymizer> Anonymizer::Create(const AnonymizerOptions& options) {
       if (guard.workers < 0 || guard.workers > 64) {
         return Status(ErrorCode::kInvalidArgument, "identity guard: workers must be in [0, 64]");
       }
+      // Every recogniser that judges, the first and then the further ones in order.
+      std::vector<std::string> recognisers{guard.recogniser};
       std::set<std::string> judges{guard.recogniser};
       for (const SecondJudge& judge : guard.second) {
+        recognisers.push_back(judge.recogniser);
         if (!judges.insert(judge.recogniser).second) {
           return Status(ErrorCode::kInvalidArgument,
                         "identity guard: each recogniser may judge once (" + judge.recogniser +
@@ -146,9 +149,7 @@ Expected<Anonymizer> Anonymizer::Create(const AnonymizerOptions& options) {
         if (!pool.ok()) return pool.status();
         refs.donors = std::make_shared<const DonorPool>(std::move(pool).value());
         if (guard.donor_identity_weight > 0) {
-          std::vector<std::string> names{guard.recogniser};
-          for (const SecondJudge& judge : guard.second) names.push_back(judge.recogniser);
-          for (const std::string& name : names) {
+          for (const std::string& name : recognisers) {
             auto rows = LoadDonorEmbeddings(*models, name);
             if (!rows.ok()) return rows.status();
             if (rows->rows != static_cast<int>(refs.donors->faces.size())) {
